@@ -1,0 +1,55 @@
+"""ModelConfig: every hyper-parameter of a model, serialisable to JSON."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+VARIANTS: tuple[str, ...] = ("cnn", "cnn_mamba", "cnn_attention", "cnn_mixenc", "mtmixg", "deepcre")
+"""cnn = M1, cnn_mamba = M1+M21, cnn_attention = M1+M22, cnn_mixenc = M1+M2, mtmixg = M1+M2+M3."""
+
+
+@dataclass
+class ModelConfig:
+    """Hyper-parameters of a model; defaults are the paper's (input length 3,020)."""
+
+    variant: str = "mtmixg"
+    seq_len: int = 3020
+    n_outputs: int = 1
+    channels: int = 64
+    heads: int = 4
+    d_state: int = 16
+    d_conv: int = 4
+    expand: int = 2
+    cnn_blocks: int = 5
+    cnn_channels: int = 64
+    kernel_size: int = 8
+    pools: list[int] = field(default_factory=lambda: [2, 2, 4, 4, 4])
+    dropout: float = 0.25
+    fc_hidden: list[int] = field(default_factory=lambda: [128, 64])
+
+    def __post_init__(self) -> None:
+        if self.variant not in VARIANTS:
+            raise ValueError(f"unknown variant '{self.variant}'; choose one of: {', '.join(VARIANTS)}")
+        if self.channels % 2:
+            raise ValueError(f"channels must be even (split in two branches), got {self.channels}")
+        if self.variant != "deepcre" and len(self.pools) != self.cnn_blocks:
+            raise ValueError(
+                f"pools has {len(self.pools)} entries but cnn_blocks is {self.cnn_blocks}; give one pool size per block"
+            )
+        for name in ("seq_len", "n_outputs", "channels", "heads", "d_state", "cnn_blocks", "kernel_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"model key '{name}' must be >= 1, got {getattr(self, name)}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"model key 'dropout' must be in [0, 1), got {self.dropout}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "ModelConfig":
+        """Build from a dict (e.g. a config file or checkpoint JSON); unknown keys are an error."""
+        known = {f.name for f in fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"unknown model key(s): {', '.join(sorted(unknown))}")
+        return cls(**values)
