@@ -1,0 +1,98 @@
+"""The windows dataset of a species: one uint8 code array plus a gene table, on disk and in memory.
+
+Folder layout (written by the workflow's windows rule):
+    windows.npy   uint8 codes, shape (N, L)  (A,C,G,T = 0..3, other = 4)
+    genes.tsv     gene_id, chrom, start, end, strand, logMaxTPM, label, fold  (row i <-> window i)
+    window.json   the WindowSpec and the mtmixg version that wrote it
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .sequence import WindowSpec
+
+GENE_COLUMNS: tuple[str, ...] = ("gene_id", "chrom", "start", "end", "strand", "logMaxTPM", "label", "fold")
+WINDOWS_FILE = "windows.npy"
+GENES_FILE = "genes.tsv"
+SPEC_FILE = "window.json"
+
+
+@dataclass
+class GeneWindows:
+    """Windows of a set of genes. codes: uint8 (N, L); genes: N rows with GENE_COLUMNS."""
+
+    codes: np.ndarray
+    genes: pd.DataFrame
+    spec: WindowSpec
+
+    def __post_init__(self) -> None:
+        if self.codes.ndim != 2:
+            raise ValueError(f"codes must have shape (N, L), got {self.codes.shape}")
+        if len(self.genes) != self.codes.shape[0]:
+            raise ValueError(f"{len(self.genes)} genes but {self.codes.shape[0]} windows")
+        if self.codes.shape[1] != self.spec.length:
+            raise ValueError(f"windows have length {self.codes.shape[1]}, the window spec says {self.spec.length}")
+
+    def __len__(self) -> int:
+        return self.codes.shape[0]
+
+    def subset(self, index: np.ndarray) -> "GeneWindows":
+        """The windows at the given row indices (a copy of those rows)."""
+        index = np.asarray(index)
+        return GeneWindows(np.asarray(self.codes[index]), self.genes.iloc[index].reset_index(drop=True), self.spec)
+
+
+def _atomic_write(path: Path, write) -> None:
+    """Write through a temporary file in the same folder, then rename: never a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_windows(folder: str | Path, windows: GeneWindows) -> None:
+    """Write windows.npy, genes.tsv and window.json into folder (each written atomically)."""
+    folder = Path(folder)
+    missing = [c for c in GENE_COLUMNS if c not in windows.genes.columns]
+    if missing:
+        raise ValueError(f"gene table lacks column(s): {', '.join(missing)}")
+
+    def write_npy(tmp: str) -> None:
+        with open(tmp, "wb") as handle:
+            np.save(handle, np.ascontiguousarray(windows.codes, dtype=np.uint8))
+
+    _atomic_write(folder / WINDOWS_FILE, write_npy)
+    _atomic_write(folder / GENES_FILE, lambda tmp: windows.genes.loc[:, list(GENE_COLUMNS)].to_csv(tmp, sep="\t", index=False))
+    meta = {**windows.spec.to_dict(), "mtmixg_version": __version__}
+    _atomic_write(folder / SPEC_FILE, lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=2) + "\n"))
+
+
+def load_windows(folder: str | Path, mmap: bool = True) -> GeneWindows:
+    """Read a windows folder; codes are memory-mapped unless mmap is False."""
+    folder = Path(folder)
+    for name in (WINDOWS_FILE, GENES_FILE, SPEC_FILE):
+        if not (folder / name).is_file():
+            raise FileNotFoundError(f"{folder / name}: missing; is {folder} a windows folder written by the workflow?")
+    meta = json.loads((folder / SPEC_FILE).read_text())
+    meta.pop("mtmixg_version", None)
+    spec = WindowSpec.from_dict(meta)
+    codes = np.load(folder / WINDOWS_FILE, mmap_mode="r" if mmap else None, allow_pickle=False)
+    genes = pd.read_csv(folder / GENES_FILE, sep="\t", dtype={"gene_id": str, "chrom": str, "fold": str})
+    missing = [c for c in GENE_COLUMNS if c not in genes.columns]
+    if missing:
+        raise ValueError(f"{folder / GENES_FILE}: lacks column(s) {', '.join(missing)}")
+    return GeneWindows(codes, genes, spec)
