@@ -1,0 +1,261 @@
+"""FASTA files: validation, the .fai index and fast per-record reads as uint8 codes.
+
+Two ways in:
+- ``validate_fasta(path)`` streams a plain or gzip FASTA (genome or cDNA) once and checks that
+  every record has a name and at least one sequence line of IUPAC nucleotide letters; the first
+  problem raises FastaError naming the file, the line and the record.
+- ``FastaIndex(path)`` gives random access to an *uncompressed* FASTA through its samtools-style
+  ``.fai`` (built with pyfaidx when missing or older than the FASTA). ``read_codes(name)`` reads one
+  record straight from disk into uint8 codes (A,C,G,T=0..3, anything else 4) without building
+  Python strings. Compressed genomes are refused with a hint: decompress them first
+  (``decompress_fasta``, or ``gunzip -c genome.fa.gz > genome.fa``); a genome is read whole per
+  chromosome anyway, so bgzip random access would buy nothing.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .sequence import _CODES
+
+IUPAC = "ACGTURYSWKMBDHVN"
+_IUPAC_BYTES = (IUPAC + IUPAC.lower()).encode()
+_IUPAC_OK = np.zeros(256, dtype=bool)
+_IUPAC_OK[np.frombuffer(_IUPAC_BYTES, dtype=np.uint8)] = True
+
+
+class FastaError(ValueError):
+    """A malformed or unusable FASTA; the message names the file (and line / record)."""
+
+
+def is_gzip(path: str | Path) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(2) == b"\x1f\x8b"
+
+
+def _open_binary(path: Path):
+    return gzip.open(path, "rb") if is_gzip(path) else open(path, "rb")
+
+
+def validate_fasta(path: str | Path) -> dict[str, int]:
+    """Check a (plain or gzip) nucleotide FASTA in one pass; return {record name: length}.
+
+    Errors (FastaError, naming file, line and record): text before the first header, a header
+    without a name, a repeated name, a sequence line with a non-IUPAC character, a record with no
+    sequence line (also a truncated last record), an empty file.
+    """
+    path = Path(path)
+    lengths: dict[str, int] = {}
+    name: str | None = None
+    header_line = 0
+    n_lines = 0
+
+    def close_record() -> None:
+        if name is not None and n_lines == 0:
+            where = "the last record is truncated: " if last else ""
+            raise FastaError(
+                f"{path}:{header_line}: {where}record {name!r} has a header but no sequence line"
+            )
+
+    last = False
+    with _open_binary(path) as handle:
+        for lineno, raw in enumerate(handle, start=1):
+            line = raw.rstrip(b"\r\n")
+            if line.startswith(b">"):
+                close_record()
+                fields = line[1:].split()
+                if not fields:
+                    raise FastaError(f"{path}:{lineno}: FASTA header without a record name")
+                name = fields[0].decode("utf-8", errors="replace")
+                if name in lengths:
+                    raise FastaError(f"{path}:{lineno}: record name {name!r} appears twice")
+                lengths[name] = 0
+                header_line, n_lines = lineno, 0
+                continue
+            stripped = line.strip()
+            if not stripped:
+                continue
+            if name is None:
+                raise FastaError(f"{path}:{lineno}: sequence text before the first '>' header; is this a FASTA file?")
+            bad = stripped.translate(None, _IUPAC_BYTES)
+            if bad:
+                char = chr(bad[0])
+                col = stripped.index(bad[:1]) + 1
+                raise FastaError(
+                    f"{path}:{lineno}: record {name!r}: character {char!r} (column {col}) is not an IUPAC "
+                    "nucleotide letter; the record is garbled"
+                )
+            lengths[name] += len(stripped)
+            n_lines += 1
+    last = True
+    close_record()
+    if not lengths:
+        raise FastaError(f"{path}: no FASTA records (empty file?)")
+    return lengths
+
+
+def decompress_fasta(src: str | Path, dst: str | Path) -> Path:
+    """Write a gzip (or bgzip) FASTA uncompressed to dst, atomically. Returns dst."""
+    src, dst = Path(src), Path(dst)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as out, _open_binary(src) as inp:
+            shutil.copyfileobj(inp, out, length=1 << 22)
+        os.replace(tmp, dst)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return dst
+
+
+@dataclass(frozen=True)
+class FaiEntry:
+    """One .fai line: record length, byte offset of its first base, bases and bytes per line."""
+
+    name: str
+    length: int
+    offset: int
+    line_bases: int
+    line_bytes: int
+
+
+def build_fai(path: str | Path) -> Path:
+    """Build path.fai with pyfaidx unless it exists and is newer than the FASTA. Returns its path."""
+    path = Path(path)
+    fai = Path(str(path) + ".fai")
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: FASTA file not found")
+    if is_gzip(path):
+        raise FastaError(
+            f"{path}: compressed FASTA; decompress it first (gunzip -c {path.name} > {path.stem}, "
+            "or mtmixg.fasta.decompress_fasta)"
+        )
+    if fai.is_file() and fai.stat().st_mtime >= path.stat().st_mtime:
+        return fai
+    import pyfaidx
+
+    try:
+        pyfaidx.Faidx(str(path), build_index=True, rebuild=True).close()
+    except pyfaidx.FastaIndexingError as err:
+        fai.unlink(missing_ok=True)
+        raise FastaError(
+            f"{path}: cannot index the FASTA: {err} (records need equal-length lines and no blank lines "
+            "inside; rewrap it, e.g. `seqkit seq -w 60` or `samtools faidx`)"
+        ) from None
+    return fai
+
+
+class FastaIndex:
+    """Random access to an uncompressed FASTA by record name, through its .fai.
+
+    Memory: reading a record holds its raw bytes plus its (L,) uint8 codes, nothing else.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.fai_path = build_fai(self.path)
+        self.entries: dict[str, FaiEntry] = {}
+        with open(self.fai_path) as handle:
+            for line in handle:
+                cols = line.rstrip("\n").split("\t")
+                if len(cols) < 5:
+                    raise FastaError(f"{self.fai_path}: malformed index line {line.strip()!r}; delete the .fai to rebuild it")
+                self.entries[cols[0]] = FaiEntry(cols[0], *(int(c) for c in cols[1:5]))
+
+    @property
+    def names(self) -> list[str]:
+        """Record names in file order."""
+        return list(self.entries)
+
+    def lengths(self) -> dict[str, int]:
+        return {name: e.length for name, e in self.entries.items()}
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.entries
+
+    def read_raw(self, name: str) -> np.ndarray:
+        """The letters of one record as uint8 ASCII bytes, shape (length,), line ends removed."""
+        if name not in self.entries:
+            raise KeyError(f"{self.path}: no record {name!r}")
+        e = self.entries[name]
+        if e.length == 0:
+            raise FastaError(f"{self.path}: record {name!r} has a header but no sequence (truncated?)")
+        full, rest = divmod(e.length, e.line_bases)
+        span = full * e.line_bytes + rest
+        with open(self.path, "rb") as handle:
+            raw = np.fromfile(handle, dtype=np.uint8, count=span, offset=e.offset)
+        if raw.size != span:
+            raise FastaError(f"{self.path}: record {name!r} is shorter than its .fai says (truncated file?)")
+        if e.line_bytes == e.line_bases:
+            return raw
+        letters = np.empty(e.length, dtype=np.uint8)
+        body = raw[: full * e.line_bytes].reshape(full, e.line_bytes)
+        letters[: full * e.line_bases].reshape(full, e.line_bases)[:] = body[:, : e.line_bases]
+        letters[full * e.line_bases :] = raw[full * e.line_bytes :]
+        return letters
+
+    def read_letters(self, name: str) -> np.ndarray:
+        """read_raw + a check that every byte is an IUPAC letter (any case).
+
+        A byte that is no IUPAC letter (a garbled record) raises FastaError with its line number.
+        """
+        letters = self.read_raw(name)
+        chunk = 1 << 24  # check in 16 MiB pieces: bounded temporary memory
+        for lo in range(0, letters.size, chunk):
+            ok = _IUPAC_OK[letters[lo : lo + chunk]]
+            if not ok.all():
+                pos = lo + int(np.argmin(ok))
+                self._report_bad(name, pos, int(letters[pos]))
+        return letters
+
+    def read_codes(self, name: str) -> np.ndarray:
+        """One record as uint8 codes, shape (length,): A,C,G,T (any case) = 0..3, other IUPAC = 4."""
+        return _CODES[self.read_letters(name)]
+
+    def _report_bad(self, name: str, pos: int, byte: int) -> None:
+        e = self.entries[name]
+        file_pos = e.offset + (pos // e.line_bases) * e.line_bytes + pos % e.line_bases
+        with open(self.path, "rb") as handle:
+            lineno = handle.read(file_pos).count(b"\n") + 1
+        raise FastaError(
+            f"{self.path}:{lineno}: record {name!r}: character {chr(byte)!r} is not an IUPAC nucleotide "
+            "letter; the record is garbled"
+        )
+
+    def fetch(self, name: str, lo: int, hi: int) -> str:
+        """Letters of [lo, hi) (0-based, half-open) of a record; for tests and small look-ups."""
+        e = self.entries[name]
+        if lo < 0 or hi > e.length or lo > hi:
+            raise ValueError(f"{name}:{lo}-{hi} is outside the record (length {e.length})")
+        return self.read_raw(name)[lo:hi].tobytes().decode("ascii")
+
+
+def record_lengths(path: str | Path) -> dict[str, int]:
+    """{record name: length} of an uncompressed FASTA, from its .fai (built when missing)."""
+    return FastaIndex(path).lengths()
+
+
+def iter_records(path: str | Path) -> Iterator[tuple[str, str]]:
+    """Stream (name, sequence) from a plain or gzip FASTA; for small files such as cDNA sets."""
+    name: str | None = None
+    chunks: list[bytes] = []
+    with _open_binary(Path(path)) as handle:
+        for raw in handle:
+            if raw.startswith(b">"):
+                if name is not None:
+                    yield name, b"".join(chunks).decode("ascii", errors="replace")
+                fields = raw[1:].split()
+                name, chunks = (fields[0].decode() if fields else ""), []
+            else:
+                chunks.append(raw.strip())
+    if name is not None:
+        yield name, b"".join(chunks).decode("ascii", errors="replace")

@@ -1,0 +1,169 @@
+"""Expression labels: logMaxTPM and DeepCRE's quartile classes.
+
+    logMaxTPM = log10(max TPM over runs + 1)
+    label     = -1 (low)  when logMaxTPM <= p25
+                 1 (high) when logMaxTPM >= p75
+                 0 (medium) otherwise
+
+Decision (DeepCRE's): p25 and p75 are computed over ALL genes of the TPM table (every gene
+tximport reports), before any restriction to protein-coding annotated genes or to genes whose
+window fits on the chromosome. So the thresholds depend only on the expression data, and the
+labels of a gene never change when the annotation or the window size changes. Genes that are not
+in the annotation are dropped afterwards (``match_to_annotation``) with a warning.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .dataset import _atomic_write
+
+LABEL_LOW, LABEL_MEDIUM, LABEL_HIGH = -1, 0, 1
+LABEL_COLUMNS: tuple[str, ...] = ("gene_id", "logMaxTPM", "label")
+THRESHOLD_KEYS: tuple[str, ...] = ("p25", "p75", "n_genes", "n_low", "n_medium", "n_high")
+
+
+class ExpressionError(ValueError):
+    """A malformed TPM table or unusable expression data; the message names the file/line/column."""
+
+
+def read_tpm(path: str | Path) -> pd.DataFrame:
+    """A TPM table (TSV: first column gene IDs, one column per run) -> float64 DataFrame (genes x runs).
+
+    Index: gene IDs (named gene_id); columns: run names. Also accepts R's write.table layout, whose
+    header lacks the gene column. Errors name file, line and column: a non-numeric, missing,
+    infinite or negative value; a repeated gene ID; no run columns; no genes.
+    """
+    path = Path(path)
+    try:
+        raw = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, skip_blank_lines=False)
+    except pd.errors.ParserError as err:
+        raise ExpressionError(f"{path}: not a tab-separated table: {err}") from None
+    except pd.errors.EmptyDataError:
+        raise ExpressionError(f"{path}: empty file; expected a TSV with gene IDs and one TPM column per run") from None
+    if not isinstance(raw.index, pd.RangeIndex):  # R layout: header one field short
+        raw = raw.reset_index()
+    if raw.shape[1] < 2:
+        raise ExpressionError(
+            f"{path}: needs a gene ID column and at least one run column (tab-separated); found columns {list(raw.columns)}"
+        )
+    if raw.empty:
+        raise ExpressionError(f"{path}: no genes (only a header line)")
+    genes = raw.iloc[:, 0].astype(str).str.strip()
+    dup = genes.duplicated(keep=False)
+    if dup.any():
+        gene = genes[dup].iloc[0]
+        lines = [str(i + 2) for i in np.flatnonzero((genes == gene).to_numpy())]
+        raise ExpressionError(f"{path}: gene ID {gene!r} appears on lines {', '.join(lines)}; gene IDs must be unique")
+    values = {}
+    for col in raw.columns[1:]:
+        text = raw[col].astype(str).str.strip()
+        num = pd.to_numeric(text, errors="coerce")
+        bad = num.isna() | ~np.isfinite(num.fillna(0.0))
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise ExpressionError(
+                f"{path}:{i + 2}: column {col!r} (gene {genes.iloc[i]!r}): {text.iloc[i]!r} is not a finite number"
+            )
+        if (num < 0).any():
+            i = int(np.flatnonzero((num < 0).to_numpy())[0])
+            raise ExpressionError(
+                f"{path}:{i + 2}: column {col!r} (gene {genes.iloc[i]!r}): negative TPM {text.iloc[i]}"
+            )
+        values[str(col)] = num.to_numpy(dtype=np.float64)
+    table = pd.DataFrame(values, index=pd.Index(genes.to_numpy(), name="gene_id"))
+    return table
+
+
+def log_max_tpm(tpm: pd.DataFrame) -> pd.Series:
+    """genes x runs TPM -> Series logMaxTPM = log10(max over runs + 1), indexed by gene."""
+    return np.log10(tpm.max(axis=1) + 1.0).rename("logMaxTPM")
+
+
+def quartile_labels(logmax: pd.Series) -> tuple[pd.Series, dict]:
+    """logMaxTPM (N,) -> (labels int8 (N,) in {-1, 0, 1}, thresholds dict).
+
+    p25/p75 are numpy's linear-interpolated percentiles over all values given; low <= p25,
+    high >= p75, medium in between. thresholds: p25, p75, n_genes, n_low, n_medium, n_high.
+    Raises ExpressionError when p25 == p75 (e.g. most genes unexpressed): the classes would be
+    meaningless.
+    """
+    values = logmax.to_numpy(dtype=np.float64)
+    if values.size == 0:
+        raise ExpressionError("no genes to label")
+    p25, p75 = (float(v) for v in np.percentile(values, [25, 75]))
+    if not p25 < p75:
+        raise ExpressionError(
+            f"25th and 75th percentiles of logMaxTPM are equal ({p25:.4g}); most genes have the same "
+            "expression (unexpressed?), so low/high classes cannot be formed. Check the runs and the cDNA."
+        )
+    labels = np.where(values <= p25, LABEL_LOW, np.where(values >= p75, LABEL_HIGH, LABEL_MEDIUM)).astype(np.int8)
+    thresholds = {
+        "p25": p25,
+        "p75": p75,
+        "n_genes": int(values.size),
+        "n_low": int((labels == LABEL_LOW).sum()),
+        "n_medium": int((labels == LABEL_MEDIUM).sum()),
+        "n_high": int((labels == LABEL_HIGH).sum()),
+    }
+    return pd.Series(labels, index=logmax.index, name="label"), thresholds
+
+
+def make_labels(tpm: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """TPM table -> (DataFrame(gene_id, logMaxTPM, label) over all its genes, thresholds)."""
+    logmax = log_max_tpm(tpm)
+    labels, thresholds = quartile_labels(logmax)
+    table = pd.DataFrame({"gene_id": logmax.index.astype(str), "logMaxTPM": logmax.to_numpy(), "label": labels.to_numpy()})
+    return table, thresholds
+
+
+def save_labels(table: pd.DataFrame, thresholds: dict, labels_path: str | Path, thresholds_path: str | Path) -> None:
+    """Write labels.tsv (gene_id, logMaxTPM, label) and thresholds.tsv (one row), atomically."""
+    _atomic_write(Path(labels_path), lambda tmp: table.loc[:, list(LABEL_COLUMNS)].to_csv(tmp, sep="\t", index=False))
+    row = pd.DataFrame([{k: thresholds[k] for k in THRESHOLD_KEYS}])
+    _atomic_write(Path(thresholds_path), lambda tmp: row.to_csv(tmp, sep="\t", index=False))
+
+
+def _normalise(gene_id: str) -> str:
+    return re.sub(r"\.\d+$", "", gene_id.removeprefix("gene:"))
+
+
+def match_to_annotation(
+    tpm_genes: Iterable[str],
+    annotated_genes: Iterable[str],
+    tpm_path: str | Path = "TPM table",
+    annotation_path: str | Path = "annotation",
+) -> tuple[list[str], str | None]:
+    """Genes of the TPM table that are in the annotation -> (matched IDs in TPM order, warning or None).
+
+    No match at all raises ExpressionError naming both files, showing example IDs of each and, when
+    it explains the mismatch, a hint (version suffix '.1' or 'gene:' prefix). A partial match
+    returns a warning such as "1,234 of 30,000 TPM genes are not in the annotation; they are dropped".
+    """
+    tpm_list = [str(g) for g in tpm_genes]
+    annotated = {str(g) for g in annotated_genes}
+    matched = [g for g in tpm_list if g in annotated]
+    if not matched:
+        ex_tpm = ", ".join(tpm_list[:3]) or "(none)"
+        ex_ann = ", ".join(sorted(annotated)[:3]) or "(none)"
+        hint = ""
+        norm_ann = {_normalise(g) for g in annotated}
+        if any(_normalise(g) in norm_ann for g in tpm_list):
+            hint = (
+                " The IDs match once a version suffix ('.1') or a 'gene:' prefix is removed: the tx2gene table "
+                "probably maps to transcript IDs or prefixed IDs; build it from the same Ensembl release as the GFF3."
+            )
+        raise ExpressionError(
+            f"none of the {len(tpm_list):,} gene IDs of {tpm_path} is in {annotation_path} "
+            f"({len(annotated):,} genes). TPM IDs look like: {ex_tpm}; annotation IDs look like: {ex_ann}.{hint}"
+        )
+    dropped = len(tpm_list) - len(matched)
+    warning = None
+    if dropped:
+        warning = f"{dropped:,} of {len(tpm_list):,} TPM genes are not in the annotation; they are dropped"
+    return matched, warning

@@ -1,0 +1,122 @@
+"""GFF3 parsing: protein-coding genes, biotype keys, tx2gene from GFF3 and cDNA headers, bad input."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from mtmixg.gff import AnnotationError, protein_coding_genes, read_genes, tx2gene_from_cdna, tx2gene_from_gff3
+
+ENSEMBL_GFF3 = """##gff-version 3
+##sequence-region   1 1 30427671
+#!genome-build TAIR10
+1\ttair\tchromosome\t1\t30427671\t.\t.\t.\tID=chromosome:1;Alias=CP002684.1
+1\tararport11\tgene\t3631\t5899\t.\t+\t.\tID=gene:AT1G01010;Name=NAC001;biotype=protein_coding;gene_id=AT1G01010
+1\tararport11\tmRNA\t3631\t5899\t.\t+\t.\tID=transcript:AT1G01010.1;Parent=gene:AT1G01010;biotype=protein_coding
+1\tararport11\texon\t3631\t3913\t.\t+\t.\tParent=transcript:AT1G01010.1;Name=AT1G01010.1.exon1
+1\tararport11\tCDS\t3760\t3913\t.\t+\t0\tID=CDS:AT1G01010.1;Parent=transcript:AT1G01010.1
+###
+1\tararport11\tgene\t6788\t9130\t.\t-\t.\tID=gene:AT1G01020;biotype=protein_coding
+1\tararport11\tmRNA\t6788\t8737\t.\t-\t.\tID=transcript:AT1G01020.1;Parent=gene:AT1G01020
+1\tararport11\tmRNA\t6788\t9130\t.\t-\t.\tID=transcript:AT1G01020.2;Parent=gene:AT1G01020
+1\tararport11\tncRNA_gene\t11101\t11372\t.\t+\t.\tID=gene:AT1G03987;biotype=ncRNA
+1\tararport11\tncRNA\t11101\t11372\t.\t+\t.\tID=transcript:AT1G03987.1;Parent=gene:AT1G03987
+Mt\tararport11\tgene\t273\t734\t.\t-\t.\tID=gene:ATMG00010;biotype=protein_coding
+# a comment line
+##FASTA
+>1
+ACGTACGT
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "a.gff3") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_ensembl_protein_coding_genes(tmp_path: Path) -> None:
+    genes = protein_coding_genes(write(tmp_path, ENSEMBL_GFF3))
+    assert list(genes.columns) == ["gene_id", "chrom", "start", "end", "strand", "biotype"]
+    assert genes["gene_id"].tolist() == ["AT1G01010", "AT1G01020", "ATMG00010"]
+    first = genes.iloc[0]
+    assert (first["chrom"], first["start"], first["end"], first["strand"]) == ("1", 3630, 5899, "+")
+    assert genes.iloc[1]["strand"] == "-" and genes.iloc[1]["start"] == 6787
+    assert set(genes["biotype"]) == {"protein_coding"}
+
+
+def test_gene_biotype_and_plain_ids_and_gzip(tmp_path: Path) -> None:
+    text = (
+        "##gff-version 3\n"
+        "chr1\tsrc\tgene\t10\t20\t.\t+\t.\tID=G1;gene_biotype=protein_coding\n"
+        "chr1\tsrc\tgene\t30\t40\t.\t-\t.\tID=G2;gene_biotype=lncRNA\n"
+        "chr1\tsrc\tmRNA\t10\t20\t.\t+\t.\tID=G1.t1;Parent=G1\n"
+        "chr1\tsrc\tlnc_RNA\t30\t40\t.\t-\t.\tID=G2.t1;Parent=G2\n"
+    )
+    path = tmp_path / "b.gff3.gz"
+    with gzip.open(path, "wt") as handle:
+        handle.write(text)
+    genes = protein_coding_genes(path)
+    assert genes["gene_id"].tolist() == ["G1"]
+    assert genes.iloc[0]["start"] == 9 and genes.iloc[0]["end"] == 20
+    assert read_genes(path)["biotype"].tolist() == ["protein_coding", "lncRNA"]
+    tx = tx2gene_from_gff3(path)
+    assert tx.values.tolist() == [["G1.t1", "G1"], ["G2.t1", "G2"]]
+
+
+def test_tx2gene_from_gff3_all_transcripts_no_exons(tmp_path: Path) -> None:
+    tx = tx2gene_from_gff3(write(tmp_path, ENSEMBL_GFF3))
+    assert tx.values.tolist() == [
+        ["AT1G01010.1", "AT1G01010"],
+        ["AT1G01020.1", "AT1G01020"],
+        ["AT1G01020.2", "AT1G01020"],
+        ["AT1G03987.1", "AT1G03987"],
+    ]
+
+
+def test_tx2gene_from_cdna_headers(tmp_path: Path) -> None:
+    cdna = write(
+        tmp_path,
+        ">AT1G01010.1 cdna chromosome:TAIR10:1:3631:5899:1 gene:AT1G01010 gene_biotype:protein_coding "
+        "transcript_biotype:protein_coding gene_symbol:NAC001\nACGT\nAC\n"
+        ">AT1G01020.2 cdna chromosome:TAIR10:1:6788:9130:-1 gene:AT1G01020 gene_biotype:protein_coding\nGG\n",
+        "cdna.fa",
+    )
+    assert tx2gene_from_cdna(cdna).values.tolist() == [["AT1G01010.1", "AT1G01010"], ["AT1G01020.2", "AT1G01020"]]
+    bad = write(tmp_path, ">T1 cdna chromosome:X:1:1:10:1\nACGT\n", "bad.fa")
+    with pytest.raises(AnnotationError, match=r"bad\.fa:1: cDNA header has no 'gene:' field"):
+        tx2gene_from_cdna(bad)
+
+
+def test_no_protein_coding_genes(tmp_path: Path) -> None:
+    path = write(tmp_path, "chr1\ts\tgene\t1\t9\t.\t+\t.\tID=gene:X;biotype=ncRNA\n")
+    with pytest.raises(AnnotationError) as err:
+        protein_coding_genes(path)
+    assert str(err.value).startswith(
+        f"{path}: no protein-coding genes (looked for biotype=protein_coding or "
+        "gene_biotype=protein_coding in gene lines)"
+    )
+    assert "ncRNA" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("chr1 s gene 1 9 . + . ID=G", r"a\.gff3:2: malformed GFF3 line: expected 9 tab-separated columns, found 1"),
+        ("chr1\ts\tgene\t1\tten\t.\t+\t.\tID=G", r"a\.gff3:2: malformed GFF3 line: start/end must be integers, got '1' and 'ten'"),
+        ("chr1\ts\tgene\t90\t9\t.\t+\t.\tID=G", r"a\.gff3:2: malformed GFF3 line: need 1 <= start <= end, got start=90 end=9"),
+        ("chr1\ts\tgene\t1\t9\t.\tplus\t.\tID=G", r"a\.gff3:2: malformed GFF3 line: strand must be '\+', '-' or '\.', got 'plus'"),
+    ],
+)
+def test_malformed_line_names_file_and_line(tmp_path: Path, line: str, message: str) -> None:
+    path = write(tmp_path, "##gff-version 3\n" + line + "\n")
+    with pytest.raises(AnnotationError, match=message):
+        protein_coding_genes(path)
+
+
+def test_duplicate_gene_id(tmp_path: Path) -> None:
+    line = "chr1\ts\tgene\t1\t9\t.\t+\t.\tID=gene:G;biotype=protein_coding\n"
+    with pytest.raises(AnnotationError, match=r"a\.gff3:2: gene ID 'G' already defined on line 1"):
+        protein_coding_genes(write(tmp_path, line + line))
