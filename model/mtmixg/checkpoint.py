@@ -1,0 +1,126 @@
+"""Model checkpoints and resume states, saved without pickled objects.
+
+model.pt    torch.save of the model's state_dict (tensors only); loaded with weights_only=True.
+model.json  beside it: {"format": "mtmixg-model", "format_version", "mtmixg_version", "model"
+            (ModelConfig dict), "task", "window" (WindowSpec dict), "train" (TrainConfig dict),
+            "fold", "seed"}.
+Resume state: one torch.save'd dict of tensors and plain containers (see mtmixg.training).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from . import __version__
+from .dataset import _atomic_write
+from .models.config import ModelConfig
+from .sequence import WindowSpec
+from .tasks import check_task, n_outputs
+
+FORMAT = "mtmixg-model"
+FORMAT_VERSION = 1
+MODEL_FILE = "model.pt"
+META_FILE = "model.json"
+
+
+def meta_path(model_path: str | Path) -> Path:
+    """model.json that belongs to a model.pt (same folder, same stem)."""
+    model_path = Path(model_path)
+    return model_path.with_suffix(".json")
+
+
+def resolve_model_path(path: str | Path) -> Path:
+    """Accept a model.pt file or the folder holding it."""
+    path = Path(path)
+    return path / MODEL_FILE if path.is_dir() else path
+
+
+def save_model(path: str | Path, model: nn.Module, meta: dict) -> None:
+    """Write model.pt (state_dict) and model.json beside it, each atomically.
+
+    meta must hold "model" (ModelConfig dict), "task" and "window" (WindowSpec dict)."""
+    path = Path(path)
+    for key in ("model", "task", "window"):
+        if key not in meta:
+            raise ValueError(f"model metadata lacks '{key}'")
+    full = {"format": FORMAT, "format_version": FORMAT_VERSION, "mtmixg_version": __version__, **meta}
+    state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    # model.json first: a model.pt on disk always has its description beside it
+    _atomic_write(meta_path(path), lambda tmp: Path(tmp).write_text(json.dumps(full, indent=2) + "\n"))
+    _atomic_write(path, lambda tmp: torch.save(state, tmp))
+
+
+def read_meta(path: str | Path) -> dict:
+    """Read and check model.json of a model.pt; ValueError naming the file when missing or invalid."""
+    mpath = meta_path(resolve_model_path(path))
+    if not mpath.is_file():
+        raise ValueError(f"{mpath}: missing; a model.pt needs its model.json beside it (written by `mtmixg train`)")
+    try:
+        meta = json.loads(mpath.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{mpath}: not valid JSON ({err}); re-train or restore the file") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ValueError(f"{mpath}: not an mtmixg model description (no \"format\": \"{FORMAT}\")")
+    try:
+        check_task(meta["task"])
+        meta["model_config"] = ModelConfig.from_dict(meta["model"])
+        meta["window_spec"] = WindowSpec.from_dict(meta["window"])
+    except (KeyError, TypeError, ValueError) as err:
+        raise ValueError(f"{mpath}: invalid model description: {err}") from None
+    if meta["model_config"].n_outputs != n_outputs(meta["task"]):
+        raise ValueError(f"{mpath}: model has {meta['model_config'].n_outputs} outputs, task {meta['task']} needs {n_outputs(meta['task'])}")
+    if meta["model_config"].seq_len != meta["window_spec"].length:
+        raise ValueError(f"{mpath}: model seq_len {meta['model_config'].seq_len} != window length {meta['window_spec'].length}")
+    return meta
+
+
+def load_state_dict(path: str | Path) -> dict:
+    """torch.load(weights_only=True) of a state_dict; ValueError naming the file when unreadable."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such model file")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # truncated zip, wrong format, pickled objects...
+        msg = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise ValueError(f"{path}: corrupt or not an mtmixg model.pt ({msg[:200]}); re-train or restore the file") from None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ValueError(f"{path}: not a state_dict of tensors")
+    return state
+
+
+def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[nn.Module, dict]:
+    """Rebuild a model from model.pt + model.json -> (model in eval mode, meta).
+
+    meta holds the JSON keys plus "model_config" (ModelConfig) and "window_spec" (WindowSpec).
+    """
+    from .models import build_model
+
+    path = resolve_model_path(path)
+    meta = read_meta(path)
+    state = load_state_dict(path)
+    model = build_model(meta["model_config"])
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as err:
+        first = str(err).splitlines()[0]
+        raise ValueError(f"{path}: weights do not fit the model described in {meta_path(path).name} ({first})") from None
+    return model.to(device).eval(), meta
+
+
+def save_state(path: str | Path, state: dict) -> None:
+    """Atomically torch.save a resume state (tensors and plain containers only)."""
+    _atomic_write(Path(path), lambda tmp: torch.save(state, tmp))
+
+
+def load_state(path: str | Path) -> dict:
+    """Load a resume state with weights_only=True; ValueError naming the file when unreadable."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:
+        msg = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise ValueError(f"{path}: unreadable resume state ({msg[:200]}); delete it to start the run afresh") from None

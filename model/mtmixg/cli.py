@@ -1,0 +1,345 @@
+"""The `mtmixg` command: train, evaluate, predict (and subcommands other modules register).
+
+Bad input ends with ONE line on stderr, `mtmixg: error: <file or key>: <what is wrong>`, and exit
+code 2. Subcommands come from SUBCOMMANDS: (name, help, module). A module other than this one either
+provides `add_arguments(parser)` and `main(args: argparse.Namespace) -> int | None`, or only
+`main(argv: list[str]) -> int | None` parsing its own arguments (as mtmixg.demo); a module that is
+not installed gives a subcommand that explains so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from pathlib import Path
+
+import yaml
+
+from . import __version__
+
+SUBCOMMANDS: list[tuple[str, str, str]] = [  # (name, help, module); add yours here
+    ("train", "train a model on one fold of a windows folder", "mtmixg.cli"),
+    ("evaluate", "score a trained model on a windows folder (metrics JSON + predictions TSV)", "mtmixg.cli"),
+    ("predict", "predict expression-class probabilities for gene windows (FASTA, or genome + GFF3)", "mtmixg.cli"),
+    ("demo", "write a small synthetic demo species (genome, GFF3, reads)", "mtmixg.demo"),
+]
+
+
+class CLIError(Exception):
+    """Bad input: printed as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, no usage block
+        raise CLIError(f"{message}; see `{self.prog} --help`")
+
+
+# ------------------------------------------------------------------ helpers
+def _read_config(path: str, kind: str) -> dict:
+    p = Path(path)
+    if not p.is_file():
+        raise CLIError(f"{p}: no such {kind} config file")
+    try:
+        text = p.read_text()
+        data = yaml.safe_load(text) if p.suffix in (".yaml", ".yml") else json.loads(text)
+    except (json.JSONDecodeError, yaml.YAMLError, UnicodeDecodeError) as err:
+        raise CLIError(f"{p}: not valid {'YAML' if p.suffix in ('.yaml', '.yml') else 'JSON'}: {str(err).splitlines()[0]}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise CLIError(f"{p}: must hold a mapping of {kind} keys to values")
+    return data
+
+
+def _key_values(items: list[str] | None, option: str) -> dict:
+    out = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise CLIError(f"{option} {item}: expected KEY=VALUE")
+        try:
+            out[key.replace("-", "_")] = yaml.safe_load(value)
+        except yaml.YAMLError:
+            out[key.replace("-", "_")] = value
+    return out
+
+
+def _windows_dir(path: str):
+    from .dataset import load_windows
+
+    p = Path(path)
+    if not p.is_dir():
+        raise CLIError(f"{p}: no such windows folder; give the folder holding windows.npy, genes.tsv and window.json")
+    return load_windows(p)
+
+
+def _device(name: str):
+    import torch
+
+    if name == "cuda" and not torch.cuda.is_available():
+        raise CLIError("--device cuda: no CUDA GPU is visible; use --device cpu or auto")
+    return torch.device("cuda" if name == "cuda" or (name == "auto" and torch.cuda.is_available()) else "cpu")
+
+
+def _write_table(path: str, table) -> None:
+    from .dataset import _atomic_write
+
+    _atomic_write(Path(path), lambda tmp: table.to_csv(tmp, sep="\t", index=False, float_format="%.6g"))
+
+
+# ------------------------------------------------------------------ train
+def _add_train(p: argparse.ArgumentParser) -> None:
+    from .models.config import VARIANTS
+    from .tasks import TASKS
+
+    p.add_argument("windows", help="windows folder (windows.npy, genes.tsv, window.json)")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--fold", help="test chromosome (the `fold` column of genes.tsv)")
+    where.add_argument("--all-chromosomes", action="store_true", help="no test set: train on every chromosome")
+    p.add_argument("--variant", choices=VARIANTS, help="model variant (default: the model config's, else mtmixg)")
+    p.add_argument("--task", choices=TASKS, default="binary", help="binary (low/high) or ternary (default binary)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--out", required=True, help="output folder: model.pt, model.json, metrics.json, predictions.tsv")
+    p.add_argument("--resume", help="resume state file, saved every epoch and continued from when present")
+    p.add_argument("--model-config", help="JSON/YAML file of model keys (ModelConfig)")
+    p.add_argument("--train-config", help="JSON/YAML file of training keys (TrainConfig)")
+    p.add_argument("--model", action="append", metavar="KEY=VALUE", help="set a model key, e.g. channels=32 (repeatable)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="set a training key, e.g. warmup_epochs=4 (repeatable)")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--patience", type=int)
+    p.add_argument("--lr-patience", type=int)
+    p.add_argument("--warmup-epochs", type=int)
+    p.add_argument("--val-fraction", type=float)
+    p.add_argument("--no-balance", dest="balance", action="store_false", default=None, help="keep the class imbalance")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--require-gpu", action="store_true", default=None, help="fail unless a CUDA GPU is visible")
+    p.add_argument("--no-amp", dest="amp", action="store_false", default=None, help="no mixed precision on CUDA")
+    p.add_argument("--threads", type=int, help="CPU threads for torch")
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from .fold import train_fold
+    from .models.config import ModelConfig
+    from .training import TrainConfig
+
+    model_values = _read_config(args.model_config, "model") if args.model_config else {}
+    model_values.update(_key_values(args.model, "--model"))
+    if args.variant:
+        model_values["variant"] = args.variant
+    train_values = _read_config(args.train_config, "training") if args.train_config else {}
+    train_values.update(_key_values(args.set, "--set"))
+    for key in ("epochs", "batch_size", "lr", "patience", "lr_patience", "warmup_epochs", "val_fraction",
+                "balance", "device", "require_gpu", "amp", "threads"):
+        if getattr(args, key) is not None:
+            train_values[key] = getattr(args, key)
+    src_m = args.model_config or "--model"
+    src_t = args.train_config or "training options"
+    try:
+        model_cfg = ModelConfig.from_dict(model_values)
+    except (TypeError, ValueError) as err:
+        raise CLIError(f"{src_m}: {err}") from None
+    try:
+        train_cfg = TrainConfig.from_dict(train_values)
+    except (TypeError, ValueError) as err:
+        raise CLIError(f"{src_t}: {err}") from None
+    gw = _windows_dir(args.windows)  # checks the folder early, with a clear message
+    del gw
+    metrics = train_fold(args.windows, None if args.all_chromosomes else args.fold, args.task, model_cfg,
+                         train_cfg, args.seed, args.out, resume_path=args.resume)
+    summary = {k: metrics[k] for k in ("fold", "accuracy", "auc", "f1", "failed", "epochs_run", "best_epoch")}
+    print(json.dumps(summary))
+    return 0
+
+
+# ------------------------------------------------------------------ evaluate
+def _add_evaluate(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", help="model.pt (with model.json beside it) or the folder holding it")
+    p.add_argument("windows", help="windows folder to score")
+    p.add_argument("--fold", help="score only the genes of this fold (default: every gene)")
+    p.add_argument("--metrics", required=True, help="output metrics JSON")
+    p.add_argument("--predictions", help="output per-gene predictions TSV")
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+
+
+def _check_spec(gw, meta, windows: str) -> None:
+    if gw.spec != meta["window_spec"]:
+        raise CLIError(
+            f"{Path(windows) / 'window.json'}: window {gw.spec.to_dict()} (length {gw.spec.length}) differs from the "
+            f"model's {meta['window_spec'].to_dict()} (length {meta['window_spec'].length}); extract windows with the model's spec"
+        )
+
+
+def _run_evaluate(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .checkpoint import load_model
+    from .fold import all_targets
+    from .metrics import compute_metrics, is_chance, predictions_frame
+    from .predict import predict
+    from .splits import _str_column
+
+    model, meta = load_model(args.model, device=_device(args.device))
+    gw = _windows_dir(args.windows)
+    _check_spec(gw, meta, args.windows)
+    task = meta["task"]
+    y = all_targets(gw.genes["label"].to_numpy(), task)
+    keep = y >= 0
+    if args.fold is not None:
+        folds = _str_column(gw.genes["fold"])
+        if not (folds == args.fold).any():
+            raise CLIError(f"--fold {args.fold}: no gene of {Path(args.windows) / 'genes.tsv'} has this fold; "
+                           f"folds: {', '.join(sorted(set(folds) - {''}))}")
+        keep &= folds == args.fold
+    index = np.flatnonzero(keep)
+    if len(index) == 0:
+        raise CLIError(f"{Path(args.windows) / 'genes.tsv'}: no genes with {task} labels to score")
+    prob = predict(model, gw.codes, task, index=index, spec=gw.spec, batch_size=args.batch_size)
+    m = compute_metrics(y[index], prob, task)
+    out = {**m, "chance_level": is_chance(m["auc"]), "task": task, "fold": args.fold, "model": str(args.model),
+           "windows": str(args.windows), "model_fold": meta.get("fold"), "variant": meta["model_config"].variant,
+           "mtmixg_version": __version__}
+    from .dataset import _atomic_write
+
+    _atomic_write(Path(args.metrics), lambda tmp: Path(tmp).write_text(json.dumps(out, indent=2) + "\n"))
+    if args.predictions:
+        _write_table(args.predictions, predictions_frame(gw.genes.iloc[index], y[index], prob, task))
+    print(json.dumps({k: out[k] for k in ("accuracy", "auc", "f1", "n")}))
+    return 0
+
+
+# ------------------------------------------------------------------ predict
+def _add_predict(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", help="model.pt (with model.json beside it) or the folder holding it")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--fasta", help="FASTA of gene windows, one record per gene, each of the model's window length")
+    src.add_argument("--genome", help="genome FASTA (needs --gff3): windows are extracted around every gene")
+    p.add_argument("--gff3", help="GFF3 annotation of --genome")
+    p.add_argument("--out", required=True, help="output TSV: gene_id, probabilities, predicted class")
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+
+
+def _genome_windows(genome: str, gff3: str, spec):
+    """Windows of every protein-coding gene of a genome + GFF3 (mtmixg.gff / mtmixg.genome)."""
+    for path, what in ((genome, "--genome"), (gff3, "--gff3")):
+        if not Path(path).is_file():
+            raise CLIError(f"{path}: no such file ({what})")
+    try:
+        gff = importlib.import_module("mtmixg.gff")
+        genome_mod = importlib.import_module("mtmixg.genome")
+    except ModuleNotFoundError as err:
+        raise CLIError(f"--genome: {err.name} is not available in this installation; give --fasta windows instead") from None
+    genes = gff.protein_coding_genes(gff3)
+    codes, table, skipped = genome_mod.extract_windows(genome, genes, spec, None)
+    if len(skipped):
+        print(f"mtmixg predict: {len(skipped)} gene(s) skipped (window off a chromosome end or chromosome "
+              "not in the FASTA)", file=sys.stderr)
+    if len(table) == 0:
+        raise CLIError(f"{gff3}: no protein-coding gene of this annotation has a complete window in {genome}")
+    return table["gene_id"].astype(str).tolist(), codes, table
+
+
+def _run_predict(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .checkpoint import load_model
+    from .predict import fasta_windows, predict
+    from .tasks import CLASS_LABELS, CLASS_NAMES, predicted_class, prob_columns
+
+    if args.genome and not args.gff3:
+        raise CLIError("--genome: needs --gff3 (the genome's annotation)")
+    if args.gff3 and not args.genome:
+        raise CLIError("--gff3: only used with --genome")
+    model, meta = load_model(args.model, device=_device(args.device))
+    spec, task = meta["window_spec"], meta["task"]
+    extra = None
+    if args.fasta:
+        ids, codes = fasta_windows(args.fasta, spec)
+    else:
+        ids, codes, extra = _genome_windows(args.genome, args.gff3, spec)
+    prob = predict(model, codes, task, spec=spec, batch_size=args.batch_size)
+    pred = predicted_class(prob, task)
+    out = pd.DataFrame({"gene_id": ids})
+    if extra is not None and "chrom" in extra.columns:
+        out["chrom"] = extra["chrom"].to_numpy()
+    probs = prob.reshape(len(ids), -1)
+    for i, col in enumerate(prob_columns(task)):
+        out[col] = probs[:, i]
+    out["predicted"] = [CLASS_NAMES[task][c] for c in pred]
+    out["predicted_label"] = [CLASS_LABELS[task][c] for c in pred]
+    _write_table(args.out, out)
+    print(f"{len(out)} genes -> {args.out}", file=sys.stderr)
+    return 0
+
+
+_BUILTIN = {"train": (_add_train, _run_train), "evaluate": (_add_evaluate, _run_evaluate),
+            "predict": (_add_predict, _run_predict)}
+
+
+# ------------------------------------------------------------------ parser and main
+_PASSTHROUGH: dict = {}  # subcommand -> main(argv) of modules without add_arguments
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="mtmixg", description="MTMixG-Net: predict plant gene expression classes from DNA.")
+    parser.add_argument("--version", action="version", version=f"mtmixg {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    for name, help_text, module in SUBCOMMANDS:
+        if module == "mtmixg.cli" and name in _BUILTIN:
+            p = sub.add_parser(name, help=help_text, description=help_text)
+            add, run = _BUILTIN[name]
+            add(p)
+            p.set_defaults(_run=run)
+            continue
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as err:
+            if err.name != module:
+                raise
+            mod = None
+        if mod is not None and hasattr(mod, "add_arguments"):
+            p = sub.add_parser(name, help=help_text, description=help_text)
+            mod.add_arguments(p)
+            p.set_defaults(_run=mod.main)
+            continue
+        # the module parses its own arguments (main(argv)), --help included
+        p = sub.add_parser(name, help=help_text, add_help=False)
+        p.add_argument("argv", nargs=argparse.REMAINDER)
+        if mod is None:
+
+            def missing(args, module=module, name=name):
+                raise CLIError(f"{name}: {module} is not available in this installation")
+
+            p.set_defaults(_run=missing)
+        else:
+            _PASSTHROUGH[name] = mod.main
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `mtmixg`; returns the exit code (0 ok, 2 bad input)."""
+    from .training import GPUUnavailableError
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        parser = build_parser()
+        if argv and argv[0] in _PASSTHROUGH:  # a module that parses its own arguments, --help included
+            return int(_PASSTHROUGH[argv[0]](argv[1:]) or 0)
+        args = parser.parse_args(argv)
+        code = args._run(args)
+    except CLIError as err:
+        print(f"mtmixg: error: {err}", file=sys.stderr)
+        return 2
+    except (ValueError, FileNotFoundError, GPUUnavailableError) as err:
+        print(f"mtmixg: error: {str(err).splitlines()[0] if str(err) else type(err).__name__}", file=sys.stderr)
+        return 2
+    return int(code or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""Train one leave-one-chromosome-out fold end to end: split, train, evaluate, write the outputs.
+
+out_dir receives (each written atomically, model.pt last):
+    predictions.tsv  test genes (set=test) and validation genes (set=val): gene_id, chrom, label,
+                     target, prob | prob_low prob_medium prob_high, predicted, predicted_label, set
+    metrics.json     test and validation metrics, failed/chance_level flags, timings, sizes, history
+    model.json       model config, task, window spec, train config, fold, seed, versions
+    model.pt         the state_dict (best validation-loss weights)
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from . import __version__
+from .checkpoint import MODEL_FILE, save_model
+from .dataset import _atomic_write, load_windows
+from .metrics import compute_metrics, is_chance, predictions_frame
+from .models.config import ModelConfig
+from .predict import predict
+from .splits import make_split
+from .tasks import check_task, gene_mask, n_outputs, targets
+from .training import TrainConfig, _log_stderr, fit, resolve_device
+
+
+def _json_clean(value):
+    """NaN/inf -> None so metrics.json stays strict JSON."""
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_clean(v) for v in value]
+    return value
+
+
+def all_targets(labels: np.ndarray, task: str) -> np.ndarray:
+    """Class index per gene (N,), -1 for genes the task drops."""
+    y = np.full(len(labels), -1, dtype=np.int64)
+    mask = gene_mask(labels, task)
+    y[mask] = targets(np.asarray(labels)[mask], task)
+    return y
+
+
+def train_fold(
+    windows_dir: str | Path,
+    fold: str | None,
+    task: str,
+    model_cfg: ModelConfig | dict,
+    train_cfg: TrainConfig | dict,
+    seed: int,
+    out_dir: str | Path,
+    resume_path: str | Path | None = None,
+    log: Callable[[str], None] | None = _log_stderr,
+    on_epoch_end: Callable[[dict], None] | None = None,
+    stop_after_epochs: int | None = None,
+) -> dict:
+    """Train a model with fold's chromosome as test set (fold=None: all chromosomes, no test set).
+
+    model_cfg's seq_len and n_outputs are set from the windows and the task. Returns the metrics
+    dict also written to out_dir/metrics.json. The resume file is deleted after success.
+    """
+    from .models import build_model
+
+    t_start = time.perf_counter()
+    check_task(task)
+    model_cfg = ModelConfig.from_dict(model_cfg) if isinstance(model_cfg, dict) else model_cfg
+    train_cfg = TrainConfig.from_dict(train_cfg) if isinstance(train_cfg, dict) else train_cfg
+    resolve_device(train_cfg)  # fail fast when a GPU is required but absent
+    out_dir = Path(out_dir)
+    gw = load_windows(windows_dir)
+    spec = gw.spec
+    labels = gw.genes["label"].to_numpy()
+    split = make_split(gw.genes, fold, task, train_cfg.val_fraction, seed, train_cfg.balance)
+    y = all_targets(labels, task)
+    model_cfg = replace(model_cfg, seq_len=spec.length, n_outputs=n_outputs(task))
+    torch.manual_seed(seed)
+    model = build_model(model_cfg)
+    run_info = {"fold": fold, "model": model_cfg.to_dict(), "window": spec.to_dict()}
+    if log:
+        sizes = split.sizes()
+        log(f"fold {fold}: {model_cfg.variant} {task} seed {seed}: {sizes['n_train']} train, "
+            f"{sizes['n_val']} validation, {sizes['n_test']} test genes, window {spec.length}")
+    result = fit(model, gw.codes, y, split.train, split.val, task, train_cfg, seed, spec=spec,
+                 resume_path=resume_path, run_info=run_info, log=log, on_epoch_end=on_epoch_end,
+                 stop_after_epochs=stop_after_epochs)
+
+    pred_bs = max(train_cfg.batch_size, 256)
+    frames = []
+    val_prob = predict(model, gw.codes, task, index=split.val, spec=spec, batch_size=pred_bs, amp=train_cfg.amp)
+    val_m = compute_metrics(y[split.val], val_prob, task)
+    test_m = {"accuracy": None, "auc": None, "f1": None, "n": 0}
+    if len(split.test):
+        test_prob = predict(model, gw.codes, task, index=split.test, spec=spec, batch_size=pred_bs, amp=train_cfg.amp)
+        test_m = compute_metrics(y[split.test], test_prob, task)
+        frames.append(predictions_frame(gw.genes.iloc[split.test], y[split.test], test_prob, task).assign(set="test"))
+    frames.append(predictions_frame(gw.genes.iloc[split.val], y[split.val], val_prob, task).assign(set="val"))
+    chance = is_chance(val_m["auc"], train_cfg.chance_auc)
+    metrics = {
+        "task": task, "fold": fold, "seed": int(seed), "variant": model_cfg.variant,
+        "accuracy": test_m["accuracy"], "auc": test_m["auc"], "f1": test_m["f1"],
+        "test": test_m, "val": val_m,
+        "failed": chance, "chance_level": chance,
+        "failure_reason": (f"validation AUC {val_m['auc']} <= {train_cfg.chance_auc}: the model never left chance level; "
+                           "exclude this fold or retrain with another seed") if chance else None,
+        **split.sizes(),
+        "epochs_run": result.epochs_run, "best_epoch": result.best_epoch, "best_val_loss": result.best_val_loss,
+        "stopped_early": result.stopped_early, "resumed_from_epoch": result.resumed_from_epoch,
+        "device": result.device, "wall_seconds": time.perf_counter() - t_start,
+        "train_seconds": result.train_seconds, "seq_per_s": result.seq_per_s,
+        "mtmixg_version": __version__, "torch_version": torch.__version__, "python": platform.python_version(),
+        "train_config": train_cfg.to_dict(), "model_config": model_cfg.to_dict(), "window": spec.to_dict(),
+        "history": result.history,
+    }
+    metrics = _json_clean(metrics)
+    if chance and log:
+        log(f"WARNING fold {fold}: {metrics['failure_reason']}")
+
+    table = pd.concat(frames, ignore_index=True)
+    _atomic_write(out_dir / "predictions.tsv", lambda tmp: table.to_csv(tmp, sep="\t", index=False, float_format="%.6g"))
+    _atomic_write(out_dir / "metrics.json", lambda tmp: Path(tmp).write_text(json.dumps(metrics, indent=2) + "\n"))
+    meta = {"model": model_cfg.to_dict(), "task": task, "window": spec.to_dict(), "train": train_cfg.to_dict(),
+            "fold": fold, "seed": int(seed), "windows_dir": str(windows_dir)}
+    save_model(out_dir / MODEL_FILE, model, meta)
+    if resume_path is not None:
+        Path(resume_path).unlink(missing_ok=True)
+    return metrics

@@ -1,0 +1,121 @@
+"""Run a model over windows: logits and probabilities, batched, without touching the model's mode."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from .loader import batches
+from .sequence import WindowSpec
+from .tasks import probabilities
+
+
+def model_device(model: nn.Module) -> torch.device:
+    try:
+        return next(model.parameters()).device
+    except StopIteration:
+        return torch.device("cpu")
+
+
+@torch.no_grad()
+def predict_logits(
+    model: nn.Module,
+    codes: np.ndarray,
+    index: np.ndarray | None = None,
+    spec: WindowSpec | None = None,
+    batch_size: int = 256,
+    amp: bool = False,
+) -> torch.Tensor:
+    """Logits float32 (n, n_outputs) on CPU for codes uint8 (N, L) at rows index (default: all).
+
+    Runs on the model's device in eval mode (the previous mode is restored). spec: apply its mask.
+    amp: bf16/fp16 autocast when the model is on CUDA.
+    """
+    device = model_device(model)
+    index = np.arange(codes.shape[0]) if index is None else np.asarray(index, dtype=np.int64)
+    use_amp = amp and device.type == "cuda"
+    dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
+    was_training = model.training
+    model.eval()
+    out = []
+    try:
+        for _, x in batches(codes, index, batch_size, spec=spec, device=device):
+            with torch.autocast(device_type=device.type, dtype=dtype, enabled=use_amp):
+                out.append(model(x).float().cpu())
+    finally:
+        model.train(was_training)
+    if not out:
+        n_out = getattr(getattr(model, "cfg", None), "n_outputs", 1)
+        return torch.zeros((0, n_out))
+    return torch.cat(out)
+
+
+def predict(
+    model: nn.Module,
+    codes: np.ndarray,
+    task: str,
+    index: np.ndarray | None = None,
+    spec: WindowSpec | None = None,
+    batch_size: int = 256,
+    amp: bool = False,
+) -> np.ndarray:
+    """Probabilities for codes uint8 (N, L): binary float64 (N,) = P(high); ternary (N, 3) rows sum to 1."""
+    logits = predict_logits(model, codes, index=index, spec=spec, batch_size=batch_size, amp=amp)
+    return probabilities(logits, task).double().numpy()
+
+
+def read_fasta(path: str | Path) -> list[tuple[str, str, int]]:
+    """Records of a FASTA file as (id, sequence, header line number). ValueError naming the file
+    when it holds no records, a sequence before the first header, an empty record or a repeated id."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such FASTA file")
+    records: list[tuple[str, list[str], int]] = []
+    seen: set[str] = set()
+    with open(path, encoding="ascii", errors="replace") as handle:
+        for lineno, line in enumerate(handle, 1):
+            line = line.strip()
+            if not line:
+                continue
+            if line.startswith(">"):
+                name = line[1:].split()[0] if line[1:].split() else ""
+                if not name:
+                    raise ValueError(f"{path}:{lineno}: FASTA header without a name")
+                if name in seen:
+                    raise ValueError(f"{path}:{lineno}: record '{name}' appears twice; give every gene one record")
+                seen.add(name)
+                records.append((name, [], lineno))
+            elif not records:
+                raise ValueError(f"{path}:{lineno}: sequence before the first '>' header; is this a FASTA file?")
+            else:
+                records[-1][1].append(line)
+    if not records:
+        raise ValueError(f"{path}: no FASTA records; give one '>gene_id' record per gene window")
+    out = []
+    for name, parts, lineno in records:
+        seq = "".join(parts)
+        if not seq:
+            raise ValueError(f"{path}:{lineno}: record '{name}' has no sequence")
+        out.append((name, seq, lineno))
+    return out
+
+
+def fasta_windows(path: str | Path, spec: WindowSpec) -> tuple[list[str], np.ndarray]:
+    """Gene ids and codes uint8 (N, L) of a FASTA of gene windows, one record per gene, each exactly
+    spec.length letters long (read 5'->3' along the gene, as `mtmixg` extracts them)."""
+    from .sequence import encode
+
+    records = read_fasta(path)
+    codes = np.empty((len(records), spec.length), dtype=np.uint8)
+    for i, (name, seq, lineno) in enumerate(records):
+        if len(seq) != spec.length:
+            raise ValueError(
+                f"{path}:{lineno}: record '{name}' is {len(seq)} bases long but the model takes windows of "
+                f"{spec.length} ({spec.upstream_tss}+{spec.downstream_tss} around the TSS, spacer {spec.spacer}, "
+                f"{spec.upstream_tts}+{spec.downstream_tts} around the TTS); extract windows with this model's window spec"
+            )
+        codes[i] = encode(seq)
+    return [r[0] for r in records], codes

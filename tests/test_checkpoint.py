@@ -1,0 +1,91 @@
+"""model.pt + model.json round trip, and clear one-line errors for broken files."""
+
+import json
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from mtmixg.checkpoint import load_model, load_state, save_model, save_state
+from mtmixg.models import build_model
+from mtmixg.predict import predict
+from training_data import SPEC, tiny_model
+
+
+def _saved(tmp_path, task="binary"):
+    cfg = tiny_model(n_outputs=1 if task == "binary" else 3)
+    torch.manual_seed(0)
+    model = build_model(cfg).eval()
+    path = tmp_path / "m" / "model.pt"
+    save_model(path, model, {"model": cfg.to_dict(), "task": task, "window": SPEC.to_dict(), "fold": "chr1", "seed": 0})
+    return model, path
+
+
+@pytest.mark.parametrize("task", ["binary", "ternary"])
+def test_round_trip_identical_predictions(tmp_path, task):
+    model, path = _saved(tmp_path, task)
+    codes = np.random.default_rng(0).integers(0, 5, (37, SPEC.length), dtype=np.uint8)
+    loaded, meta = load_model(path)
+    assert meta["task"] == task and meta["fold"] == "chr1" and meta["window_spec"] == SPEC
+    assert meta["mtmixg_version"]
+    a = predict(model, codes, task, batch_size=8)
+    b = predict(loaded, codes, task, batch_size=16)
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == ((37,) if task == "binary" else (37, 3))
+    # the folder works as well, and the state is tensors only
+    assert load_model(path.parent)[1]["seed"] == 0
+    assert all(isinstance(v, torch.Tensor) for v in torch.load(path, weights_only=True).values())
+
+
+def test_truncated_model_pt(tmp_path):
+    _, path = _saved(tmp_path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="model.pt: corrupt") as err:
+        load_model(path)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
+def test_pickled_object_refused(tmp_path):
+    _, path = _saved(tmp_path)
+    path.write_bytes(pickle.dumps({"w": object()}))
+    with pytest.raises(ValueError, match="model.pt"):
+        load_model(path)
+
+
+def test_missing_or_bad_model_json(tmp_path):
+    _, path = _saved(tmp_path)
+    meta = path.with_suffix(".json")
+    text = meta.read_text()
+    meta.write_text("{not json")
+    with pytest.raises(ValueError, match="model.json: not valid JSON"):
+        load_model(path)
+    bad = json.loads(text)
+    bad["model"]["bogus_key"] = 1
+    meta.write_text(json.dumps(bad))
+    with pytest.raises(ValueError, match="model.json: invalid.*bogus_key"):
+        load_model(path)
+    meta.unlink()
+    with pytest.raises(ValueError, match="model.json: missing"):
+        load_model(path)
+
+
+def test_weights_that_do_not_fit(tmp_path):
+    _, path = _saved(tmp_path)
+    meta = json.loads(path.with_suffix(".json").read_text())
+    meta["model"]["cnn_channels"] = 16
+    path.with_suffix(".json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="do not fit"):
+        load_model(path)
+
+
+def test_resume_state_round_trip_and_garbage(tmp_path):
+    state = {"a": torch.arange(3), "rng": torch.get_rng_state(), "h": [{"epoch": 1, "loss": 0.5}], "x": None}
+    save_state(tmp_path / "s.pt", state)
+    back = load_state(tmp_path / "s.pt")
+    assert torch.equal(back["rng"], state["rng"]) and back["h"] == state["h"]
+    (tmp_path / "s.pt").write_bytes(b"garbage")
+    with pytest.raises(ValueError, match="s.pt: unreadable resume state"):
+        load_state(tmp_path / "s.pt")
