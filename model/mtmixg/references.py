@@ -1,0 +1,102 @@
+"""Reference files of a species: fetch (download or local), verify, decompress, validate.
+
+``fetch_reference(kind, source, sha256, output, species)`` is what the workflow's get_genome /
+get_annotation / get_cdna rules run. source is an https:// or ftp:// URL, a file:// URL
+(file:///abs/path, or file://relative/path) or a plain path; plain or gzip. The result is written
+decompressed through a temporary file in the output's folder and renamed into place only once it
+validated (mtmixg.fasta for FASTA, mtmixg.gff for GFF3), so a bad input leaves no output behind.
+A genome also gets its .fai index (output + '.fai').
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sys
+import tempfile
+import urllib.request
+from pathlib import Path
+
+from .fasta import build_fai, decompress_fasta, validate_fasta
+from .gff import protein_coding_genes
+
+KINDS: tuple[str, ...] = ("genome", "annotation", "cdna")
+REMOTE_SCHEMES: tuple[str, ...] = ("http://", "https://", "ftp://")
+
+
+class ReferenceError(ValueError):
+    """A reference file that cannot be used; the message names species, file and what to fix."""
+
+
+def local_path(source: str) -> Path | None:
+    """Path of a file:// URL or plain path; None for a remote URL."""
+    if source.startswith(REMOTE_SCHEMES):
+        return None
+    return Path(source[len("file://") :] if source.startswith("file://") else source)
+
+
+def sha256sum(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def download(url: str, dest: Path, timeout: float = 60.0) -> None:
+    """Download url to dest (through dest + '.part', renamed when complete)."""
+    part = dest.with_name(dest.name + ".part")
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response, open(part, "wb") as out:
+            shutil.copyfileobj(response, out, length=1 << 22)
+        os.replace(part, dest)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+
+
+def fetch_reference(kind: str, source: str, sha256: str, output: str | Path, species: str) -> Path:
+    """Fetch one reference file of a species into output (decompressed, validated).
+
+    kind: 'genome' | 'annotation' | 'cdna'. sha256: expected digest of the source file as given
+    (compressed if compressed), '' to skip the check. Raises ReferenceError on a checksum
+    mismatch, a missing local file, or an invalid FASTA/GFF3 (the validator's message, which
+    names file and line).
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=output.parent, prefix=f".{output.name}.") as tmp:
+        path = local_path(source)
+        if path is None:
+            path = Path(tmp) / "download"
+            print(f"{species} {kind}: downloading {source}", file=sys.stderr)
+            download(source, path)
+        elif not path.is_file():
+            raise ReferenceError(f"species {species}: {kind} file {path} not found (config species/{species}/{kind})")
+        if sha256:
+            actual = sha256sum(path)
+            if actual.lower() != sha256.lower():
+                raise ReferenceError(
+                    f"species {species}: {kind} file {source}: SHA-256 mismatch: expected {sha256.lower()}, "
+                    f"got {actual}. The file is corrupt or changed; delete it / fix species/{species}/sha256/{kind}."
+                )
+            print(f"{species} {kind}: SHA-256 ok ({actual})", file=sys.stderr)
+        staged = Path(tmp) / output.name
+        if kind == "annotation":
+            genes = protein_coding_genes(path)
+            decompress_fasta(path, staged)  # a plain copy of the (possibly gzip) text file
+            print(f"{species} annotation: {len(genes)} protein-coding genes", file=sys.stderr)
+        else:
+            lengths = validate_fasta(path)
+            print(f"{species} {kind}: {len(lengths)} records, {sum(lengths.values()):,} bases", file=sys.stderr)
+            decompress_fasta(path, staged)
+        if kind == "genome":
+            fai = build_fai(staged)
+            os.replace(staged, output)
+            os.replace(fai, Path(str(output) + ".fai"))
+        else:
+            os.replace(staged, output)
+    return output

@@ -1,0 +1,301 @@
+import re
+import shlex
+from pathlib import Path
+
+import pandas as pd
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+##### config #####
+
+
+validate(config, schema="../config/schemas/config.schema.yaml")
+
+SPECIES = list(config["species"])
+# species whose expression comes from a ready TPM table (no reads) / from reads
+TABLE_SPECIES = [s for s in SPECIES if config["species"][s].get("tpm_table")]
+READS_SPECIES = [s for s in SPECIES if s not in TABLE_SPECIES]
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9._-]+$")
+NO_MATCH = "(?!)"  # a wildcard constraint that matches nothing
+
+
+def resolve_config_path(path):
+    """A config path relative to the working directory, else to the workflow's folder."""
+    path = Path(path)
+    if path.is_absolute() or path.exists():
+        return path
+    in_repo = Path(workflow.basedir) / path
+    return in_repo if in_repo.exists() else path
+
+
+##### sample sheet #####
+
+
+def read_sample_sheet(path):
+    """The sample sheet (TSV, '#' comments) -> DataFrame of str (None where empty).
+
+    Checks, each naming the sheet and line: sample names ([A-Za-z0-9._-]), unique samples,
+    species known to the config, a source of reads per row.
+    """
+    if not path.is_file() and READS_SPECIES:
+        raise WorkflowError(f"sample sheet {path} not found (config key 'samples')")
+    header, rows, lines = None, [], []
+    text = path.read_text() if path.is_file() else ""
+    for lineno, line in enumerate(text.splitlines(keepends=True), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        fields = [f.strip() for f in line.rstrip("\r\n").split("\t")]
+        if header is None:
+            header = fields
+            continue
+        if len(fields) > len(header):
+            raise WorkflowError(
+                f"{path}:{lineno}: {len(fields)} tab-separated fields but the header has "
+                f"{len(header)} ({', '.join(header)})"
+            )
+        fields += [""] * (len(header) - len(fields))
+        rows.append([f or None for f in fields])
+        lines.append(lineno)
+    if header is None:
+        header = ["species", "sample", "layout"]
+    missing = [c for c in ("species", "sample", "layout") if c not in header]
+    if missing:
+        raise WorkflowError(
+            f"{path}: the header lacks column(s) {', '.join(missing)}; "
+            "see config/schemas/samples.schema.yaml"
+        )
+    sheet = pd.DataFrame(rows, columns=header, dtype=object)
+    sheet["line"] = lines
+    for row in sheet.itertuples():
+        where = f"sample sheet {path}, line {row.line}"
+        if row.sample is None or not NAME_PATTERN.match(row.sample):
+            raise WorkflowError(
+                f"{where}: sample name {row.sample!r} is not allowed: use only letters, digits, "
+                "'.', '_' and '-' (no spaces or shell characters)"
+            )
+        if row.species not in config["species"]:
+            raise WorkflowError(
+                f"{where}: species {row.species!r} of sample {row.sample!r} is not in the config's "
+                f"species ({', '.join(SPECIES)})"
+            )
+        if row.layout not in ("SE", "PE"):
+            raise WorkflowError(
+                f"{where}: layout of sample {row.sample!r} must be SE or PE, got {row.layout!r}"
+            )
+    duplicated = sheet[sheet["sample"].duplicated(keep=False)]
+    if not duplicated.empty:
+        names = ", ".join(
+            f"{name!r} (lines {', '.join(map(str, group['line']))})"
+            for name, group in duplicated.groupby("sample")
+        )
+        raise WorkflowError(f"sample sheet {path}: duplicate sample name(s): {names}")
+    for column in (
+        "run",
+        "fq1",
+        "fq2",
+        "sra_file",
+        "fragment_length_mean",
+        "fragment_length_sd",
+    ):
+        if column not in sheet.columns:
+            sheet[column] = None
+    for row in sheet.itertuples():
+        where = f"sample sheet {path}, line {row.line} (sample {row.sample})"
+        if row.run is not None and not NAME_PATTERN.match(row.run):
+            raise WorkflowError(f"{where}: run {row.run!r} is not an SRA accession")
+        if row.fq1 is None and row.sra_file is None and row.run is None:
+            raise WorkflowError(
+                f"{where}: give the reads: fq1 (and fq2), sra_file or run"
+            )
+        if row.fq1 is not None and row.layout == "PE" and row.fq2 is None:
+            raise WorkflowError(f"{where}: layout PE needs fq2 besides fq1")
+        if row.fq2 is not None and row.layout == "SE":
+            raise WorkflowError(f"{where}: layout SE but fq2 is given")
+    return sheet.set_index("sample", drop=False)
+
+
+samples = read_sample_sheet(resolve_config_path(config["samples"]))
+validate(samples.drop(columns="line"), schema="../config/schemas/samples.schema.yaml")
+# species with a TPM table take no reads: their rows are ignored
+samples = samples[samples["species"].isin(READS_SPECIES)]
+
+for _species in READS_SPECIES:
+    if not (samples["species"] == _species).any():
+        raise WorkflowError(
+            f"species {_species!r} has no samples in {config['samples']} and no tpm_table in the "
+            "config: give one or the other"
+        )
+
+
+##### wildcard constraints #####
+
+
+def alternatives(names):
+    """A regex matching exactly one of names (or nothing when there are none)."""
+    return "|".join(re.escape(str(n)) for n in names) or NO_MATCH
+
+
+wildcard_constraints:
+    species=alternatives(SPECIES),
+    sample=alternatives(samples.index),
+    run="[A-Za-z0-9._-]+",
+
+
+##### helpers #####
+
+
+def sample_row(wildcards):
+    """The sheet row of a sample; its species must be the path's species."""
+    row = samples.loc[wildcards.sample]
+    if "species" in wildcards.keys() and row["species"] != wildcards.species:
+        raise WorkflowError(
+            f"sample {wildcards.sample} belongs to species {row['species']}, not {wildcards.species}"
+        )
+    return row
+
+
+def command_prefix():
+    """The configured sra-tools command prefix, each word shell-quoted ('' when none)."""
+    return " ".join(shlex.quote(w) for w in shlex.split(config["sra_command_prefix"]))
+
+
+def source_path(source):
+    """Local path of a file:// URL or plain path; None for a remote (https/ftp) URL."""
+    if source.startswith(("http://", "https://", "ftp://")):
+        return None
+    return source[len("file://") :] if source.startswith("file://") else source
+
+
+def reference_input(kind):
+    """Input function: a local reference file is the rule's input (so a rule may make it)."""
+
+    def local_reference(wildcards):
+        path = source_path(config["species"][wildcards.species][kind])
+        return [] if path is None else [path]
+
+    return local_reference
+
+
+def reference_params(kind):
+    """Params function: source URL/path, expected sha256 (or '') of one reference file."""
+
+    def reference_source(wildcards):
+        entry = config["species"][wildcards.species]
+        return {
+            "source": entry[kind],
+            "sha256": entry.get("sha256", {}).get(kind, ""),
+        }
+
+    return reference_source
+
+
+def sra_input(wildcards):
+    """The .sra file of a sample: the sheet's sra_file, else the prefetched run."""
+    row = sample_row(wildcards)
+    if row["sra_file"] is not None:
+        return row["sra_file"]
+    return f"resources/sra/{row['run']}/{row['run']}.sra"
+
+
+def raw_reads(wildcards):
+    """Reads of a sample before trimming ({r1, r2} or {reads}): local files or fasterq-dump's."""
+    row = sample_row(wildcards)
+    if row["fq1"] is not None:
+        files = [row["fq1"], row["fq2"]] if row["layout"] == "PE" else [row["fq1"]]
+    else:
+        folder = f"results/{row['species']}/reads/{row['sample']}"
+        files = (
+            [f"{folder}/R1.fastq.gz", f"{folder}/R2.fastq.gz"]
+            if row["layout"] == "PE"
+            else [f"{folder}/single.fastq.gz"]
+        )
+    return (
+        dict(zip(["r1", "r2"], files)) if row["layout"] == "PE" else {"reads": files[0]}
+    )
+
+
+def trimmed_reads(wildcards):
+    """Trimmed reads of a sample, in kallisto's order."""
+    row = sample_row(wildcards)
+    folder = f"results/{row['species']}/trimmed/{row['sample']}"
+    if row["layout"] == "PE":
+        return [f"{folder}/R1.fastq.gz", f"{folder}/R2.fastq.gz"]
+    return [f"{folder}/single.fastq.gz"]
+
+
+def output_folder(wildcards, output):
+    """The folder of a rule's first output (for tools that take an output folder)."""
+    return str(Path(output[0]).parent)
+
+
+def kallisto_layout(wildcards):
+    """kallisto quant options of the layout: '' for PE, --single -l -s for SE."""
+    row = sample_row(wildcards)
+    if row["layout"] == "PE":
+        return ""
+    mean = row["fragment_length_mean"] or config["kallisto"]["single_fragment_length"]
+    sd = row["fragment_length_sd"] or config["kallisto"]["single_fragment_sd"]
+    return f"--single -l {float(mean)} -s {float(sd)}"
+
+
+def species_samples(species):
+    return list(samples.index[samples["species"] == species])
+
+
+def tximport_input(wildcards):
+    """tx2gene and the kallisto abundances of every sample of a species."""
+    return {
+        "tx2gene": f"resources/{wildcards.species}/tx2gene.tsv",
+        "abundances": [
+            f"results/{wildcards.species}/kallisto/{name}/abundance.tsv"
+            for name in species_samples(wildcards.species)
+        ],
+    }
+
+
+def tximport_abundances(wildcards, input):
+    """sample=path arguments of tximport.R (sample names are checked shell-safe)."""
+    names = species_samples(wildcards.species)
+    return [f"{name}={path}" for name, path in zip(names, input.abundances)]
+
+
+def tpm_table_input(wildcards):
+    return config["species"][wildcards.species]["tpm_table"]
+
+
+def window_spec():
+    """The configured window as a dict of WindowSpec fields."""
+    return dict(config["window"])
+
+
+def chromosomes(wildcards):
+    return [str(c) for c in config["species"][wildcards.species]["chromosomes"]]
+
+
+def windows_outputs(species):
+    folder = f"results/{species}/windows"
+    outputs = [
+        f"{folder}/{name}"
+        for name in ("windows.npy", "genes.tsv", "window.json", "skipped.tsv")
+    ]
+    if config["homology_filter"]["enabled"]:
+        outputs.append(f"{folder}/test_genes.tsv")
+    return outputs
+
+
+def data_targets(wildcards=None):
+    """Every file of the data half: the windows dataset (and labels) of each species."""
+    targets = []
+    for species in SPECIES:
+        targets += windows_outputs(species)
+        targets.append(f"results/{species}/expression/thresholds.tsv")
+    return targets
+
+
+def all_targets(wildcards=None):
+    """Targets of the default target (all): the data half, plus the training half's if included."""
+    targets = data_targets()
+    training_targets = globals().get("training_targets")
+    if training_targets is not None:
+        targets += list(training_targets())
+    return targets

@@ -1,0 +1,69 @@
+# Gene expression per species: kallisto transcript abundances summarised per gene with
+# tximport (lengthScaledTPM), or a ready TPM table (species/<name>/tpm_table); then the
+# logMaxTPM labels (mtmixg.labels).
+
+
+rule tx2gene:
+    input:
+        gff="resources/{species}/annotation.gff3",
+        cdna="resources/{species}/cdna.fa",
+    output:
+        "resources/{species}/tx2gene.tsv",
+    log:
+        "logs/{species}/tx2gene.log",
+    conda:
+        "../envs/python.yaml"
+    script:
+        "../workflow_scripts/tx2gene.py"
+
+
+rule tximport:
+    input:
+        unpack(tximport_input),
+    output:
+        "results/{species}/expression/tpm.tsv",
+    log:
+        "logs/{species}/tximport.log",
+    benchmark:
+        "benchmarks/{species}/tximport.tsv"
+    wildcard_constraints:
+        species=alternatives(READS_SPECIES),
+    conda:
+        "../envs/tximport.yaml"
+    params:
+        script=str(Path(workflow.basedir) / "workflow_scripts" / "tximport.R"),
+        ignore_tx_version=str(config["tximport"]["ignore_tx_version"]).upper(),
+        abundances=tximport_abundances,
+    shell:
+        "Rscript --vanilla {params.script:q} {output:q} {input.tx2gene:q}"
+        " {params.ignore_tx_version} {params.abundances:q} > {log:q} 2>&1"
+
+
+rule import_tpm_table:
+    input:
+        table=tpm_table_input,
+        gff="resources/{species}/annotation.gff3",
+    output:
+        "results/{species}/expression/tpm.tsv",
+    log:
+        "logs/{species}/import_tpm_table.log",
+    wildcard_constraints:
+        species=alternatives(TABLE_SPECIES),
+    conda:
+        "../envs/python.yaml"
+    script:
+        "../workflow_scripts/import_tpm_table.py"
+
+
+rule labels:
+    input:
+        "results/{species}/expression/tpm.tsv",
+    output:
+        labels="results/{species}/expression/labels.tsv",
+        thresholds="results/{species}/expression/thresholds.tsv",
+    log:
+        "logs/{species}/labels.log",
+    conda:
+        "../envs/python.yaml"
+    script:
+        "../workflow_scripts/labels.py"

@@ -1,0 +1,74 @@
+# Reads of the samples without local FASTQ files: prefetch the run from the SRA (unless the
+# sheet gives its .sra file), then fasterq-dump it. Every sra-tools call is prefixed with
+# config["sra_command_prefix"] (e.g. "unshare -n" in tests).
+
+
+rule prefetch:
+    output:
+        "resources/sra/{run}/{run}.sra",
+    log:
+        "logs/sra/prefetch/{run}.log",
+    retries: 3
+    localrule: True
+    conda:
+        "../envs/sra-tools.yaml"
+    params:
+        prefix=command_prefix(),
+        max_size=config["sra"]["max_size"],
+    shell:
+        "(tmp=$(mktemp -d resources/sra/{wildcards.run}/.prefetch.XXXXXX) && "
+        " {params.prefix} prefetch {wildcards.run:q} --max-size {params.max_size:q} -O $tmp && "
+        " mv $tmp/{wildcards.run}/{wildcards.run}.sra* {output:q} && rm -rf $tmp"
+        ' || {{ rm -rf "$tmp"; echo "prefetch of SRA run {wildcards.run} failed'
+        ' (no network? unknown accession?)" >&2; exit 1; }}) > {log:q} 2>&1'
+
+
+rule fasterq_dump_pe:
+    input:
+        sra=sra_input,
+    output:
+        r1=temp("results/{species}/reads/{sample}/R1.fastq.gz"),
+        r2=temp("results/{species}/reads/{sample}/R2.fastq.gz"),
+    log:
+        "logs/{species}/fasterq_dump/{sample}.log",
+    benchmark:
+        "benchmarks/{species}/fasterq_dump/{sample}.tsv"
+    conda:
+        "../envs/sra-tools.yaml"
+    threads: config["sra"]["threads"]
+    params:
+        prefix=command_prefix(),
+    shell:
+        "(tmp=$(mktemp -d results/{wildcards.species}/reads/{wildcards.sample}/.dump.XXXXXX) && "
+        " {params.prefix} fasterq-dump {input.sra:q} --split-3 -e {threads}"
+        " -t $tmp/tmp -O $tmp -o reads.fastq && "
+        ' {{ [ -s $tmp/reads_1.fastq ] && [ -s $tmp/reads_2.fastq ] || {{ echo "sample'
+        " {wildcards.sample}: fasterq-dump gave no read pairs from {input.sra}; is the run"
+        ' single-end (layout SE)?" >&2; false; }}; }} && '
+        " gzip -1 -c $tmp/reads_1.fastq > {output.r1:q} && "
+        " gzip -1 -c $tmp/reads_2.fastq > {output.r2:q} && rm -rf $tmp"
+        ' || {{ rm -rf "$tmp"; exit 1; }}) > {log:q} 2>&1'
+
+
+rule fasterq_dump_se:
+    input:
+        sra=sra_input,
+    output:
+        reads=temp("results/{species}/reads/{sample}/single.fastq.gz"),
+    log:
+        "logs/{species}/fasterq_dump/{sample}.log",
+    benchmark:
+        "benchmarks/{species}/fasterq_dump/{sample}.tsv"
+    conda:
+        "../envs/sra-tools.yaml"
+    threads: config["sra"]["threads"]
+    params:
+        prefix=command_prefix(),
+    shell:
+        "(tmp=$(mktemp -d results/{wildcards.species}/reads/{wildcards.sample}/.dump.XXXXXX) && "
+        " {params.prefix} fasterq-dump {input.sra:q} -e {threads}"
+        " -t $tmp/tmp -O $tmp -o reads.fastq && "
+        ' {{ [ -s $tmp/reads.fastq ] || {{ echo "sample {wildcards.sample}: fasterq-dump gave'
+        ' no single reads from {input.sra}; is the run paired-end (layout PE)?" >&2; false; }}; }} && '
+        " gzip -1 -c $tmp/reads.fastq > {output.reads:q} && rm -rf $tmp"
+        ' || {{ rm -rf "$tmp"; exit 1; }}) > {log:q} 2>&1'

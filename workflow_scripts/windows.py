@@ -1,0 +1,45 @@
+"""Windows of a species' protein-coding genes with an expression label (mtmixg.dataset layout).
+
+Every protein-coding gene not in the dataset is listed in skipped.tsv with its reason: off the
+configured chromosomes, window off the chromosome end (mtmixg.genome), or no expression value.
+"""
+
+import sys
+from pathlib import Path
+
+sys.stderr = open(snakemake.log[0], "w")
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "model"))
+
+import pandas as pd  # noqa: E402
+
+from mtmixg.dataset import GeneWindows, _atomic_write, save_windows  # noqa: E402
+from mtmixg.folds import assign_folds  # noqa: E402
+from mtmixg.genome import SKIPPED_COLUMNS, extract_windows  # noqa: E402
+from mtmixg.gff import protein_coding_genes  # noqa: E402
+from mtmixg.sequence import WindowSpec  # noqa: E402
+
+REASON_NO_EXPRESSION = "no expression value"
+
+spec = WindowSpec.from_dict(snakemake.params.window)
+chromosomes = [str(c) for c in snakemake.params.chromosomes]
+genes = protein_coding_genes(snakemake.input.gff).drop(columns="biotype")
+labels = pd.read_csv(snakemake.input.labels, sep="\t", dtype={"gene_id": str})
+
+codes, kept, skipped = extract_windows(snakemake.input.genome, genes, spec, chromosomes)
+kept = kept.merge(labels, on="gene_id", how="left", validate="one_to_one")
+labelled = kept["label"].notna().to_numpy()
+no_expression = kept.loc[~labelled, list(SKIPPED_COLUMNS[:-1])].assign(reason=REASON_NO_EXPRESSION)
+kept = kept[labelled].reset_index(drop=True)
+if kept.empty:
+    raise ValueError(
+        f"no protein-coding gene of {snakemake.input.gff} on chromosomes {chromosomes} has both a "
+        f"window and an expression value in {snakemake.input.labels}: do the gene IDs match?"
+    )
+kept["label"] = kept["label"].astype(int)
+kept["fold"] = assign_folds(kept, chromosomes)
+skipped = pd.concat([skipped, no_expression], ignore_index=True)
+
+save_windows(Path(snakemake.output.genes).parent, GeneWindows(codes[labelled], kept, spec))
+_atomic_write(Path(snakemake.output.skipped), lambda tmp: skipped.to_csv(tmp, sep="\t", index=False))
+print(f"{len(kept)} windows of length {spec.length}; {len(skipped)} genes skipped:", file=sys.stderr)
+print(skipped["reason"].value_counts().to_string(), file=sys.stderr)
