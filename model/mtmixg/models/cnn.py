@@ -1,0 +1,79 @@
+"""The residual CNN chain (M1): 'same' convolutions, batch norm, residual sum, pooling."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class SameConv1d(nn.Conv1d):
+    """Conv1d with 'same' output length for any kernel size, (N, C_in, L) -> (N, C_out, L).
+
+    Even kernels are padded asymmetrically ((k - 1) // 2 left, k // 2 right), as Keras does,
+    with an explicit F.pad (PyTorch's padding="same" warns for even kernels).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, bias: bool = True) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, bias=bias)
+        self._pad = ((kernel_size - 1) // 2, kernel_size // 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(F.pad(x, self._pad))
+
+
+class ResidualBlock(nn.Module):
+    """conv -> BN -> ReLU -> conv -> BN, + skip, ReLU, MaxPool, Dropout.
+
+    (N, C_in, L) -> (N, C_out, L // pool). The skip is a 1x1 conv when C_in != C_out.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, pool: int, dropout: float) -> None:
+        super().__init__()
+        self.conv1 = SameConv1d(in_channels, out_channels, kernel_size, bias=False)
+        self.bn1 = nn.BatchNorm1d(out_channels)
+        self.conv2 = SameConv1d(out_channels, out_channels, kernel_size, bias=False)
+        self.bn2 = nn.BatchNorm1d(out_channels)
+        self.skip = nn.Identity() if in_channels == out_channels else nn.Conv1d(in_channels, out_channels, 1)
+        self.pool = nn.MaxPool1d(pool)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = F.relu(self.bn1(self.conv1(x)))
+        h = self.bn2(self.conv2(h))
+        return self.dropout(self.pool(F.relu(h + self.skip(x))))
+
+
+class ResidualCNN(nn.Sequential):
+    """A chain of ResidualBlocks, one per pool size: (N, C_in, L) -> (N, channels, L // prod(pools))."""
+
+    def __init__(self, in_channels: int, channels: int, kernel_size: int, pools: list[int], dropout: float) -> None:
+        blocks = [
+            ResidualBlock(in_channels if i == 0 else channels, channels, kernel_size, pool, dropout)
+            for i, pool in enumerate(pools)
+        ]
+        super().__init__(*blocks)
+
+
+def check_pools(seq_len: int, pools: list[int]) -> None:
+    """Raise ValueError when the pools shrink a sequence of seq_len to nothing."""
+    length = seq_len
+    for i, pool in enumerate(pools):
+        if pool < 1:
+            raise ValueError(f"pool sizes must be >= 1, got {pool} at position {i}")
+        length //= pool
+        if length < 1:
+            raise ValueError(
+                f"pools {pools} reduce a sequence of length {seq_len} to nothing at block {i + 1}; "
+                "use smaller pool sizes or fewer blocks for this seq_len"
+            )
+
+
+def flat_size(trunk: nn.Module, in_channels: int, seq_len: int) -> int:
+    """Number of features trunk produces per sequence, found by a trial forward pass in eval mode."""
+    was_training = trunk.training
+    trunk.eval()
+    with torch.no_grad():
+        out = trunk(torch.zeros(1, in_channels, seq_len))
+    trunk.train(was_training)
+    return out[0].numel()

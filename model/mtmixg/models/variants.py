@@ -1,0 +1,47 @@
+"""build_model: one constructor per variant name, sharing the building blocks."""
+
+from __future__ import annotations
+
+from torch import nn
+
+from .attention import SelfAttention
+from .cnn import ResidualCNN, check_pools, flat_size
+from .config import ModelConfig
+from .deepcre import DeepCRE
+from .gate import DualPathGate
+from .head import MLPHead
+from .mamba import Mamba
+from .mixer import MambaBranch, MixEncoder, SingleBranch
+from .net import MTMixGNet
+
+
+def _mamba_branch(cfg: ModelConfig, dim: int, backend: str) -> MambaBranch:
+    return MambaBranch(dim, Mamba(dim, cfg.d_state, cfg.d_conv, cfg.expand, backend=backend))
+
+
+def _mixer(cfg: ModelConfig, backend: str) -> nn.Module:
+    c, half = cfg.channels, cfg.channels // 2
+    if cfg.variant == "cnn":
+        return nn.Identity()
+    if cfg.variant == "cnn_mamba":
+        return SingleBranch(_mamba_branch(cfg, c, backend))
+    if cfg.variant == "cnn_attention":
+        return SingleBranch(SelfAttention(c, cfg.heads))
+    gate = DualPathGate(half, c) if cfg.variant == "mtmixg" else None
+    return MixEncoder(SelfAttention(half, cfg.heads), _mamba_branch(cfg, half, backend), gate)
+
+
+def build_model(cfg: ModelConfig, *, mamba_backend: str = "auto") -> nn.Module:
+    """The model named by cfg.variant: float32 one-hot (N, 4, cfg.seq_len) -> logits (N, cfg.n_outputs).
+
+    mamba_backend ("auto" | "pure" | "fused") picks the Mamba kernels; it does not change parameters.
+    """
+    if cfg.variant == "deepcre":
+        return DeepCRE(cfg.seq_len, cfg.n_outputs, cfg.kernel_size, cfg.dropout)
+    if cfg.variant not in ("cnn", "cnn_mamba", "cnn_attention", "cnn_mixenc", "mtmixg"):
+        raise ValueError(f"unknown variant '{cfg.variant}'")
+    check_pools(cfg.seq_len, cfg.pools)
+    mixer = _mixer(cfg, mamba_backend)
+    cnn = ResidualCNN(cfg.channels, cfg.cnn_channels, cfg.kernel_size, cfg.pools, cfg.dropout)
+    head = MLPHead(flat_size(cnn, cfg.channels, cfg.seq_len), cfg.fc_hidden, cfg.n_outputs, cfg.dropout)
+    return MTMixGNet(cfg.seq_len, nn.Conv1d(4, cfg.channels, 1), mixer, cnn, head)
