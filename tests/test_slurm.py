@@ -1,0 +1,274 @@
+"""The Slurm profile on a real one-node Slurm cluster (tests/slurm_cluster.py; root + slurm-wlm + munge).
+
+Every run goes through a copy of profiles/slurm/config.yaml (`--workflow-profile`) with only the
+settings this test cluster needs changed (see `test_profile`): partition = the harness partition,
+squeue status checks (the harness has no slurmdbd), memory capped to the node, and the commented
+GPU placeholders filled in (gpu_model = the harness's stand-in GPU type, cpus_per_gpu = 1).
+The training job keeps the profile's `gpu: 1`: Slurm allocates the harness's stand-in GPU (a gres
+backed by /dev/null) and sets CUDA_VISIBLE_DEVICES; the demo config trains on the CPU anyway.
+Every snakemake call runs under `timeout -k 10 N` (Snakemake ignores SIGTERM while it waits).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from slurm_cluster import GPU_TYPE, SlurmCluster, slurm_cluster  # noqa: F401  (the session fixture)
+
+pytestmark = pytest.mark.slurm
+
+REPO = Path(__file__).resolve().parents[1]
+PROFILE = REPO / "profiles" / "slurm" / "config.yaml"
+# Slurm job IDs in Snakemake's output: "Job 3 has been submitted with SLURM jobid 17 (log: ...)."
+SUBMITTED = re.compile(r"SLURM jobid (\d+)")
+
+
+def test_profile(cluster: SlurmCluster, dest: Path, node_mem_mb: int = 2000) -> Path:
+    """Write the test copy of profiles/slurm into `dest`; returns the folder (for --workflow-profile)."""
+    profile = yaml.safe_load(PROFILE.read_text())
+    assert profile["executor"] == "slurm"
+    profile["default-resources"]["slurm_partition"] = cluster.partition
+    profile["default-resources"]["mem_mb"] = min(profile["default-resources"]["mem_mb"], node_mem_mb)
+    for res in profile["set-resources"].values():
+        if "mem_mb" in res:
+            res["mem_mb"] = min(res["mem_mb"], node_mem_mb)
+    train = profile["set-resources"]["train_fold"]
+    assert train["gpu"] == 1
+    train["gpu_model"] = GPU_TYPE  # the commented placeholders, filled in
+    train["cpus_per_gpu"] = 1
+    profile["slurm-status-command"] = "squeue"  # no slurmdbd here
+    profile["slurm-init-seconds-before-status-checks"] = 2  # MinJobAge=300 >= 3 x 2
+    profile["slurm-keep-successful-logs"] = True
+    profile["latency-wait"] = 5
+    dest.mkdir(parents=True, exist_ok=True)
+    (dest / "config.yaml").write_text(yaml.safe_dump(profile, sort_keys=False))
+    return dest
+
+
+test_profile.__test__ = False  # a helper, not a test
+
+
+def snakemake(args: list[str], workdir: Path, timeout: int) -> tuple[subprocess.CompletedProcess[str], float]:
+    """Run snakemake under `timeout -k 10`; (result, seconds). stdout and stderr are merged."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_") and k != "SNAKEMAKE_PROFILE"}
+    cmd = ["timeout", "-k", "10", str(timeout), sys.executable, "-m", "snakemake", *args]
+    t0 = time.monotonic()
+    out = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, check=False)
+    out = subprocess.CompletedProcess(out.args, out.returncode, out.stdout + out.stderr, "")
+    return out, time.monotonic() - t0
+
+
+TINY = textwrap.dedent(
+    """
+    rule all:
+        input:
+            "b.txt",
+            "gpu.txt",
+
+
+    rule a:
+        output:
+            "a.txt",
+        threads: 4
+        shell:
+            'echo "$SLURM_JOB_ID ${{SLURM_CPUS_PER_TASK:-unset}} $(hostname)" > {output}'
+
+
+    rule b:
+        input:
+            "a.txt",
+        output:
+            "b.txt",
+        resources:
+            mem_mb=500,
+        shell:
+            "cat {input} > {output}; echo $SLURM_JOB_ID >> {output}"
+
+
+    rule gpu:
+        output:
+            "gpu.txt",
+        resources:
+            gpu=1,
+        shell:
+            "{PYTHON} gpu_probe.py > {output}"
+
+
+    rule fails:
+        output:
+            "never.txt",
+        shell:
+            "echo 'deliberate failure' >&2; exit 3"
+    """
+)
+
+# Inside a Slurm job with a GPU: claim_gpu must keep Slurm's CUDA_VISIBLE_DEVICES and claim nothing.
+GPU_PROBE = """\
+import os
+from mtmixg.gpus import claim_gpu
+
+with claim_gpu(n_devices=4) as gpu:
+    print(os.environ["SLURM_JOB_ID"], gpu, os.environ.get("CUDA_VISIBLE_DEVICES", "<unset>"))
+"""
+
+
+@pytest.fixture(scope="module")
+def tiny(slurm_cluster: SlurmCluster, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    work = tmp_path_factory.mktemp("tiny")
+    (work / "Snakefile").write_text(f"PYTHON = {sys.executable!r}\n" + TINY)
+    (work / "gpu_probe.py").write_text(GPU_PROBE)
+    return work, test_profile(slurm_cluster, tmp_path_factory.mktemp("tiny_profile"))
+
+
+def test_tiny_workflow_runs_as_slurm_jobs(slurm_cluster: SlurmCluster, tiny: tuple[Path, Path]) -> None:
+    work, profile = tiny
+    # --max-threads: the test node has 2 CPUs; rule a asks for 4 (capped -> --cpus-per-task=2).
+    out, seconds = snakemake(["--workflow-profile", str(profile), "--max-threads", "2"], work, timeout=180)
+    assert out.returncode == 0, out.stdout[-4000:]
+    submitted = SUBMITTED.findall(out.stdout)
+    assert len(submitted) == 3, out.stdout[-4000:]
+
+    a_job, a_cpus, a_host = (work / "a.txt").read_text().split()
+    b_lines = (work / "b.txt").read_text().splitlines()
+    b_job = b_lines[1].strip()
+    assert b_lines[0].split()[0] == a_job
+    gpu_job, claimed, cuda_devices = (work / "gpu.txt").read_text().split()
+    assert {a_job, b_job, gpu_job} == set(submitted), "each rule ran inside the Slurm job Snakemake submitted"
+    assert len({a_job, b_job, gpu_job}) == 3
+    assert (claimed, cuda_devices) == ("None", "0"), "Slurm set CUDA_VISIBLE_DEVICES; claim_gpu kept it"
+    assert "gres:gpu:1" in slurm_cluster.run("scontrol", "show", "job", "--oneliner", gpu_job)
+    assert a_cpus == "2", "threads -> --cpus-per-task (capped by --max-threads)"
+    b_info = slurm_cluster.run("scontrol", "show", "job", "--oneliner", b_job)
+    assert "MinMemoryNode=500M" in b_info, "mem_mb -> --mem"
+    assert f"Partition={slurm_cluster.partition} " in b_info
+    for job in submitted:
+        assert slurm_cluster.job_state(job) == "COMPLETED"
+        assert f"JobId={job} " in slurm_cluster.slurmctld_log.read_text()
+    logs = list((work / ".snakemake" / "slurm_logs").rglob("*.log"))
+    assert {p.stem for p in logs} >= set(submitted), logs
+    print(f"tiny workflow: 3 Slurm jobs in {seconds:.1f} s")
+
+
+def test_failing_job_is_reported_and_snakemake_exits(slurm_cluster: SlurmCluster, tiny: tuple[Path, Path]) -> None:
+    work, profile = tiny
+    out, seconds = snakemake(["--workflow-profile", str(profile), "never.txt"], work, timeout=120)
+    assert out.returncode not in (0, 124, 137), f"exit {out.returncode} after {seconds:.0f} s:\n{out.stdout[-4000:]}"
+    assert out.returncode == 1
+    (job,) = SUBMITTED.findall(out.stdout)
+    assert f"SLURM-job '{job}' failed" in out.stdout, out.stdout[-4000:]
+    assert slurm_cluster.job_state(job) == "FAILED"
+    assert not (work / "never.txt").exists()
+    log = next((work / ".snakemake" / "slurm_logs").rglob(f"{job}.log"))
+    assert "deliberate failure" in log.read_text()
+    print(f"failure detected after {seconds:.1f} s")
+
+
+# ------------------------------------------------------------------ the demo through the profile
+
+DEMO_TARGETS = (
+    "results/demo/expression/tpm.tsv",
+    "results/demo/windows/genes.tsv",
+    "results/demo/models/cnn/seed0/1/model.pt",
+)
+DEMO_READ_PAIRS = 50_000  # a quarter of the demo default: the same data in both runs, less waiting
+LOCAL_RULES = {"get_genome", "get_annotation", "get_cdna", "prefetch"}  # `localrule: True` downloads
+# "Job 3 has been submitted with SLURM jobid 17 (log: /w/.snakemake/slurm_logs/rule_x/.../17.log)."
+SUBMITTED_LOG = re.compile(r"SLURM jobid (\d+) \(log: (\S+?)\)")
+
+
+def _demo_missing() -> str | None:
+    needed = ["Snakefile", "config/demo/config.yaml", "rules/train.smk", "workflow_scripts/train_fold.py"]
+    missing = [p for p in needed if not (REPO / p).exists()]
+    return f"the demo workflow is not complete yet (missing {', '.join(missing)})" if missing else None
+
+
+@pytest.fixture(scope="module")
+def demo_runs(slurm_cluster: SlurmCluster, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The demo's data half + one training fold: once through the Slurm profile, once locally."""
+    reason = _demo_missing()
+    if reason:
+        pytest.skip(reason)
+    config = yaml.safe_load((REPO / "config/demo/config.yaml").read_text())
+    config["demo"]["read_pairs"] = DEMO_READ_PAIRS
+    runs = {}
+    for name in ("local", "slurm"):
+        work = tmp_path_factory.mktemp(f"demo_{name}")
+        (work / "demo.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+        args = ["-s", str(REPO / "Snakefile"), "-d", str(work), *DEMO_TARGETS]
+        if name == "slurm":
+            profile = test_profile(slurm_cluster, tmp_path_factory.mktemp("demo_profile"))
+            args += ["--workflow-profile", str(profile), "--max-threads", str(slurm_cluster.cpus)]
+        else:
+            args += ["--cores", "2"]
+        out, seconds = snakemake([*args, "--configfile", str(work / "demo.yaml")], work, timeout=420)
+        assert out.returncode == 0, f"{name} run exited {out.returncode} after {seconds:.0f} s:\n{out.stdout[-6000:]}"
+        runs[name] = {"dir": work, "out": out.stdout, "seconds": seconds, "args": args}
+        print(f"demo {name} run: {seconds:.1f} s")
+    return runs
+
+
+def test_demo_jobs_ran_as_slurm_jobs(slurm_cluster: SlurmCluster, demo_runs: dict) -> None:
+    run = demo_runs["slurm"]
+    submitted = SUBMITTED_LOG.findall(run["out"])
+    assert submitted, run["out"][-4000:]
+    rules = set()
+    for job_id, log in submitted:
+        log_path = Path(log)
+        rule_dir = next(part for part in log_path.relative_to(run["dir"] / ".snakemake" / "slurm_logs").parts)
+        rules.add(rule_dir.removeprefix("rule_"))
+        assert log_path.is_file(), f"Slurm log of job {job_id} missing: {log_path}"
+        assert slurm_cluster.job_state(job_id) == "COMPLETED", (job_id, log_path.read_text()[-2000:])
+    assert {"kallisto_quant", "tximport", "windows", "train_fold"} <= rules, rules
+    assert not rules & LOCAL_RULES, "downloads are local rules and must not be submitted"
+    (train_job, train_log), = [(j, log) for j, log in submitted if "/rule_train_fold/" in log]
+    info = slurm_cluster.run("scontrol", "show", "job", "--oneliner", train_job)
+    # profile: gpu 1 + gpu_model -> --gpus=testgpu:1; cpus_per_gpu -> --cpus-per-gpu=1
+    assert f"TresPerJob=gres:gpu:{GPU_TYPE}:1" in info, info
+    assert "CpusPerTres=gres:gpu:1" in info, info
+    assert "MinMemoryNode=2000M" in info, info
+    model_dir = run["dir"] / "results/demo/models/cnn/seed0/1"
+    for name in ("model.pt", "metrics.json", "predictions.tsv"):
+        assert (model_dir / name).stat().st_size > 0
+    print(f"{len(submitted)} Slurm jobs: {sorted(rules)}")
+
+
+def test_demo_slurm_outputs_equal_local(demo_runs: dict) -> None:
+    local, slurm = demo_runs["local"]["dir"], demo_runs["slurm"]["dir"]
+    tpm_local = pd.read_csv(local / "results/demo/expression/tpm.tsv", sep="\t", index_col=0)
+    tpm_slurm = pd.read_csv(slurm / "results/demo/expression/tpm.tsv", sep="\t", index_col=0)
+    assert len(tpm_local) > 100
+    pd.testing.assert_frame_equal(tpm_slurm, tpm_local, check_exact=False, rtol=1e-6, atol=1e-9)
+    genes_local = pd.read_csv(local / "results/demo/windows/genes.tsv", sep="\t", dtype={"chrom": str, "fold": str})
+    genes_slurm = pd.read_csv(slurm / "results/demo/windows/genes.tsv", sep="\t", dtype={"chrom": str, "fold": str})
+    assert len(genes_local) > 100
+    pd.testing.assert_frame_equal(genes_slurm, genes_local, check_exact=False, rtol=1e-6, atol=1e-9)
+    assert (local / "results/demo/windows/windows.npy").read_bytes() == (
+        slurm / "results/demo/windows/windows.npy"
+    ).read_bytes()
+
+
+def test_rerun_one_fold_by_target(slurm_cluster: SlurmCluster, demo_runs: dict) -> None:
+    """docs/cluster.md: `-f results/<species>/models/<variant>/seed<seed>/<fold>/model.pt` reruns that job only."""
+    run = demo_runs["slurm"]
+    target = run["dir"] / DEMO_TARGETS[2]
+    before = target.stat().st_mtime_ns
+    args = [a for a in run["args"] if a not in DEMO_TARGETS]
+    out, seconds = snakemake([*args, "-f", DEMO_TARGETS[2], "--configfile", str(run["dir"] / "demo.yaml")],
+                             run["dir"], timeout=180)
+    assert out.returncode == 0, out.stdout[-4000:]
+    submitted = SUBMITTED_LOG.findall(out.stdout)
+    assert len(submitted) == 1 and "/rule_train_fold/" in submitted[0][1], submitted
+    assert slurm_cluster.job_state(submitted[0][0]) == "COMPLETED"
+    assert target.stat().st_mtime_ns > before
+    print(f"one fold rerun on Slurm in {seconds:.1f} s")
