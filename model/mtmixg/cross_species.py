@@ -1,0 +1,78 @@
+"""Cross-species evaluation (paper Fig. 4): a model trained on every chromosome of species A predicts
+every gene of species B that the task uses; the matrix collects train x test species scores.
+
+Off-diagonal cells (A != B) come from the all-chromosome model of A on all of B's genes. A diagonal
+cell (A == A) cannot use that model (its genes were its training data); it is the species' own
+leave-one-chromosome-out result instead (mean over the folds x seeds that did not fail), marked
+source = "loco" in the matrix.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .metrics import compute_metrics, predictions_frame
+from .summary import METRICS
+
+MATRIX_COLUMNS: list[str] = [
+    "train_species", "test_species", "source", "n_runs", *METRICS, *[f"{m}_sd" for m in METRICS],
+]
+
+
+def predict_species(model_path: str | Path, windows_dir: str | Path, batch_size: int = 256,
+                    device: str = "cpu") -> tuple[pd.DataFrame, dict]:
+    """Predict every gene of a windows dataset the model's task uses -> (predictions, metrics).
+
+    ValueError naming both files when the windows were cut with another WindowSpec than the model's.
+    """
+    from .checkpoint import load_model, meta_path, resolve_model_path
+    from .dataset import load_windows
+    from .fold import all_targets
+    from .predict import predict
+
+    model, meta = load_model(model_path, device=device)
+    gw = load_windows(windows_dir)
+    if gw.spec.to_dict() != meta["window_spec"].to_dict():
+        raise ValueError(
+            f"{Path(windows_dir) / 'window.json'}: window {gw.spec.to_dict()} differs from the model's "
+            f"({meta_path(resolve_model_path(model_path))}: {meta['window_spec'].to_dict()}); cross-species "
+            "evaluation needs every species cut with the same window settings"
+        )
+    task = meta["task"]
+    y = all_targets(gw.genes["label"].to_numpy(), task)
+    index = np.flatnonzero(y >= 0)
+    prob = predict(model, gw.codes, task, index=index, spec=gw.spec, batch_size=batch_size)
+    metrics = compute_metrics(y[index], prob, task)
+    frame = predictions_frame(gw.genes.iloc[index], y[index], prob, task)
+    return frame, metrics
+
+
+def cross_matrix(cross: pd.DataFrame, loco: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Train x test species table.
+
+    cross: one row per (train_species, test_species, seed) with accuracy, auc, f1 (A != B).
+    loco:  per-run rows of each species' own folds (species, accuracy, auc, f1, failed) for the
+           diagonal; runs flagged failed are left out. Means (and sample sd) over seeds / runs.
+    """
+    rows = []
+    for (a, b), runs in cross.groupby(["train_species", "test_species"], sort=False):
+        if a == b:
+            raise ValueError(f"cross-species row {a} -> {b}: a species' own genes were its training data; "
+                             "the diagonal comes from its leave-one-chromosome-out runs")
+        rows.append(_cell(a, b, "cross", runs))
+    if loco is not None:
+        for species, runs in loco.groupby("species", sort=False):
+            rows.append(_cell(species, species, "loco", runs[~runs["failed"].astype(bool)]))
+    return pd.DataFrame(rows, columns=MATRIX_COLUMNS)
+
+
+def _cell(a: str, b: str, source: str, runs: pd.DataFrame) -> dict:
+    row = {"train_species": a, "test_species": b, "source": source, "n_runs": int(len(runs))}
+    for m in METRICS:
+        values = runs[m].dropna().to_numpy(float)
+        row[m] = float(values.mean()) if len(values) else float("nan")
+        row[f"{m}_sd"] = float(values.std(ddof=1)) if len(values) > 1 else float("nan")
+    return row

@@ -1,0 +1,151 @@
+"""Experiments of the workflow: a name (a model variant or a sweep entry) -> (ModelConfig, TrainConfig).
+
+The workflow config holds (see config/schemas/training.schema.yaml):
+    task       "binary" | "ternary"
+    variants   names from VARIANTS (cnn, cnn_mamba, cnn_attention, cnn_mixenc, mtmixg, deepcre)
+    model      ModelConfig keys shared by every variant (not variant, seq_len, n_outputs)
+    training   TrainConfig keys (not device, require_gpu, threads) + "resources" (job resources)
+    gpu        {"use": false | true | "auto", "per_job": int}
+    sweep      [{name, variant (default mtmixg), model: {overrides}, training: {overrides}}, ...]
+
+An experiment named like a variant uses `model` + `training` as given; a sweep entry applies its
+overrides on top of them. seq_len comes from the windows (window.json), n_outputs from the task.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .models.config import VARIANTS, ModelConfig
+from .tasks import check_task, n_outputs
+
+DERIVED_MODEL_KEYS: tuple[str, ...] = ("variant", "seq_len", "n_outputs")
+"""ModelConfig keys the workflow sets itself (from the experiment, the windows and the task)."""
+DERIVED_TRAIN_KEYS: tuple[str, ...] = ("device", "require_gpu", "threads")
+"""TrainConfig keys the workflow sets itself (from `gpu` and the job's threads)."""
+RESOURCE_KEY = "resources"
+"""Key of `training` holding the job resources (threads, mem_mb, runtime); not a TrainConfig key."""
+DEFAULT_SWEEP_VARIANT = "mtmixg"
+
+
+def sweep_names(config: dict) -> list[str]:
+    """Names of the sweep entries, in config order."""
+    return [str(entry["name"]) for entry in config.get("sweep") or []]
+
+
+def experiment_names(config: dict) -> list[str]:
+    """Every experiment of a config: the variants, then the sweep entries. ValueError on a clash."""
+    variants = [str(v) for v in config.get("variants") or []]
+    for v in variants:
+        if v not in VARIANTS:
+            raise ValueError(f"config key 'variants': unknown variant '{v}'; choose from: {', '.join(VARIANTS)}")
+    names = sweep_names(config)
+    seen: set[str] = set()
+    for n in names:
+        if n in VARIANTS:
+            raise ValueError(f"config key 'sweep': entry name '{n}' is a model variant name; give it another name")
+        if n in seen:
+            raise ValueError(f"config key 'sweep': entry name '{n}' appears twice; names must be unique")
+        seen.add(n)
+    return list(dict.fromkeys(variants)) + names
+
+
+def experiment_variant(name: str, config: dict) -> str:
+    """The model variant an experiment trains (its own name, or a sweep entry's `variant`)."""
+    if name in VARIANTS:
+        return name
+    return str(_sweep_entry(name, config).get("variant", DEFAULT_SWEEP_VARIANT))
+
+
+def _sweep_entry(name: str, config: dict) -> dict:
+    for entry in config.get("sweep") or []:
+        if str(entry.get("name")) == name:
+            return entry
+    known = ", ".join(list(VARIANTS) + sweep_names(config))
+    raise ValueError(
+        f"unknown experiment '{name}': not a model variant (config key 'variants') nor a 'sweep' entry name; known: {known}"
+    )
+
+
+def _check_keys(values: dict, forbidden: tuple[str, ...], where: str) -> None:
+    bad = sorted(set(values) & set(forbidden))
+    if bad:
+        raise ValueError(f"config key '{where}': {', '.join(bad)} cannot be set here (the workflow derives it)")
+
+
+def gpu_settings(config: dict) -> dict[str, Any]:
+    """TrainConfig device keys from config `gpu`: use false -> cpu; true -> cuda, required; "auto"."""
+    use = (config.get("gpu") or {}).get("use", False)
+    if use is True:
+        return {"device": "cuda", "require_gpu": True}
+    if use is False:
+        return {"device": "cpu", "require_gpu": False}
+    if use == "auto":
+        return {"device": "auto", "require_gpu": False}
+    raise ValueError(f"config key 'gpu.use': expected true, false or \"auto\", got {use!r}")
+
+
+def gpus_per_job(config: dict) -> int:
+    """GPUs a training job asks for (resources gpu): gpu.per_job when gpu.use is true, else 0."""
+    gpu = config.get("gpu") or {}
+    return int(gpu.get("per_job", 1)) if gpu.get("use", False) is True else 0
+
+
+def model_dict(name: str, config: dict) -> dict:
+    """ModelConfig keys of an experiment, without seq_len (known once the windows exist)."""
+    base = dict(config.get("model") or {})
+    _check_keys(base, DERIVED_MODEL_KEYS, "model")
+    if name not in VARIANTS:
+        over = dict(_sweep_entry(name, config).get("model") or {})
+        _check_keys(over, DERIVED_MODEL_KEYS, f"sweep[{name}].model")
+        base.update(over)
+    base["variant"] = experiment_variant(name, config)
+    base["n_outputs"] = n_outputs(check_task(config.get("task", "binary")))
+    return base
+
+
+def train_dict(name: str, config: dict) -> dict:
+    """TrainConfig keys of an experiment (training + sweep overrides + gpu settings)."""
+    base = {k: v for k, v in (config.get("training") or {}).items() if k != RESOURCE_KEY}
+    _check_keys(base, DERIVED_TRAIN_KEYS, "training")
+    if name not in VARIANTS:
+        over = dict(_sweep_entry(name, config).get("training") or {})
+        _check_keys(over, DERIVED_TRAIN_KEYS + (RESOURCE_KEY,), f"sweep[{name}].training")
+        base.update(over)
+    base.update(gpu_settings(config))
+    return base
+
+
+def resolve_experiment(name: str, config: dict, seq_len: int | None = None):
+    """Experiment name -> (ModelConfig, TrainConfig). seq_len: the window length (default: ModelConfig's).
+
+    ValueError naming the config key on an unknown name or an invalid setting.
+    """
+    from .training import TrainConfig
+
+    if name not in VARIANTS:
+        _sweep_entry(name, config)  # unknown names fail here, naming the keys
+    mdict = model_dict(name, config)
+    if seq_len is not None:
+        mdict["seq_len"] = int(seq_len)
+    where = "model" if name in VARIANTS else f"model / sweep[{name}].model"
+    try:
+        model_cfg = ModelConfig.from_dict(mdict)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"config key '{where}': {err}") from None
+    where = "training" if name in VARIANTS else f"training / sweep[{name}].training"
+    try:
+        train_cfg = TrainConfig.from_dict(train_dict(name, config))
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"config key '{where}': {err}") from None
+    return model_cfg, train_cfg
+
+
+def job_resources(config: dict) -> dict[str, int]:
+    """Resources of one training job from `training.resources` (threads, mem_mb, runtime in minutes)."""
+    res = (config.get("training") or {}).get(RESOURCE_KEY) or {}
+    return {
+        "threads": int(res.get("threads", 2)),
+        "mem_mb": int(res.get("mem_mb", 4000)),
+        "runtime": int(res.get("runtime", 120)),
+    }

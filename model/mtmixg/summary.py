@@ -1,0 +1,137 @@
+"""Summaries of trained folds: the paper's Table 1/2 (variant x accuracy, AUC-ROC, F1) from metrics.json files.
+
+Two tables per species:
+    summary_folds.tsv  one row per run (experiment, seed, fold): test accuracy, auc, f1, n_test,
+                       failed, epochs_run, best_epoch, device, wall_seconds, seq_per_s
+    summary.tsv        one row per experiment: n_runs, n_failed, then <metric>_mean and <metric>_sd
+                       over the runs (folds x seeds) that did not fail. Fractions (0..1), not %.
+A run is failed when its metrics.json says so (its model never left chance level on validation);
+failed runs are counted in n_failed and left out of the means. sd is the sample sd (ddof 1); NaN
+with fewer than two runs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .models.config import VARIANTS
+
+METRICS: tuple[str, ...] = ("accuracy", "auc", "f1")
+METRIC_LABELS: dict[str, str] = {"accuracy": "Accuracy", "auc": "AUC-ROC", "f1": "F1"}
+FOLD_COLUMNS: list[str] = [
+    "experiment", "variant", "seed", "fold", "n_test", *METRICS, "failed", "epochs_run", "best_epoch",
+    "device", "wall_seconds", "seq_per_s",
+]
+SUMMARY_COLUMNS: list[str] = [
+    "experiment", "variant", "n_runs", "n_failed", *[f"{m}_{s}" for m in METRICS for s in ("mean", "sd")],
+]
+
+
+def read_metrics(path: str | Path) -> dict:
+    """One metrics.json; ValueError naming the file when unreadable or lacking test metrics."""
+    path = Path(path)
+    try:
+        m = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path}: unreadable metrics file ({err}); rerun the training job that writes it") from None
+    missing = [k for k in (*METRICS, "failed") if k not in m]
+    if missing:
+        raise ValueError(f"{path}: metrics lack {', '.join(missing)}; rerun the training job that writes it")
+    return m
+
+
+def _num(value) -> float:
+    return float("nan") if value is None else float(value)
+
+
+def fold_table(runs: list[dict]) -> pd.DataFrame:
+    """Per-run table from records {experiment, seed, fold, path} (path: a metrics.json).
+
+    Rows keep the given order; the model variant comes from the metrics file.
+    """
+    rows = []
+    for run in runs:
+        m = read_metrics(run["path"])
+        rows.append({
+            "experiment": str(run["experiment"]),
+            "variant": m.get("variant", run["experiment"]),
+            "seed": int(run["seed"]),
+            "fold": str(run["fold"]),
+            "n_test": int(m.get("n_test", (m.get("test") or {}).get("n", 0)) or 0),
+            **{k: _num(m[k]) for k in METRICS},
+            "failed": bool(m["failed"]),
+            "epochs_run": m.get("epochs_run"),
+            "best_epoch": m.get("best_epoch"),
+            "device": m.get("device"),
+            "wall_seconds": m.get("wall_seconds"),
+            "seq_per_s": m.get("seq_per_s"),
+        })
+    return pd.DataFrame(rows, columns=FOLD_COLUMNS)
+
+
+def summarize(folds: pd.DataFrame, order: list[str] | None = None) -> pd.DataFrame:
+    """Per-experiment mean/sd of each metric over the runs that did not fail.
+
+    order: experiments in output order (default: VARIANTS order, then the rest as they appear).
+    """
+    if order is None:
+        seen = list(dict.fromkeys(folds["experiment"]))
+        order = [v for v in VARIANTS if v in seen] + [e for e in seen if e not in VARIANTS]
+    rows = []
+    for name in order:
+        runs = folds[folds["experiment"] == name]
+        ok = runs[~runs["failed"].astype(bool)]
+        row = {
+            "experiment": name,
+            "variant": runs["variant"].iloc[0] if len(runs) else name,
+            "n_runs": int(len(runs)),
+            "n_failed": int(runs["failed"].astype(bool).sum()),
+        }
+        for metric in METRICS:
+            values = ok[metric].dropna().to_numpy(dtype=float)
+            row[f"{metric}_mean"] = float(values.mean()) if len(values) else float("nan")
+            row[f"{metric}_sd"] = float(values.std(ddof=1)) if len(values) > 1 else float("nan")
+        rows.append(row)
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+def write_tsv(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write a table atomically (temp file in the same folder, then rename); NaN written as 'NA'."""
+    from .dataset import _atomic_write
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(path, lambda tmp: frame.to_csv(tmp, sep="\t", index=False, na_rep="NA", float_format="%.6g"))
+
+
+def read_summary(path: str | Path) -> pd.DataFrame:
+    """Read a summary.tsv or summary_folds.tsv written by write_tsv."""
+    return pd.read_csv(path, sep="\t", na_values=["NA"], keep_default_na=False, dtype={"fold": str})
+
+
+def pooled_predictions(paths: list[str | Path], labels: list[dict] | None = None, test_only: bool = True) -> pd.DataFrame:
+    """Concatenate predictions.tsv files (test rows only by default), adding the columns of labels[i]."""
+    frames = []
+    for i, path in enumerate(paths):
+        frame = pd.read_csv(path, sep="\t", dtype={"chrom": str})
+        if test_only and "set" in frame.columns:
+            frame = frame[frame["set"] == "test"]
+        for key, value in (labels[i] if labels else {}).items():
+            frame = frame.assign(**{key: value})
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def format_percent(summary: pd.DataFrame) -> pd.DataFrame:
+    """The paper's form: 'mean ± sd' in percent per metric (for reports)."""
+    out = summary[["experiment", "n_runs", "n_failed"]].copy()
+    for metric in METRICS:
+        mean, sd = summary[f"{metric}_mean"] * 100, summary[f"{metric}_sd"] * 100
+        out[METRIC_LABELS[metric]] = [
+            "NA" if np.isnan(a) else (f"{a:.1f}" if np.isnan(b) else f"{a:.1f} ± {b:.1f}") for a, b in zip(mean, sd)
+        ]
+    return out

@@ -1,0 +1,42 @@
+# Training: one job per (species, experiment, seed, fold). An experiment is a model variant
+# (config `variants`) or a sweep entry (config `sweep`, by its name); fold is a chromosome
+# (leave-one-chromosome-out: its genes are the test set, validation comes from the others) or
+# "all" (every chromosome, no test set: the cross-species models). `snakemake -f <model.pt>`
+# retrains exactly that fold; a killed job continues from its resume state (see
+# resume_state in rules/training_common.smk). The experiment's config is a param: changing it
+# reruns that experiment's folds only.
+
+
+include: "training_common.smk"
+
+
+wildcard_constraints:
+    variant=alternatives(EXPERIMENTS),
+    seed=r"\d+",
+    fold=alternatives(ALL_FOLDS + ["all"]),
+
+
+rule train_fold:
+    input:
+        unpack(train_windows),
+    output:
+        model=f"{MODEL_DIR}/model.pt",
+        meta=f"{MODEL_DIR}/model.json",
+        metrics=f"{MODEL_DIR}/metrics.json",
+        predictions=f"{MODEL_DIR}/predictions.tsv",
+    log:
+        "logs/{species}/train/{variant}/seed{seed}/{fold}.log",
+    benchmark:
+        "benchmarks/{species}/train/{variant}/seed{seed}/{fold}.tsv"
+    conda:
+        "../envs/python.yaml"
+    threads: TRAIN_RESOURCES["threads"]
+    resources:
+        gpu=GPUS_PER_JOB,
+        mem_mb=TRAIN_RESOURCES["mem_mb"],
+        runtime=TRAIN_RESOURCES["runtime"],
+    params:
+        settings=experiment_settings,
+        resume=resume_state,
+    script:
+        "../workflow_scripts/train_fold.py"

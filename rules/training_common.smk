@@ -1,0 +1,224 @@
+# Config and helper functions of the training half (train, evaluate, cross_species, plots).
+# Included by rules/train.smk; the config keys task, variants, seeds, model, training, gpu,
+# sweep, cross_species and plots are validated here (config/schemas/training.schema.yaml).
+
+import json
+
+
+validate(config, schema="../config/schemas/training.schema.yaml")
+
+##### experiments: variants and sweep entries #####
+
+SWEEP = {str(entry["name"]): entry for entry in config["sweep"]}
+if len(SWEEP) != len(config["sweep"]):
+    raise WorkflowError("config key 'sweep': entry names must be unique")
+EXPERIMENTS = list(config["variants"]) + list(SWEEP)
+SEEDS = [int(seed) for seed in config["seeds"]]
+TRAIN_RESOURCES = config["training"]["resources"]
+GPUS_PER_JOB = config["gpu"]["per_job"] if config["gpu"]["use"] is True else 0
+MODEL_DIR = "results/{species}/models/{variant}/seed{seed}/{fold}"
+
+
+def species_folds(species):
+    """The folds of a species: its chromosomes."""
+    return [str(c) for c in config["species"][species]["chromosomes"]]
+
+
+ALL_FOLDS = sorted({fold for species in SPECIES for fold in species_folds(species)})
+
+
+def fold_model_paths(species, name="model.pt"):
+    """A file of every (experiment, seed, fold) model of a species, experiment-major order."""
+    return [
+        f"results/{species}/models/{variant}/seed{seed}/{fold}/{name}"
+        for variant in EXPERIMENTS
+        for seed in SEEDS
+        for fold in species_folds(species)
+    ]
+
+
+def train_windows(wildcards):
+    """The windows dataset of the job's species (checks the fold is one of its chromosomes)."""
+    if wildcards.fold != "all" and wildcards.fold not in species_folds(
+        wildcards.species
+    ):
+        raise WorkflowError(
+            f"fold {wildcards.fold!r} is not a chromosome of species {wildcards.species} "
+            f"({', '.join(species_folds(wildcards.species))}) nor 'all'"
+        )
+    files = windows_outputs(wildcards.species)
+    core = ("windows.npy", "genes.tsv", "window.json")
+    return {
+        "windows": f"results/{wildcards.species}/windows/windows.npy",
+        "genes": f"results/{wildcards.species}/windows/genes.tsv",
+        "spec": f"results/{wildcards.species}/windows/window.json",
+        "extra": [path for path in files if not path.endswith(core)],
+    }
+
+
+def experiment_settings(wildcards):
+    """The config that defines an experiment's models, as canonical JSON (sorted keys, so
+    reordering the config file changes nothing); a change reruns that experiment's folds only."""
+    settings = {
+        "task": config["task"],
+        "model": config["model"],
+        "training": {k: v for k, v in config["training"].items() if k != "resources"},
+        "sweep": SWEEP.get(wildcards.variant, {}),
+        "gpu_use": config["gpu"]["use"],
+    }
+    return json.dumps(settings, sort_keys=True)
+
+
+def resume_state(wildcards):
+    """Resume state of a training job: kept outside the job's outputs (Snakemake deletes those
+    when a job fails or is killed)."""
+    w = wildcards
+    return f"results/{w.species}/resume/{w.variant}/seed{w.seed}/{w.fold}/state.pt"
+
+
+##### evaluation #####
+
+
+def summary_runs(wildcards):
+    """(experiment, seed, fold) of every leave-one-chromosome-out run, in summary_input order."""
+    return [
+        {"experiment": variant, "seed": seed, "fold": fold}
+        for variant in EXPERIMENTS
+        for seed in SEEDS
+        for fold in species_folds(wildcards.species)
+    ]
+
+
+def summary_input(wildcards):
+    return {
+        "metrics": fold_model_paths(wildcards.species, name="metrics.json"),
+        "predictions": fold_model_paths(wildcards.species, name="predictions.tsv"),
+    }
+
+
+##### plots #####
+
+PLOT_FORMATS = ["png", "svg"] if config["plots"]["svg"] else ["png"]
+ABLATION_ORDER = [
+    "cnn",
+    "cnn_mamba",
+    "cnn_attention",
+    "cnn_mixenc",
+    "mtmixg",
+    "deepcre",
+]
+
+
+def plot_names():
+    names = ["roc", "confusion", "fold_accuracy"]
+    if any(v in ABLATION_ORDER for v in config["variants"]):
+        names.append("ablation")
+    if SWEEP:
+        names.append("sweep")
+    return names
+
+
+def plot_targets(species):
+    return [
+        f"results/{species}/plots/{name}.{ext}"
+        for name in plot_names()
+        for ext in PLOT_FORMATS
+    ]
+
+
+def ablation_order():
+    return [v for v in ABLATION_ORDER if v in config["variants"]]
+
+
+def sweep_order():
+    """Sweep entries in config order, after the trained variants they modify."""
+    bases = {entry.get("variant", "mtmixg") for entry in SWEEP.values()}
+    return [v for v in ablation_order() if v in bases] + list(SWEEP)
+
+
+def figure(path, caption, category="Figures", **labels):
+    """report() of a figure's PNG, with its caption (report/<caption>.rst)."""
+    return report(
+        path,
+        caption=f"../report/{caption}.rst",
+        category=category,
+        subcategory="{species}" if "{species}" in path else None,
+        labels=labels,
+    )
+
+
+def svg_beside(path):
+    """The SVG twin of a PNG output when plots.svg is on (a list, empty otherwise)."""
+    return [path[: -len(".png")] + ".svg"] if config["plots"]["svg"] else []
+
+
+##### cross-species #####
+
+CROSS_SPECIES = [str(s) for s in config["cross_species"]["species"]]
+CROSS_VARIANTS = [str(v) for v in config["cross_species"]["variants"]]
+for _name in CROSS_SPECIES:
+    if _name not in SPECIES:
+        raise WorkflowError(
+            f"config key 'cross_species.species': {_name!r} is not a configured species "
+            f"({', '.join(SPECIES)})"
+        )
+for _name in CROSS_VARIANTS:
+    if _name not in config["variants"]:
+        raise WorkflowError(
+            f"config key 'cross_species.variants': {_name!r} is not in 'variants' "
+            f"({', '.join(config['variants'])}); the matrix's diagonal needs its "
+            "leave-one-chromosome-out runs"
+        )
+CROSS_ENABLED = len(CROSS_SPECIES) >= 2 and len(CROSS_VARIANTS) >= 1
+CROSS_DIR = "results/cross_species/{variant}"
+
+
+def cross_pairs():
+    """(train, test) species pairs, train != test."""
+    return [(a, b) for a in CROSS_SPECIES for b in CROSS_SPECIES if a != b]
+
+
+def cross_species_targets():
+    if not CROSS_ENABLED:
+        return []
+    return [
+        path
+        for variant in CROSS_VARIANTS
+        for path in [f"results/cross_species/{variant}/matrix.tsv"]
+        + [f"results/cross_species/{variant}/heatmap.{ext}" for ext in PLOT_FORMATS]
+    ]
+
+
+def cross_matrix_input(wildcards):
+    return {
+        "cross": [
+            f"results/cross_species/{wildcards.variant}/seed{seed}/train_{a}/test_{b}/metrics.json"
+            for a, b in cross_pairs()
+            for seed in SEEDS
+        ],
+        "folds": [f"results/{s}/summary_folds.tsv" for s in CROSS_SPECIES],
+    }
+
+
+def cross_matrix_runs(wildcards):
+    return [
+        {"train_species": a, "test_species": b, "seed": seed}
+        for a, b in cross_pairs()
+        for seed in SEEDS
+    ]
+
+
+##### all targets #####
+
+
+def training_targets(wildcards=None):
+    """Final files of the training half: summaries and figures of every species, and the
+    cross-species matrices and heatmaps when configured."""
+    targets = []
+    for species in SPECIES:
+        targets += [
+            f"results/{species}/summary.tsv",
+            f"results/{species}/summary_folds.tsv",
+        ]
+        targets += plot_targets(species)
+    return targets + cross_species_targets()

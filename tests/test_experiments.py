@@ -1,0 +1,121 @@
+"""Experiment resolution: variant names, sweep overrides, GPU settings, errors naming the key."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mtmixg.experiments import (
+    DERIVED_TRAIN_KEYS,
+    RESOURCE_KEY,
+    experiment_names,
+    gpus_per_job,
+    job_resources,
+    resolve_experiment,
+)
+from mtmixg.models.config import ModelConfig
+from mtmixg.training import TrainConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA = ROOT / "config" / "schemas" / "training.schema.yaml"
+
+
+def base_config(**extra) -> dict:
+    cfg = {
+        "task": "binary",
+        "variants": ["cnn", "mtmixg"],
+        "seeds": [0],
+        "model": {"channels": 16, "heads": 2, "cnn_blocks": 3, "pools": [4, 4, 4], "fc_hidden": [32]},
+        "training": {"epochs": 7, "lr": 1e-3, "warmup_epochs": 2,
+                     "resources": {"threads": 3, "mem_mb": 1000, "runtime": 30}},
+        "gpu": {"use": False, "per_job": 1},
+        "sweep": [
+            {"name": "blocks5", "model": {"cnn_blocks": 5, "pools": [2, 2, 2, 2, 2]}},
+            {"name": "lr_low", "training": {"lr": 1e-5}},
+            {"name": "cnn_k16", "variant": "cnn", "model": {"kernel_size": 16}},
+        ],
+    }
+    cfg.update(extra)
+    return cfg
+
+
+def test_variant_uses_shared_model_and_training() -> None:
+    model, train = resolve_experiment("cnn", base_config(), seq_len=540)
+    assert isinstance(model, ModelConfig) and isinstance(train, TrainConfig)
+    assert (model.variant, model.seq_len, model.n_outputs, model.channels, model.cnn_blocks) == ("cnn", 540, 1, 16, 3)
+    assert (train.epochs, train.lr, train.warmup_epochs) == (7, 1e-3, 2)
+    assert (train.device, train.require_gpu) == ("cpu", False)
+
+
+def test_ternary_sets_three_outputs() -> None:
+    model, _ = resolve_experiment("mtmixg", base_config(task="ternary"))
+    assert model.n_outputs == 3
+
+
+def test_sweep_entry_overrides_on_top_of_base() -> None:
+    cfg = base_config()
+    model, train = resolve_experiment("blocks5", cfg)
+    assert (model.variant, model.cnn_blocks, model.pools, model.channels) == ("mtmixg", 5, [2, 2, 2, 2, 2], 16)
+    assert train.lr == 1e-3
+    model, train = resolve_experiment("lr_low", cfg)
+    assert (model.cnn_blocks, train.lr, train.epochs) == (3, 1e-5, 7)
+    model, _ = resolve_experiment("cnn_k16", cfg)
+    assert (model.variant, model.kernel_size) == ("cnn", 16)
+    # the base config is not modified by resolving
+    assert cfg["model"]["cnn_blocks"] == 3 and cfg["training"]["lr"] == 1e-3
+
+
+def test_experiment_names_lists_variants_then_sweep() -> None:
+    assert experiment_names(base_config()) == ["cnn", "mtmixg", "blocks5", "lr_low", "cnn_k16"]
+
+
+def test_unknown_name_names_the_keys() -> None:
+    with pytest.raises(ValueError, match=r"unknown experiment 'nope'.*'variants'.*'sweep'"):
+        resolve_experiment("nope", base_config())
+
+
+def test_sweep_name_clash_and_bad_variant_rejected() -> None:
+    with pytest.raises(ValueError, match=r"'sweep'.*'cnn' is a model variant"):
+        experiment_names(base_config(sweep=[{"name": "cnn"}]))
+    with pytest.raises(ValueError, match=r"'sweep'.*'a' appears twice"):
+        experiment_names(base_config(sweep=[{"name": "a"}, {"name": "a"}]))
+    with pytest.raises(ValueError, match=r"'variants'.*unknown variant 'resnet'"):
+        experiment_names(base_config(variants=["resnet"]))
+
+
+def test_invalid_values_name_the_config_key() -> None:
+    with pytest.raises(ValueError, match=r"config key 'training'.*unknown train key.*epochz"):
+        resolve_experiment("cnn", base_config(training={"epochz": 3}))
+    with pytest.raises(ValueError, match=r"sweep\[bad\]\.model.*pools"):
+        resolve_experiment("bad", base_config(sweep=[{"name": "bad", "model": {"cnn_blocks": 4}}]))
+    with pytest.raises(ValueError, match=r"'model'.*seq_len.*derives"):
+        resolve_experiment("cnn", base_config(model={"seq_len": 10}))
+    with pytest.raises(ValueError, match=r"'training'.*device.*derives"):
+        resolve_experiment("cnn", base_config(training={"device": "cuda"}))
+
+
+def test_gpu_settings_and_resources() -> None:
+    _, train = resolve_experiment("cnn", base_config(gpu={"use": True, "per_job": 2}))
+    assert (train.device, train.require_gpu) == ("cuda", True)
+    assert gpus_per_job(base_config(gpu={"use": True, "per_job": 2})) == 2
+    _, train = resolve_experiment("cnn", base_config(gpu={"use": "auto"}))
+    assert (train.device, train.require_gpu) == ("auto", False)
+    assert gpus_per_job(base_config(gpu={"use": "auto", "per_job": 1})) == 0
+    assert gpus_per_job(base_config()) == 0
+    assert job_resources(base_config()) == {"threads": 3, "mem_mb": 1000, "runtime": 30}
+    with pytest.raises(ValueError, match=r"'gpu.use'"):
+        resolve_experiment("cnn", base_config(gpu={"use": "yes"}))
+
+
+def test_schema_training_keys_match_trainconfig() -> None:
+    """Every training key the schema allows is a TrainConfig field the workflow may set (and back)."""
+    schema = yaml.safe_load(SCHEMA.read_text())
+    allowed = set(schema["properties"]["training"]["properties"]) - {RESOURCE_KEY}
+    settable = {f.name for f in fields(TrainConfig)} - set(DERIVED_TRAIN_KEYS)
+    assert allowed == settable
+    assert set(schema["$defs"]["train"]["properties"]) == settable
+    model_allowed = set(schema["$defs"]["model"]["properties"])
+    assert model_allowed == {f.name for f in fields(ModelConfig)} - {"variant", "seq_len", "n_outputs"}

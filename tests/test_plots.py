@@ -1,0 +1,103 @@
+"""Figures: non-empty PNG/SVG files with the expected number of panels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mtmixg import plots
+from mtmixg.summary import summarize
+
+ORDER = ["cnn", "mtmixg"]
+
+
+def fake_predictions(task: str = "binary") -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    frames = []
+    for name, skill in (("cnn", 1.0), ("mtmixg", 2.0)):
+        for seed in (0, 1):
+            for fold in ("1", "2", "3"):
+                n = 40
+                if task == "binary":
+                    target = rng.integers(0, 2, n)
+                    prob = 1 / (1 + np.exp(-(skill * (2 * target - 1) + rng.normal(size=n))))
+                    frame = pd.DataFrame({"target": target, "prob": prob, "predicted": (prob >= 0.5).astype(int)})
+                else:
+                    target = rng.integers(0, 3, n)
+                    p = rng.dirichlet(np.ones(3), n) + np.eye(3)[target] * skill
+                    p /= p.sum(1, keepdims=True)
+                    frame = pd.DataFrame({"target": target, "prob_low": p[:, 0], "prob_medium": p[:, 1],
+                                          "prob_high": p[:, 2], "predicted": p.argmax(1)})
+                frames.append(frame.assign(experiment=name, seed=seed, fold=fold))
+    return pd.concat(frames, ignore_index=True)
+
+
+def fake_folds() -> pd.DataFrame:
+    rows = []
+    for name, base in (("cnn", 0.7), ("mtmixg", 0.8)):
+        for seed in (0, 1):
+            for k, fold in enumerate(("1", "2", "3")):
+                rows.append({"experiment": name, "variant": name, "seed": seed, "fold": fold,
+                             "accuracy": base + 0.01 * k, "auc": base + 0.05, "f1": base - 0.05,
+                             "failed": name == "cnn" and seed == 1 and fold == "3"})
+    return pd.DataFrame(rows)
+
+
+def check_png(path: Path) -> None:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+
+
+@pytest.mark.parametrize("task", ["binary", "ternary"])
+def test_roc_and_confusion_one_panel_per_experiment(tmp_path: Path, task: str) -> None:
+    preds = fake_predictions(task)
+    fig = plots.roc_figure(preds, ORDER, title="demo")
+    assert len(fig.axes) == 2
+    assert len(fig.axes[1].get_lines()) == 3  # 2 seeds + the diagonal
+    plots.save_figure(fig, tmp_path / "roc.png", tmp_path / "roc.svg")
+    check_png(tmp_path / "roc.png")
+    assert (tmp_path / "roc.svg").read_text().lstrip().startswith("<?xml")
+    fig = plots.confusion_figure(preds, ORDER, task)
+    assert len(fig.axes) == 2 and len(fig.axes[0].images) == 1
+    assert fig.axes[0].images[0].get_array().shape == ((2, 2) if task == "binary" else (3, 3))
+    plots.save_figure(fig, tmp_path / "cm.png")
+    check_png(tmp_path / "cm.png")
+
+
+def test_ablation_bars_in_paper_order(tmp_path: Path) -> None:
+    summary = summarize(fake_folds())
+    names = ["mtmixg", "deepcre", "cnn", "lr_sweep"]
+    assert plots.ablation_order(names) == ["cnn", "mtmixg", "deepcre"]
+    order = plots.ablation_order(list(summary["experiment"]))
+    fig = plots.metric_bars_figure(summary, order, title="ablation")
+    assert len(fig.axes) == 1
+    bars = fig.axes[0].patches
+    assert len(bars) == 3 * len(order)
+    # first metric (accuracy) bars carry the means in order
+    assert [b.get_height() for b in bars[: len(order)]] == pytest.approx(list(summary.set_index("experiment").loc[order, "accuracy_mean"]))
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["cnn\n(M1)", "mtmixg\n(MTMixG-Net)"]
+    plots.save_figure(fig, tmp_path / "ablation.png")
+    check_png(tmp_path / "ablation.png")
+
+
+def test_fold_accuracy_figure(tmp_path: Path) -> None:
+    fig = plots.fold_accuracy_figure(fake_folds(), ORDER)
+    assert len(fig.axes) == 1
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["1", "2", "3"]
+    plots.save_figure(fig, tmp_path / "folds.png")
+    check_png(tmp_path / "folds.png")
+
+
+def test_cross_heatmap_three_panels(tmp_path: Path) -> None:
+    matrix = pd.DataFrame({"train_species": ["a", "a", "b", "b"], "test_species": ["a", "b", "a", "b"],
+                           "accuracy": [0.9, 0.7, 0.6, 0.85], "auc": [0.95, 0.75, 0.65, 0.9],
+                           "f1": [0.9, 0.7, np.nan, 0.8]})
+    fig = plots.cross_heatmap_figure(matrix, title="mtmixg")
+    assert len(fig.axes) == 4  # three heatmaps + the shared colour bar
+    assert [ax.get_title() for ax in fig.axes[:3]] == ["Accuracy", "AUC-ROC", "F1"]
+    assert fig.axes[0].images[0].get_array()[0, 1] == pytest.approx(0.7)
+    plots.save_figure(fig, tmp_path / "heatmap.png")
+    check_png(tmp_path / "heatmap.png")

@@ -1,0 +1,27 @@
+"""Train x test species matrix of one variant (rule cross_species_matrix)."""
+
+import sys
+from pathlib import Path
+
+sys.stderr = open(snakemake.log[0], "w", buffering=1)
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "model"))
+
+import json  # noqa: E402
+
+import pandas as pd  # noqa: E402
+
+from mtmixg.cross_species import cross_matrix  # noqa: E402
+from mtmixg.summary import read_summary, write_tsv  # noqa: E402
+
+rows = []
+for run, path in zip(snakemake.params.runs, snakemake.input.cross, strict=True):
+    metrics = json.loads(Path(path).read_text())
+    rows.append({**run, **{k: metrics[k] for k in ("accuracy", "auc", "f1")}})
+cross = pd.DataFrame(rows)
+loco = []
+for species, path in zip(snakemake.params.species, snakemake.input.folds, strict=True):
+    folds = read_summary(path)
+    loco.append(folds[folds["experiment"] == snakemake.wildcards.variant].assign(species=species))
+matrix = cross_matrix(cross, pd.concat(loco, ignore_index=True))
+write_tsv(matrix, snakemake.output.matrix)
+print(matrix.to_string(index=False), file=sys.stderr)

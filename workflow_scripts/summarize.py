@@ -1,0 +1,23 @@
+"""Per-species summary tables (rule summarize): summary.tsv, summary_folds.tsv, test_predictions.tsv."""
+
+import sys
+from pathlib import Path
+
+sys.stderr = open(snakemake.log[0], "w", buffering=1)
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "model"))
+
+from mtmixg.summary import fold_table, pooled_predictions, summarize, write_tsv  # noqa: E402
+
+runs = [dict(run, path=path) for run, path in zip(snakemake.params.runs, snakemake.input.metrics, strict=True)]
+folds = fold_table(runs)
+summary = summarize(folds, order=list(dict.fromkeys(run["experiment"] for run in runs)))
+labels = [{"experiment": r["experiment"], "seed": r["seed"], "fold": r["fold"]} for r in runs]
+predictions = pooled_predictions(snakemake.input.predictions, labels)
+write_tsv(folds, snakemake.output.folds)
+write_tsv(summary, snakemake.output.summary)
+write_tsv(predictions, snakemake.output.predictions)
+print(summary.to_string(index=False), file=sys.stderr)
+failed = folds[folds["failed"]]
+for row in failed.itertuples():
+    print(f"WARNING: {row.experiment} seed {row.seed} fold {row.fold} failed (chance level); left out of the means",
+          file=sys.stderr)
