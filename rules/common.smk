@@ -1,3 +1,4 @@
+import json
 import re
 import shlex
 from pathlib import Path
@@ -264,8 +265,9 @@ def tpm_table_input(wildcards):
 
 
 def window_spec():
-    """The configured window as a dict of WindowSpec fields."""
-    return dict(config["window"])
+    """The configured window as canonical JSON of WindowSpec fields (sorted keys: a config
+    rewritten in another key order changes no params and reruns nothing)."""
+    return json.dumps(dict(config["window"]), sort_keys=True)
 
 
 def chromosomes(wildcards):

@@ -42,6 +42,7 @@ if CROSS_ENABLED:
             ),
         log:
             "logs/cross_species/{variant}/matrix.log",
+        localrule: True
         conda:
             "../envs/python.yaml"
         params:
@@ -64,6 +65,7 @@ if CROSS_ENABLED:
             svg=svg_beside(f"{CROSS_DIR}/heatmap.png"),
         log:
             "logs/cross_species/{variant}/heatmap.log",
+        localrule: True
         conda:
             "../envs/python.yaml"
         script:

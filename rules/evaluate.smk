@@ -25,6 +25,7 @@ rule summarize:
         predictions="results/{species}/test_predictions.tsv",
     log:
         "logs/{species}/summarize.log",
+    localrule: True
     conda:
         "../envs/python.yaml"
     params:

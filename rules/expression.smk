@@ -11,6 +11,7 @@ rule tx2gene:
         "resources/{species}/tx2gene.tsv",
     log:
         "logs/{species}/tx2gene.log",
+    localrule: True
     conda:
         "../envs/python.yaml"
     script:
@@ -49,6 +50,7 @@ rule import_tpm_table:
         "logs/{species}/import_tpm_table.log",
     wildcard_constraints:
         species=alternatives(TABLE_SPECIES),
+    localrule: True
     conda:
         "../envs/python.yaml"
     script:
@@ -63,6 +65,7 @@ rule labels:
         thresholds="results/{species}/expression/thresholds.tsv",
     log:
         "logs/{species}/labels.log",
+    localrule: True
     conda:
         "../envs/python.yaml"
     script:

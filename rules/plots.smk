@@ -17,6 +17,7 @@ rule plot_roc:
         svg=svg_beside("results/{species}/plots/roc.png"),
     log:
         "logs/{species}/plots/roc.log",
+    localrule: True
     conda:
         "../envs/python.yaml"
     params:
@@ -38,6 +39,7 @@ rule plot_confusion:
         svg=svg_beside("results/{species}/plots/confusion.png"),
     log:
         "logs/{species}/plots/confusion.log",
+    localrule: True
     conda:
         "../envs/python.yaml"
     params:
@@ -60,6 +62,7 @@ rule plot_ablation:
         svg=svg_beside("results/{species}/plots/ablation.png"),
     log:
         "logs/{species}/plots/ablation.log",
+    localrule: True
     conda:
         "../envs/python.yaml"
     params:
@@ -82,6 +85,7 @@ rule plot_sweep:
         svg=svg_beside("results/{species}/plots/sweep.png"),
     log:
         "logs/{species}/plots/sweep.log",
+    localrule: True
     conda:
         "../envs/python.yaml"
     params:
@@ -104,6 +108,7 @@ rule plot_fold_accuracy:
         svg=svg_beside("results/{species}/plots/fold_accuracy.png"),
     log:
         "logs/{species}/plots/fold_accuracy.log",
+    localrule: True
     conda:
         "../envs/python.yaml"
     params:

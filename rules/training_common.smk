@@ -3,7 +3,12 @@
 # sweep, cross_species and plots are validated here (config/schemas/training.schema.yaml).
 
 import json
+import sys
 
+sys.path.insert(0, str(Path(workflow.basedir) / "model"))
+from mtmixg.gpus import (
+    count_gpus,
+)  # standard library only: no torch in the Snakemake process
 
 validate(config, schema="../config/schemas/training.schema.yaml")
 
@@ -15,7 +20,12 @@ if len(SWEEP) != len(config["sweep"]):
 EXPERIMENTS = list(config["variants"]) + list(SWEEP)
 SEEDS = [int(seed) for seed in config["seeds"]]
 TRAIN_RESOURCES = config["training"]["resources"]
-GPUS_PER_JOB = config["gpu"]["per_job"] if config["gpu"]["use"] is True else 0
+# gpu.use true: every job asks for GPUs; "auto": only where this machine has one (on a cluster,
+# the profile's set-resources decides); false: none.
+USE_GPU = config["gpu"]["use"] is True or (
+    config["gpu"]["use"] == "auto" and count_gpus() > 0
+)
+GPUS_PER_JOB = config["gpu"]["per_job"] if USE_GPU else 0
 MODEL_DIR = "results/{species}/models/{variant}/seed{seed}/{fold}"
 
 
@@ -58,7 +68,8 @@ def train_windows(wildcards):
 
 def experiment_settings(wildcards):
     """The config that defines an experiment's models, as canonical JSON (sorted keys, so
-    reordering the config file changes nothing); a change reruns that experiment's folds only."""
+    reordering the config file changes nothing); a change reruns that experiment's folds only.
+    """
     settings = {
         "task": config["task"],
         "model": config["model"],

@@ -25,11 +25,8 @@ def main() -> None:
         run(windows_dir, fold, model_cfg, train_cfg, out_dir, resume)
         return
     # a GPU was asked for (or may be used): take a free one before CUDA starts
-    try:
-        from mtmixg.gpus import claim_gpu
-    except ImportError:
-        run(windows_dir, fold, model_cfg, train_cfg, out_dir, resume)
-        return
+    from mtmixg.gpus import claim_gpu
+
     with claim_gpu() as gpu:
         if gpu is not None:
             print(f"claimed GPU {gpu} (CUDA_VISIBLE_DEVICES={gpu})", file=sys.stderr)

@@ -4,6 +4,7 @@ Every protein-coding gene not in the dataset is listed in skipped.tsv with its r
 configured chromosomes, window off the chromosome end (mtmixg.genome), or no expression value.
 """
 
+import json
 import sys
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from mtmixg.sequence import WindowSpec  # noqa: E402
 
 REASON_NO_EXPRESSION = "no expression value"
 
-spec = WindowSpec.from_dict(snakemake.params.window)
+spec = WindowSpec.from_dict(json.loads(snakemake.params.window))
 chromosomes = [str(c) for c in snakemake.params.chromosomes]
 genes = protein_coding_genes(snakemake.input.gff).drop(columns="biotype")
 labels = pd.read_csv(snakemake.input.labels, sep="\t", dtype={"gene_id": str})
