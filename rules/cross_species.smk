@@ -23,7 +23,7 @@ if CROSS_ENABLED:
             train_species=alternatives(CROSS_SPECIES),
             test_species=alternatives(CROSS_SPECIES),
         conda:
-            "../envs/python.yaml"
+            TRAIN_ENV
         threads: TRAIN_RESOURCES["threads"]
         resources:
             mem_mb=TRAIN_RESOURCES["mem_mb"],

@@ -29,7 +29,7 @@ rule train_fold:
     benchmark:
         "benchmarks/{species}/train/{variant}/seed{seed}/{fold}.tsv"
     conda:
-        "../envs/python.yaml"
+        TRAIN_ENV
     threads: TRAIN_RESOURCES["threads"]
     resources:
         gpu=GPUS_PER_JOB,

@@ -26,6 +26,8 @@ USE_GPU = config["gpu"]["use"] is True or (
     config["gpu"]["use"] == "auto" and count_gpus() > 0
 )
 GPUS_PER_JOB = config["gpu"]["per_job"] if USE_GPU else 0
+# gpu.use true: PyTorch's CUDA build with --use-conda; else the plain env (CPU build where no GPU)
+TRAIN_ENV = "../envs/pytorch-cuda.yaml" if config["gpu"]["use"] is True else "../envs/python.yaml"
 MODEL_DIR = "results/{species}/models/{variant}/seed{seed}/{fold}"
 
 

@@ -1,7 +1,11 @@
-"""Shared fixtures: a `device` parameter (cpu, and cuda when present) and a fixed torch seed."""
+"""Shared fixtures: a `device` parameter (cpu, and cuda when present), a fixed torch seed, and the
+demo workflow run once per test session (used by the data-half and training-half tests)."""
+
+from pathlib import Path
 
 import pytest
 import torch
+from workflow_helpers import run_demo_workflow
 
 
 @pytest.fixture(params=["cpu", pytest.param("cuda", marks=pytest.mark.cuda)])
@@ -15,3 +19,12 @@ def device(request: pytest.FixtureRequest) -> torch.device:
 def seed() -> int:
     torch.manual_seed(0)
     return 0
+
+
+@pytest.fixture(scope="session")
+def demo_workflow(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The demo workflow, end to end with the real tools, once per session (see run_demo_workflow)."""
+    run = run_demo_workflow(Path(tmp_path_factory.mktemp("demo_workflow")))
+    assert run["run_b"].returncode == 0, run["run_b"].output[-6000:]
+    print(f"\ndemo workflow (data + training): {run['seconds_b']:.0f} s")
+    return run

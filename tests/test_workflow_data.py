@@ -18,13 +18,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
-from workflow_helpers import REPO, demo_config, run_snakemake, write_config
+from workflow_helpers import DEMO_CONFIG, OFFLINE_RUN, REPO, run_snakemake, write_config
 
 pytestmark = pytest.mark.workflow
 
-DEMO_READ_PAIRS = 100_000  # half the demo default: keeps the test run short
-OFFLINE_RUN = "SRR000001"  # a real accession; prefetch fails without network
 WINDOW = {"upstream_tss": 200, "downstream_tss": 100, "spacer": 20, "upstream_tts": 100, "downstream_tts": 200}
 _CODE = {"A": 0, "C": 1, "G": 2, "T": 3}
 _COMPLEMENT = str.maketrans("ACGTN", "TGCAN")
@@ -34,27 +33,9 @@ _COMPLEMENT = str.maketrans("ACGTN", "TGCAN")
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """Run the demo's data half once.
-
-    First run (A): the demo samples plus an unreachable SRA run, quantifications only, with
-    --keep-going: the offline prefetch fails, the other samples finish. Second run (B): the demo
-    config's `data` target in the same folder (re-using A's quantifications).
-    """
-    workdir = tmp_path_factory.mktemp("demo_workflow")
-    sheet = pd.read_csv(REPO / "config/demo/samples.tsv", sep="\t", dtype=str)
-    offline = pd.DataFrame([{"species": "demo", "sample": OFFLINE_RUN, "run": OFFLINE_RUN, "layout": "SE"}])
-    pd.concat([sheet, offline]).to_csv(workdir / "samples_offline.tsv", sep="\t", index=False)
-    settings = demo_config()
-    settings["demo"]["read_pairs"] = DEMO_READ_PAIRS
-    config_b = write_config(workdir / "demo.yaml", settings)
-    config_a = write_config(workdir / "offline.yaml", {**settings, "samples": str(workdir / "samples_offline.tsv")})
-    quants = [f"results/demo/kallisto/{s}/abundance.tsv" for s in [*sheet["sample"], OFFLINE_RUN]]
-    run_a = run_snakemake(workdir, *quants, "--keep-going", configfile=config_a)
-    quantified_after_a = {s: (workdir / f"results/demo/kallisto/{s}/abundance.tsv").is_file() for s in sheet["sample"]}
-    run_b = run_snakemake(workdir, "data", configfile=config_b)
-    assert run_b.returncode == 0, run_b.output[-6000:]
-    return {"dir": workdir, "run_a": run_a, "quantified_after_a": quantified_after_a, "run_b": run_b}
+def demo(demo_workflow: dict) -> dict:
+    """The demo run of the session (tests/conftest.py): the whole workflow, once."""
+    return demo_workflow
 
 
 def read_fasta_gz(path: Path) -> dict[str, str]:
@@ -161,7 +142,8 @@ def test_demo_skipped_genes_have_reasons(demo: dict) -> None:
 
 def test_demo_sra_run_went_through_fasterq_dump(demo: dict) -> None:
     log = (demo["dir"] / "logs/demo/fasterq_dump/DEMO0001.log").read_text()
-    assert f"reads written   : {2 * DEMO_READ_PAIRS:,}" in log
+    pairs = yaml.safe_load(DEMO_CONFIG.read_text())["demo"]["read_pairs"]
+    assert f"reads written   : {2 * pairs:,}" in log
     assert (demo["dir"] / "resources/demo/sra/DEMO0001/DEMO0001.sra").stat().st_size > 0
     # the local-FASTQ samples never went through it
     assert not (demo["dir"] / "logs/demo/fasterq_dump/demo_pe.log").exists()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import time
@@ -37,13 +36,9 @@ def model_dir(variant: str, seed: int, fold: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    workdir = tmp_path_factory.mktemp("training_demo")
-    start = time.monotonic()
-    done = run_snakemake(workdir, configfile=DEMO_CONFIG, timeout=1200)
-    assert done.returncode == 0, done.output[-6000:]
-    print(f"demo workflow (data + training): {time.monotonic() - start:.0f} s")
-    return workdir
+def demo(demo_workflow: dict) -> Path:
+    """The working folder of the session's demo run (tests/conftest.py): data + training."""
+    return demo_workflow["dir"]
 
 
 def job_counts(output: str) -> dict[str, int]:

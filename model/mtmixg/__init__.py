@@ -1,16 +1,24 @@
 """mtmixg: predict a plant gene's expression class from the DNA around its TSS and TTS.
 
-Layers, in the order data flows:
-    sequence   one-hot encoding, reverse complement, the gene window (WindowSpec)
-    genome     GFF3 genes, FASTA access, window extraction for a whole genome
-    labels     logMaxTPM and quartile labels
-    dataset    the windows file + gene table, folds, train/validation/test splits
-    models     MTMixG-Net, its ablations and the DeepCRE baseline (input (N, 4, L))
-    ops        the selective scan (pure PyTorch, and mamba_ssm's fused kernels on CUDA)
-    training   the training loop with early stopping and resume
-    metrics    accuracy, AUC-ROC, F1
-    checkpoint weights + JSON config, loaded without unpickling
-    cli        the `mtmixg` command
+Modules, in the order data flows:
+    references     fetch, verify, decompress and validate a species' reference files
+    fasta, gff     FASTA validation and indexed access; GFF3 genes and tx2gene
+    labels, folds  TPM table -> logMaxTPM and quartile labels; one fold per chromosome
+    homology       DeepCRE-style non-homologous test genes (BLAST)
+    sequence       one-hot encoding, reverse complement, the gene window (WindowSpec)
+    genome         window extraction for a whole genome, one chromosome at a time
+    dataset        the windows folder (windows.npy + genes.tsv + window.json)
+    demo           the synthetic demo species (genome, GFF3, cDNA, reads; simulate_reads)
+    models, ops    MTMixG-Net, its ablations, DeepCRE (input (N, 4, L)); the selective scan
+    tasks, splits  binary/ternary targets and losses; train/validation/test of a fold
+    loader         one-hot mini-batches from uint8 codes
+    training       the loop: early stopping after a warm-up, LR schedule, exact resume
+    fold           one leave-one-chromosome-out fold end to end
+    metrics        accuracy, AUC-ROC, F1; predict: probabilities; checkpoint: weights + JSON
+    experiments    workflow config -> (ModelConfig, TrainConfig) of a variant or sweep entry
+    summary, plots, cross_species   the evaluation tables and figures
+    gpus           a free local GPU per training process
+    cli            the `mtmixg` command
 """
 
 __version__ = "0.1.0"
