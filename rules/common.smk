@@ -17,6 +17,7 @@ SPECIES = list(config["species"])
 TABLE_SPECIES = [s for s in SPECIES if config["species"][s].get("tpm_table")]
 READS_SPECIES = [s for s in SPECIES if s not in TABLE_SPECIES]
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9._-]+$")
+SRA_RUN = re.compile(r"^[SED]RR[0-9]+$")
 NO_MATCH = "(?!)"  # a wildcard constraint that matches nothing
 
 
@@ -107,6 +108,12 @@ def read_sample_sheet(path):
         if row.fq1 is None and row.sra_file is None and row.run is None:
             raise WorkflowError(
                 f"{where}: give the reads: fq1 (and fq2), sra_file or run"
+            )
+        if row.fq1 is None and row.sra_file is None and not SRA_RUN.match(row.run):
+            raise WorkflowError(
+                f"{where}: run {row.run!r} is not an SRA run accession (SRR, ERR or DRR and "
+                "digits) to download; put a real run there (REPLACE_ME rows are placeholders), "
+                "or give local reads with fq1/fq2 or sra_file"
             )
         if row.fq1 is not None and row.layout == "PE" and row.fq2 is None:
             raise WorkflowError(f"{where}: layout PE needs fq2 besides fq1")

@@ -354,6 +354,15 @@ def test_unsafe_sample_names_are_refused(tiny: dict, name: str) -> None:
     assert not (REPO / "pwned").exists()
 
 
+def test_placeholder_run_is_refused(tiny: dict) -> None:
+    _sheet(tiny, [])
+    (tiny["dir"] / "samples.tsv").write_text("species\tsample\tlayout\trun\ntiny\tleaf\tPE\tREPLACE_ME_leaf_run\n")
+    done = _run(tiny, "data")
+    assert done.returncode != 0
+    assert "line 2 (sample leaf): run 'REPLACE_ME_leaf_run' is not an SRA run accession" in done.output
+    assert not (tiny["dir"] / "work/results").exists()
+
+
 def test_reads_empty_after_trimming_are_refused(tiny: dict) -> None:
     rng = np.random.default_rng(1)
     with gzip.open(tiny["dir"] / "bad.fastq.gz", "wt") as handle:
