@@ -16,9 +16,10 @@ import math
 import torch
 import torch.nn.functional as F
 
-BLOCK_ELEMENTS = 1 << 18
-"""States (L * n * D * S) per block of (batch, channel) rows held at once: 1 MB tensors that stay in
-cache and in the allocator's pool; larger blocks are memory-bandwidth and page-fault bound."""
+BLOCK_ELEMENTS = 1 << 20
+"""States (L * n * D * S) per block of (batch, channel) rows held at once (4 MB tensors). Smaller
+blocks mean more, smaller operations (Python and dispatch overhead: 2^18 was ~1.5x slower on 2
+threads); larger ones are memory-bandwidth bound (2^21 was ~2x slower). bench/bench_model.py."""
 
 
 def chunked_linear_scan(a: torch.Tensor, x: torch.Tensor, chunk: int, reverse: bool = False) -> torch.Tensor:
@@ -31,23 +32,26 @@ def chunked_linear_scan(a: torch.Tensor, x: torch.Tensor, chunk: int, reverse: b
     n_chunks = x.shape[0] // chunk
     ac = a.view(n_chunks, chunk, *a.shape[1:])
     xc = x.view(n_chunks, chunk, *x.shape[1:])
+    # views made once (unbind) rather than by indexing in the loops: fewer dispatcher calls
+    a_pos, x_pos = ac.unbind(1), xc.unbind(1)  # position t of every chunk: (n_chunks, *rest)
+    x_chunk = xc.unbind(0)  # chunk c: (chunk, *rest)
     if not reverse:
         for t in range(1, chunk):
-            xc[:, t].addcmul_(ac[:, t], xc[:, t - 1])
+            x_pos[t].addcmul_(a_pos[t], x_pos[t - 1])
         if n_chunks > 1:
-            decay_to = torch.cumprod(ac, dim=1)  # prod of a over chunk positions 0..t
+            decay_to = torch.cumprod(ac, dim=1).unbind(0)  # prod of a over chunk positions 0..t
             for c in range(1, n_chunks):
-                xc[c].addcmul_(decay_to[c], xc[c - 1, -1])
+                x_chunk[c].addcmul_(decay_to[c], x_chunk[c - 1][-1])
         return x
     for t in range(chunk - 2, -1, -1):
-        xc[:, t].addcmul_(ac[:, t + 1], xc[:, t + 1])
+        x_pos[t].addcmul_(a_pos[t + 1], x_pos[t + 1])
     if n_chunks > 1:
-        decay_from = torch.empty_like(ac)  # prod of a over chunk positions t+1..T-1
-        decay_from[:, -1] = 1.0
-        for t in range(chunk - 2, -1, -1):
-            decay_from[:, t] = ac[:, t + 1] * decay_from[:, t + 1]
+        # prod of a over chunk positions t+1..T-1: a reversed cumulative product, shifted by one
+        decay_from = torch.ones_like(ac)
+        decay_from[:, :-1] = torch.cumprod(ac[:, 1:].flip(1), dim=1).flip(1)
+        decay_from = decay_from.unbind(0)
         for c in range(n_chunks - 2, -1, -1):
-            xc[c].addcmul_(decay_from[c], ac[c + 1, 0] * xc[c + 1, 0])
+            x_chunk[c].addcmul_(decay_from[c], ac[c + 1, 0] * x_chunk[c + 1][0])
     return x
 
 
