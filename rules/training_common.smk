@@ -5,10 +5,9 @@
 import json
 import sys
 
+# mtmixg.gpus uses the standard library only: no torch in the Snakemake process
 sys.path.insert(0, str(Path(workflow.basedir) / "model"))
-from mtmixg.gpus import (
-    count_gpus,
-)  # standard library only: no torch in the Snakemake process
+from mtmixg.gpus import count_gpus
 
 validate(config, schema="../config/schemas/training.schema.yaml")
 
@@ -27,7 +26,11 @@ USE_GPU = config["gpu"]["use"] is True or (
 )
 GPUS_PER_JOB = config["gpu"]["per_job"] if USE_GPU else 0
 # gpu.use true: PyTorch's CUDA build with --use-conda; else the plain env (CPU build where no GPU)
-TRAIN_ENV = "../envs/pytorch-cuda.yaml" if config["gpu"]["use"] is True else "../envs/python.yaml"
+TRAIN_ENV = (
+    "../envs/pytorch-cuda.yaml"
+    if config["gpu"]["use"] is True
+    else "../envs/python.yaml"
+)
 MODEL_DIR = "results/{species}/models/{variant}/seed{seed}/{fold}"
 
 

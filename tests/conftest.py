@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from slurm_cluster import slurm_cluster  # noqa: F401 (the session fixture of tests/test_slurm.py)
 from workflow_helpers import run_demo_workflow
 
 

@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from slurm_cluster import GPU_TYPE, SlurmCluster, slurm_cluster  # noqa: F401  (the session fixture)
+from slurm_cluster import GPU_TYPE, SlurmCluster
 
 pytestmark = pytest.mark.slurm
 

@@ -15,6 +15,8 @@ from typing import Callable
 
 import numpy as np
 
+from .configio import from_dict_strict
+
 CODE_N = 4
 _CODES = np.full(256, CODE_N, dtype=np.uint8)
 for _i, _base in enumerate("ACGT"):
@@ -102,11 +104,8 @@ class WindowSpec:
 
     @classmethod
     def from_dict(cls, values: dict) -> "WindowSpec":
-        known = set(cls.__dataclass_fields__)
-        unknown = set(values) - known
-        if unknown:
-            raise ValueError(f"unknown window key(s): {', '.join(sorted(unknown))}")
-        return cls(**values)
+        """Build from a dict (window.json, a config); an unknown key is a ValueError naming it."""
+        return from_dict_strict(cls, values, "window")
 
     def genomic_pieces(self, start: int, end: int, strand: str) -> tuple[tuple[int, int], tuple[int, int]]:
         """Genomic half-open intervals (0-based) of the TSS and TTS pieces of a gene.

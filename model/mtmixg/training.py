@@ -25,7 +25,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +33,7 @@ import torch
 from torch import nn
 
 from .checkpoint import load_state, save_state
+from .configio import from_dict_strict
 from .loader import batches, epoch_order
 from .metrics import compute_metrics
 from .predict import predict_logits
@@ -100,11 +101,7 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, values: dict) -> "TrainConfig":
         """Build from a dict; an unknown key is a ValueError naming it."""
-        known = {f.name for f in fields(cls)}
-        unknown = set(values) - known
-        if unknown:
-            raise ValueError(f"unknown train key(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
-        return cls(**values)
+        return from_dict_strict(cls, values, "train")
 
 
 def resolve_device(cfg: TrainConfig) -> torch.device:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
+
+from ..configio import from_dict_strict
 
 VARIANTS: tuple[str, ...] = ("cnn", "cnn_mamba", "cnn_attention", "cnn_mixenc", "mtmixg", "deepcre")
 """cnn = M1, cnn_mamba = M1+M21, cnn_attention = M1+M22, cnn_mixenc = M1+M2, mtmixg = M1+M2+M3."""
@@ -48,8 +50,4 @@ class ModelConfig:
     @classmethod
     def from_dict(cls, values: dict) -> "ModelConfig":
         """Build from a dict (e.g. a config file or checkpoint JSON); unknown keys are an error."""
-        known = {f.name for f in fields(cls)}
-        unknown = set(values) - known
-        if unknown:
-            raise ValueError(f"unknown model key(s): {', '.join(sorted(unknown))}")
-        return cls(**values)
+        return from_dict_strict(cls, values, "model")
