@@ -9,7 +9,7 @@ min_version("9.0")
 # would mix the demo with the real species); override single keys with --config.
 if not workflow.config_settings.configfiles:
 
-    configfile: "config/config.yaml"
+    configfile: str(Path(workflow.basedir) / "config" / "config.yaml")
 
 
 report: "report/workflow.rst"

@@ -19,14 +19,17 @@ if CROSS_ENABLED:
             metrics=f"{CROSS_DIR}/seed{{seed}}/train_{{train_species}}/test_{{test_species}}/metrics.json",
         log:
             "logs/cross_species/{variant}/seed{seed}/{train_species}_on_{test_species}.log",
+        benchmark:
+            "benchmarks/cross_species/{variant}/seed{seed}/{train_species}_on_{test_species}.tsv"
         wildcard_constraints:
             train_species=alternatives(CROSS_SPECIES),
             test_species=alternatives(CROSS_SPECIES),
         conda:
-            TRAIN_ENV
+            "../envs/python.yaml"
         threads: TRAIN_RESOURCES["threads"]
         resources:
             mem_mb=TRAIN_RESOURCES["mem_mb"],
+            runtime=TRAIN_RESOURCES["runtime"],
         script:
             "../workflow_scripts/cross_species_predict.py"
 

@@ -49,8 +49,8 @@ if config["demo"]["enabled"]:
         conda:
             "../envs/sra-tools.yaml"
         params:
-            prefix=command_prefix(),
             folder=output_folder,
+            prefix=command_prefix(),
         shell:
             "(tmp=$(mktemp -d {params.folder:q}/.tmp.XXXXXX) && "
             " {params.prefix} latf-load --platform ILLUMINA --quality PHRED_33"

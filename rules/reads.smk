@@ -43,10 +43,10 @@ rule fasterq_dump_pe:
         " {params.prefix} fasterq-dump {input.sra:q} --split-3 -e {threads}"
         " -t $tmp/tmp -O $tmp -o reads.fastq && "
         ' {{ [ -s $tmp/reads_1.fastq ] && [ -s $tmp/reads_2.fastq ] || {{ echo "sample'
-        " {wildcards.sample}: fasterq-dump gave no read pairs from {input.sra}; is the run"
+        ' {wildcards.sample}: fasterq-dump gave no read pairs from "{input.sra:q}"; is the run'
         ' single-end (layout SE)?" >&2; false; }}; }} && '
-        " gzip -1 -c $tmp/reads_1.fastq > {output.r1:q} && "
-        " gzip -1 -c $tmp/reads_2.fastq > {output.r2:q} && rm -rf $tmp"
+        " gzip -1 $tmp/reads_1.fastq $tmp/reads_2.fastq && "
+        " mv $tmp/reads_1.fastq.gz {output.r1:q} && mv $tmp/reads_2.fastq.gz {output.r2:q} && rm -rf $tmp"
         ' || {{ rm -rf "$tmp"; exit 1; }}) > {log:q} 2>&1'
 
 
@@ -69,6 +69,6 @@ rule fasterq_dump_se:
         " {params.prefix} fasterq-dump {input.sra:q} -e {threads}"
         " -t $tmp/tmp -O $tmp -o reads.fastq && "
         ' {{ [ -s $tmp/reads.fastq ] || {{ echo "sample {wildcards.sample}: fasterq-dump gave'
-        ' no single reads from {input.sra}; is the run paired-end (layout PE)?" >&2; false; }}; }} && '
-        " gzip -1 -c $tmp/reads.fastq > {output.reads:q} && rm -rf $tmp"
+        ' no single reads from "{input.sra:q}"; is the run paired-end (layout PE)?" >&2; false; }}; }} && '
+        " gzip -1 $tmp/reads.fastq && mv $tmp/reads.fastq.gz {output.reads:q} && rm -rf $tmp"
         ' || {{ rm -rf "$tmp"; exit 1; }}) > {log:q} 2>&1'

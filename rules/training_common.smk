@@ -80,7 +80,6 @@ def experiment_settings(wildcards):
         "model": config["model"],
         "training": {k: v for k, v in config["training"].items() if k != "resources"},
         "sweep": SWEEP.get(wildcards.variant, {}),
-        "gpu_use": config["gpu"]["use"],
     }
     return json.dumps(settings, sort_keys=True)
 

@@ -171,3 +171,18 @@ def test_predict_from_genome_and_gff3(trained, tmp_path):
     by_fasta = pd.read_csv(tmp_path / "f.tsv", sep="\t")
     assert by_genome["gene_id"].tolist() == ["gA", "gB", "gC"] and by_genome["chrom"].astype(str).tolist() == ["1", "1", "2"]
     np.testing.assert_allclose(by_genome["prob"], by_fasta["prob"], rtol=1e-6)
+
+
+def test_unwritable_output_is_one_line(trained, capsys, tmp_path):
+    (tmp_path / "taken").write_text("a file where a folder is needed")
+    err = _err(capsys, ["predict", trained / "model" / "model.pt", "--fasta", tmp_path / "none.fa",
+                        "--out", tmp_path / "taken" / "p.tsv"])
+    assert "none.fa" in err or "taken" in err
+
+
+def test_set_accepts_exponent_numbers_and_refuses_batch_size_zero(trained, capsys, tmp_path):
+    from mtmixg.cli import _key_values
+
+    assert _key_values(["lr=1e-4", "balance=false", "epochs=3"], "--set") == {"lr": 1e-4, "balance": False, "epochs": 3}
+    err = _err(capsys, ["train", trained / "windows", "--fold", "chr1", "--out", tmp_path, "--batch-size", "0"])
+    assert "--batch-size: must be an integer >= 1" in err

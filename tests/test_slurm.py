@@ -4,7 +4,7 @@ Every run goes through a copy of profiles/slurm/config.yaml (`--workflow-profile
 settings this test cluster needs changed (see `test_profile`): partition = the harness partition,
 squeue status checks (the harness has no slurmdbd), memory capped to the node, and the commented
 GPU placeholders filled in (gpu_model = the harness's stand-in GPU type, cpus_per_gpu = 1).
-The training job keeps the profile's `gpu: 1`: Slurm allocates the harness's stand-in GPU (a gres
+The training job asks for `gpu: 1`: Slurm allocates the harness's stand-in GPU (a gres
 backed by /dev/null) and sets CUDA_VISIBLE_DEVICES; the demo config trains on the CPU anyway.
 Every snakemake call runs under `timeout -k 10 N` (Snakemake ignores SIGTERM while it waits).
 """
@@ -42,10 +42,10 @@ def test_profile(cluster: SlurmCluster, dest: Path, node_mem_mb: int = 2000) -> 
     for res in profile["set-resources"].values():
         if "mem_mb" in res:
             res["mem_mb"] = min(res["mem_mb"], node_mem_mb)
-    train = profile["set-resources"]["train_fold"]
-    assert train["gpu"] == 1
-    train["gpu_model"] = GPU_TYPE  # the commented placeholders, filled in
-    train["cpus_per_gpu"] = 1
+    assert "train_fold" not in profile["set-resources"]  # training resources come from the config
+    # a GPU per training job, as config `gpu: {use: true}` asks (the demo config trains on CPU),
+    # and the profile's commented placeholders filled in
+    profile["set-resources"]["train_fold"] = {"gpu": 1, "gpu_model": GPU_TYPE, "cpus_per_gpu": 1}
     profile["slurm-status-command"] = "squeue"  # no slurmdbd here
     profile["slurm-init-seconds-before-status-checks"] = 2  # MinJobAge=300 >= 3 x 2
     profile["slurm-keep-successful-logs"] = True

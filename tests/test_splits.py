@@ -64,3 +64,23 @@ def test_no_fold_uses_all_chromosomes():
 def test_unknown_fold():
     with pytest.raises(ValueError, match="fold 'chrX'.*1, 2, 3, 4"):
         make_split(_genes(), "chrX", "binary")
+
+
+def test_test_eligible_mask_keeps_homologs_out_of_every_set():
+    g = _genes()
+    rng = np.random.default_rng(9)
+    eligible = rng.random(len(g)) < 0.7
+    s = make_split(g, "1", "binary", seed=0, test_eligible=eligible)
+    full = make_split(g, "1", "binary", seed=0)
+    assert eligible[s.test].all() and len(s.test) < len(full.test)
+    np.testing.assert_array_equal(s.test, np.intersect1d(full.test, np.flatnonzero(eligible)))
+    # the excluded genes of the test chromosome are in no set; training is unchanged
+    assert not (g.loc[np.concatenate([s.train, s.val]), "chrom"] == "1").any()
+    np.testing.assert_array_equal(s.train, full.train)
+
+
+def test_every_class_with_two_genes_gets_a_validation_gene():
+    g = pd.DataFrame({"gene_id": [f"g{i}" for i in range(12)], "chrom": ["1"] * 4 + ["2"] * 8,
+                      "label": [-1, 1, -1, 1] + [-1] * 6 + [1] * 2, "fold": ["1"] * 4 + ["2"] * 8})
+    s = make_split(g, "1", "binary", val_fraction=0.1, seed=0, balance=False)
+    assert set(g.loc[s.val, "label"]) == {-1, 1}

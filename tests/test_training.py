@@ -192,3 +192,31 @@ def test_no_test_fold_trains_on_all_chromosomes(windows, tmp_path):
     assert m["n_test"] == 0 and m["auc"] is None and m["fold"] is None
     table = pd.read_csv(tmp_path / "o" / "predictions.tsv", sep="\t")
     assert set(table["set"]) == {"val"} and set(table["chrom"]) == {"chr1", "chr2", "chr3"}
+
+
+def test_homology_filter_tests_only_eligible_genes(windows, tmp_path):
+    genes = pd.read_csv(windows / "genes.tsv", sep="\t", dtype={"gene_id": str})
+    on_fold = genes[genes["fold"] == "chr2"]["gene_id"]
+    excluded = set(on_fold.iloc[::2])  # every other gene of chr2 has a "homolog" elsewhere
+    table = genes[["gene_id", "chrom"]].assign(test_eligible=~genes["gene_id"].isin(excluded))
+    table = table[table["gene_id"] != on_fold.iloc[1]]  # a gene missing from the table: not eligible
+    (tmp_path / "test_genes.tsv").write_text(table.to_csv(sep="\t", index=False))
+    metrics = train_fold(windows, "chr2", "binary", tiny_model(), TrainConfig(epochs=1, **FAST), 0, tmp_path / "out",
+                         log=None, test_genes=tmp_path / "test_genes.tsv")
+    tested = pd.read_csv(tmp_path / "out/predictions.tsv", sep="\t", dtype={"gene_id": str})
+    tested = set(tested.loc[tested["set"] == "test", "gene_id"])
+    assert tested and not tested & (excluded | {on_fold.iloc[1]})
+    assert metrics["homology_filter"] is True and metrics["n_test"] == len(tested)
+
+
+def test_diverged_training_stops_with_a_message(tmp_path):
+    make_windows(tmp_path / "w", n_per_chrom=60)
+    cfg = TrainConfig(epochs=2, lr=1e30, batch_size=32, threads=1, warmup_epochs=0)
+    with pytest.raises(ValueError, match=r"fold chr1, epoch 1: validation loss is nan: training diverged.*lower"):
+        train_fold(tmp_path / "w", "chr1", "binary", tiny_model(), cfg, 0, tmp_path / "out", log=None)
+    assert not (tmp_path / "out" / "model.pt").exists()
+
+
+def test_require_gpu_on_cpu_device_is_refused():
+    with pytest.raises(ValueError, match="require_gpu.*device is 'cpu'"):
+        TrainConfig(require_gpu=True, device="cpu")

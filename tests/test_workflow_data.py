@@ -354,6 +354,17 @@ def test_unsafe_sample_names_are_refused(tiny: dict, name: str) -> None:
     assert not (REPO / "pwned").exists()
 
 
+def test_sample_sheet_only_needed_for_species_with_reads(tiny: dict) -> None:
+    tiny["config"].pop("samples")
+    tiny["config"]["sra_command_prefix"] = None  # what `--config sra_command_prefix=""` gives
+    done = _run(tiny, "-n", "data")
+    assert done.returncode == 0, done.output[-3000:]  # a TPM-table species needs no sample sheet
+    tiny["config"]["species"]["tiny"].pop("tpm_table")
+    done = _run(tiny, "-n", "data")
+    assert done.returncode != 0
+    assert "config key 'samples' is missing: species tiny have no tpm_table" in done.output
+
+
 def test_placeholder_run_is_refused(tiny: dict) -> None:
     _sheet(tiny, [])
     (tiny["dir"] / "samples.tsv").write_text("species\tsample\tlayout\trun\ntiny\tleaf\tPE\tREPLACE_ME_leaf_run\n")

@@ -60,10 +60,28 @@ def _key_values(items: list[str] | None, option: str) -> dict:
         if not sep or not key:
             raise CLIError(f"{option} {item}: expected KEY=VALUE")
         try:
-            out[key.replace("-", "_")] = yaml.safe_load(value)
+            parsed = yaml.safe_load(value)
         except yaml.YAMLError:
-            out[key.replace("-", "_")] = value
+            parsed = value
+        out[key.replace("-", "_")] = _number(parsed)
     return out
+
+
+def _number(value):
+    """YAML 1.1 reads 1e-4 as a string: turn such numeric strings into floats."""
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text}")
+    return value
 
 
 def _windows_dir(path: str):
@@ -108,7 +126,7 @@ def _add_train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", action="append", metavar="KEY=VALUE", help="set a model key, e.g. channels=32 (repeatable)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="set a training key, e.g. warmup_epochs=4 (repeatable)")
     p.add_argument("--epochs", type=int)
-    p.add_argument("--batch-size", type=int)
+    p.add_argument("--batch-size", type=_positive_int)
     p.add_argument("--lr", type=float)
     p.add_argument("--patience", type=int)
     p.add_argument("--lr-patience", type=int)
@@ -162,7 +180,7 @@ def _add_evaluate(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fold", help="score only the genes of this fold (default: every gene)")
     p.add_argument("--metrics", required=True, help="output metrics JSON")
     p.add_argument("--predictions", help="output per-gene predictions TSV")
-    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--batch-size", type=_positive_int, default=256)
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
 
 
@@ -220,7 +238,7 @@ def _add_predict(p: argparse.ArgumentParser) -> None:
     src.add_argument("--genome", help="genome FASTA (needs --gff3): windows are extracted around every gene")
     p.add_argument("--gff3", help="GFF3 annotation of --genome")
     p.add_argument("--out", required=True, help="output TSV: gene_id, probabilities, predicted class")
-    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--batch-size", type=_positive_int, default=256)
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
 
 
@@ -335,8 +353,11 @@ def main(argv: list[str] | None = None) -> int:
     except CLIError as err:
         print(f"mtmixg: error: {err}", file=sys.stderr)
         return 2
-    except (ValueError, FileNotFoundError, GPUUnavailableError) as err:
+    except (ValueError, GPUUnavailableError) as err:
         print(f"mtmixg: error: {str(err).splitlines()[0] if str(err) else type(err).__name__}", file=sys.stderr)
+        return 2
+    except OSError as err:  # missing file, permission, a folder where a file was expected, ...
+        print(f"mtmixg: error: {err.filename or ''}: {err.strerror or err}", file=sys.stderr)
         return 2
     return int(code or 0)
 

@@ -51,6 +51,16 @@ def all_targets(labels: np.ndarray, task: str) -> np.ndarray:
     return y
 
 
+def read_test_eligible(path: str | Path, gene_ids: pd.Series) -> np.ndarray:
+    """bool per gene of gene_ids: its test_eligible value in the homology filter's TSV (missing: False)."""
+    table = pd.read_csv(path, sep="\t", dtype={"gene_id": str})
+    missing = {"gene_id", "test_eligible"} - set(table.columns)
+    if missing:
+        raise ValueError(f"{path}: lacks column(s) {', '.join(sorted(missing))}; expected gene_id, test_eligible")
+    eligible = dict(zip(table["gene_id"], table["test_eligible"].astype(str).str.lower().isin(["true", "1"])))
+    return np.array([eligible.get(g, False) for g in gene_ids.astype(str)], dtype=bool)
+
+
 def train_fold(
     windows_dir: str | Path,
     fold: str | None,
@@ -63,8 +73,12 @@ def train_fold(
     log: Callable[[str], None] | None = _log_stderr,
     on_epoch_end: Callable[[dict], None] | None = None,
     stop_after_epochs: int | None = None,
+    test_genes: str | Path | None = None,
 ) -> dict:
     """Train a model with fold's chromosome as test set (fold=None: all chromosomes, no test set).
+
+    test_genes: the homology filter's TSV (gene_id, test_eligible); only eligible genes of the fold
+    are tested, a gene missing from it counts as not eligible. None: every gene of the fold.
 
     model_cfg's seq_len and n_outputs are set from the windows and the task. Returns the metrics
     dict also written to out_dir/metrics.json. The resume file is deleted after success.
@@ -80,12 +94,14 @@ def train_fold(
     gw = load_windows(windows_dir)
     spec = gw.spec
     labels = gw.genes["label"].to_numpy()
-    split = make_split(gw.genes, fold, task, train_cfg.val_fraction, seed, train_cfg.balance)
+    eligible = None if test_genes is None else read_test_eligible(test_genes, gw.genes["gene_id"])
+    split = make_split(gw.genes, fold, task, train_cfg.val_fraction, seed, train_cfg.balance, eligible)
     y = all_targets(labels, task)
     model_cfg = replace(model_cfg, seq_len=spec.length, n_outputs=n_outputs(task))
     torch.manual_seed(seed)
     model = build_model(model_cfg)
-    run_info = {"fold": fold, "model": model_cfg.to_dict(), "window": spec.to_dict()}
+    run_info = {"fold": fold, "model": model_cfg.to_dict(), "window": spec.to_dict(),
+                "homology_filter": test_genes is not None}
     if log:
         sizes = split.sizes()
         log(f"fold {fold}: {model_cfg.variant} {task} seed {seed}: {sizes['n_train']} train, "
@@ -112,7 +128,7 @@ def train_fold(
         "failed": chance, "chance_level": chance,
         "failure_reason": (f"validation AUC {val_m['auc']} <= {train_cfg.chance_auc}: the model never left chance level; "
                            "exclude this fold or retrain with another seed") if chance else None,
-        **split.sizes(),
+        **split.sizes(), "homology_filter": test_genes is not None,
         "epochs_run": result.epochs_run, "best_epoch": result.best_epoch, "best_val_loss": result.best_val_loss,
         "stopped_early": result.stopped_early, "resumed_from_epoch": result.resumed_from_epoch,
         "device": result.device, "wall_seconds": time.perf_counter() - t_start,

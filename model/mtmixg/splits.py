@@ -59,9 +59,14 @@ def make_split(
     val_fraction: float = 0.1,
     seed: int = 0,
     balance: bool = True,
+    test_eligible: np.ndarray | None = None,
 ) -> Split:
     """Split the gene table for a fold (see module docstring). Raises ValueError on an unknown fold
-    or a split that leaves no training or validation genes."""
+    or a split that leaves no training or validation genes.
+
+    test_eligible: bool per gene (N,), e.g. from the homology filter; test genes are the fold's
+    genes where it is True (the others are in no set). None: every gene of the fold.
+    """
     if not 0.0 < val_fraction < 1.0:
         raise ValueError(f"val_fraction must be between 0 and 1, got {val_fraction}")
     labels = genes["label"].to_numpy()
@@ -76,14 +81,16 @@ def make_split(
         known = sorted(set(gene_fold[usable]) - {""})
         if fold not in known:
             raise ValueError(f"fold '{fold}': no {task} genes have this fold; folds in the gene table: {', '.join(known)}")
-        test = np.flatnonzero(usable & (gene_fold == fold))
+        eligible = np.ones(len(genes), dtype=bool) if test_eligible is None else np.asarray(test_eligible, bool)
+        test = np.flatnonzero(usable & (gene_fold == fold) & eligible)
         pool = np.flatnonzero(usable & (chrom != fold) & (gene_fold != fold))
     y_pool = targets(labels[pool], task)
     rng = _rng(seed, 1)
     val_parts = []
     for c in np.unique(y_pool):
         members = pool[y_pool == c]
-        n_val = int(round(val_fraction * len(members)))
+        # at least one validation gene of each class that has two or more (else AUC is undefined)
+        n_val = max(int(round(val_fraction * len(members))), 1 if len(members) >= 2 else 0)
         val_parts.append(rng.choice(members, size=n_val, replace=False))
     val = np.sort(np.concatenate(val_parts)) if val_parts else np.zeros(0, dtype=np.int64)
     train = np.setdiff1d(pool, val)

@@ -92,6 +92,8 @@ class TrainConfig:
             raise ValueError(f"train key 'val_fraction' must be in (0, 1), got {self.val_fraction!r}")
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError(f"train key 'device' must be auto, cpu or cuda, got {self.device!r}")
+        if self.require_gpu and self.device == "cpu":
+            raise ValueError("train keys 'require_gpu' and 'device': a GPU is required but device is 'cpu'")
         if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
             raise ValueError(f"train key 'threads' must be an integer >= 1 or null, got {self.threads!r}")
 
@@ -260,6 +262,12 @@ def _fit(model, codes, y, train_idx, val_idx, task, cfg, seed, spec, device, res
         train_seconds = time.perf_counter() - t0
         val_logits = predict_logits(model, codes, val_idx, spec=spec, batch_size=max(cfg.batch_size, 256), amp=use_amp)
         val_loss = float(loss(val_logits, torch.from_numpy(y_val), task))
+        if not math.isfinite(val_loss):
+            where = f"fold {run_info['fold']}, " if run_info and "fold" in run_info else ""
+            raise ValueError(
+                f"{where}epoch {epoch}: validation loss is {val_loss}: training diverged at learning rate "
+                f"{st['lr']:g}; lower the learning rate" + (" or turn mixed precision off (amp: false)" if use_amp else "")
+            )
         val_m = compute_metrics(y_val, probabilities(val_logits, task).double().numpy(), task)
         seconds = time.perf_counter() - t0
 
