@@ -37,3 +37,25 @@ def test_window_mismatch_names_both_files(model_a) -> None:
     make_windows(model_a / "c", n_per_chrom=30, seed=3, spec=WindowSpec(50, 40, 0, 30, 60))
     with pytest.raises(ValueError, match=r"c/window.json: window .* differs from the model's .*model.json"):
         predict_species(model_a / "model", model_a / "c")
+
+
+def test_matrix_leaves_failed_models_out_and_counts_them() -> None:
+    import pandas as pd
+
+    from mtmixg.cross_species import cross_matrix
+
+    cross = pd.DataFrame({"train_species": ["a", "a", "b"], "test_species": ["b", "b", "a"], "seed": [0, 1, 0],
+                          "accuracy": [0.9, 0.5, 0.8], "auc": [0.95, 0.5, 0.85], "f1": [0.9, 0.5, 0.8],
+                          "failed": [False, True, False]})
+    loco = pd.DataFrame({"species": ["a", "a", "b"], "accuracy": [0.7, 0.5, 0.6], "auc": [0.8, 0.5, 0.7],
+                         "f1": [0.7, 0.5, 0.6], "failed": [False, True, False]})
+    m = cross_matrix(cross, loco).set_index(["train_species", "test_species"])
+    assert m.loc[("a", "b"), "accuracy"] == 0.9 and m.loc[("a", "b"), "n_runs"] == 1 and m.loc[("a", "b"), "n_failed"] == 1
+    assert m.loc[("a", "a"), "accuracy"] == 0.7 and m.loc[("a", "a"), "n_failed"] == 1
+    assert m.loc[("b", "a"), "n_failed"] == 0
+
+
+def test_prediction_metrics_carry_the_training_failed_flag(model_a) -> None:
+    make_windows(model_a / "d", n_per_chrom=30, chroms=("c1",), seed=7)
+    _, metrics = predict_species(model_a / "model" / "model.pt", model_a / "d")
+    assert metrics["failed"] is False

@@ -16,7 +16,7 @@ from mtmixg.summary import read_summary, write_tsv  # noqa: E402
 rows = []
 for run, path in zip(snakemake.params.runs, snakemake.input.cross, strict=True):
     metrics = json.loads(Path(path).read_text())
-    rows.append({**run, **{k: metrics[k] for k in ("accuracy", "auc", "f1")}})
+    rows.append({**run, **{k: metrics[k] for k in ("accuracy", "auc", "f1")}, "failed": metrics.get("failed", False)})
 cross = pd.DataFrame(rows)
 loco = []
 for species, path in zip(snakemake.params.species, snakemake.input.folds, strict=True):

@@ -9,6 +9,7 @@ source = "loco" in the matrix.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ from .metrics import compute_metrics, predictions_frame
 from .summary import METRICS
 
 MATRIX_COLUMNS: list[str] = [
-    "train_species", "test_species", "source", "n_runs", *METRICS, *[f"{m}_sd" for m in METRICS],
+    "train_species", "test_species", "source", "n_runs", "n_failed", *METRICS, *[f"{m}_sd" for m in METRICS],
 ]
 
 
@@ -46,6 +47,9 @@ def predict_species(model_path: str | Path, windows_dir: str | Path, batch_size:
     index = np.flatnonzero(y >= 0)
     prob = predict(model, gw.codes, task, index=index, spec=gw.spec, batch_size=batch_size)
     metrics = compute_metrics(y[index], prob, task)
+    # a model that never left chance level on its own validation genes is reported, not averaged in
+    trained = Path(resolve_model_path(model_path)).with_name("metrics.json")
+    metrics["failed"] = bool(json.loads(trained.read_text()).get("failed")) if trained.is_file() else False
     frame = predictions_frame(gw.genes.iloc[index], y[index], prob, task)
     return frame, metrics
 
@@ -53,7 +57,8 @@ def predict_species(model_path: str | Path, windows_dir: str | Path, batch_size:
 def cross_matrix(cross: pd.DataFrame, loco: pd.DataFrame | None = None) -> pd.DataFrame:
     """Train x test species table.
 
-    cross: one row per (train_species, test_species, seed) with accuracy, auc, f1 (A != B).
+    cross: one row per (train_species, test_species, seed) with accuracy, auc, f1 (A != B) and
+           optionally failed (the all-chromosome model stayed at chance level: left out).
     loco:  per-run rows of each species' own folds (species, accuracy, auc, f1, failed) for the
            diagonal; runs flagged failed are left out. Means (and sample sd) over seeds / runs.
     """
@@ -62,15 +67,17 @@ def cross_matrix(cross: pd.DataFrame, loco: pd.DataFrame | None = None) -> pd.Da
         if a == b:
             raise ValueError(f"cross-species row {a} -> {b}: a species' own genes were its training data; "
                              "the diagonal comes from its leave-one-chromosome-out runs")
-        rows.append(_cell(a, b, "cross", runs))
+        failed = runs["failed"].astype(bool) if "failed" in runs else pd.Series(False, index=runs.index)
+        rows.append(_cell(a, b, "cross", runs[~failed], n_failed=int(failed.sum())))
     if loco is not None:
         for species, runs in loco.groupby("species", sort=False):
-            rows.append(_cell(species, species, "loco", runs[~runs["failed"].astype(bool)]))
+            failed = runs["failed"].astype(bool)
+            rows.append(_cell(species, species, "loco", runs[~failed], n_failed=int(failed.sum())))
     return pd.DataFrame(rows, columns=MATRIX_COLUMNS)
 
 
-def _cell(a: str, b: str, source: str, runs: pd.DataFrame) -> dict:
-    row = {"train_species": a, "test_species": b, "source": source, "n_runs": int(len(runs))}
+def _cell(a: str, b: str, source: str, runs: pd.DataFrame, n_failed: int = 0) -> dict:
+    row = {"train_species": a, "test_species": b, "source": source, "n_runs": int(len(runs)), "n_failed": n_failed}
     for m in METRICS:
         values = runs[m].dropna().to_numpy(float)
         row[m] = float(values.mean()) if len(values) else float("nan")
