@@ -75,11 +75,11 @@ def test_evaluate_and_predict_agree(trained, tmp_path):
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     pred = pd.read_csv(tmp_path / "o.tsv", sep="\t")
-    assert list(pred.columns) == ["gene_id", "prob", "predicted", "predicted_label"]
+    assert list(pred.columns) == ["gene_id", "prob", "predicted_class", "predicted_label"]
     merged = pred.merge(table, on="gene_id", suffixes=("", "_eval"))
     assert len(merged) == 20
     np.testing.assert_allclose(merged["prob"], merged["prob_eval"], rtol=1e-5)
-    assert set(pred["predicted"]) <= {"low", "high"}
+    assert set(pred["predicted_class"]) <= {"low", "high"}
 
 
 def test_unknown_variant(trained, capsys, tmp_path):

@@ -288,7 +288,7 @@ def _run_predict(args: argparse.Namespace) -> int:
     probs = prob.reshape(len(ids), -1)
     for i, col in enumerate(prob_columns(task)):
         out[col] = probs[:, i]
-    out["predicted"] = [CLASS_NAMES[task][c] for c in pred]
+    out["predicted_class"] = [CLASS_NAMES[task][c] for c in pred]
     out["predicted_label"] = [CLASS_LABELS[task][c] for c in pred]
     _write_table(args.out, out)
     print(f"{len(out)} genes -> {args.out}", file=sys.stderr)

@@ -45,11 +45,6 @@ class GeneWindows:
     def __len__(self) -> int:
         return self.codes.shape[0]
 
-    def subset(self, index: np.ndarray) -> "GeneWindows":
-        """The windows at the given row indices (a copy of those rows)."""
-        index = np.asarray(index)
-        return GeneWindows(np.asarray(self.codes[index]), self.genes.iloc[index].reset_index(drop=True), self.spec)
-
 
 def _atomic_write(path: Path, write) -> None:
     """Write through a temporary file in the same folder, then rename: never a half-written file."""

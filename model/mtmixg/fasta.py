@@ -239,11 +239,6 @@ class FastaIndex:
         return self.read_raw(name)[lo:hi].tobytes().decode("ascii")
 
 
-def record_lengths(path: str | Path) -> dict[str, int]:
-    """{record name: length} of an uncompressed FASTA, from its .fai (built when missing)."""
-    return FastaIndex(path).lengths()
-
-
 def iter_records(path: str | Path) -> Iterator[tuple[str, str]]:
     """Stream (name, sequence) from a plain or gzip FASTA; for small files such as cDNA sets."""
     name: str | None = None

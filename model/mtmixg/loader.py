@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
-from .sequence import WindowSpec, codes_to_one_hot_batch, reverse_complement_codes
+from .sequence import WindowSpec, codes_to_one_hot_batch
 
 
 def epoch_order(index: np.ndarray, seed: int, epoch: int) -> np.ndarray:
@@ -26,11 +26,10 @@ def batches(
     batch_size: int,
     spec: WindowSpec | None = None,
     device: torch.device | str = "cpu",
-    reverse: bool = False,
 ) -> Iterator[tuple[np.ndarray, torch.Tensor]]:
     """Yield (rows, x) in the given order: rows int64 (B,), x float32 (B, 4, L) on device.
 
-    spec: when given, its mask (mask_codons) is applied. reverse: reverse-complement each window.
+    spec: when given, its mask (mask_codons) is applied.
     """
     index = np.asarray(index, dtype=np.int64)
     for start in range(0, len(index), batch_size):
@@ -41,7 +40,5 @@ def batches(
         chunk[order] = np.asarray(codes[rows[order]])
         if spec is not None:
             chunk = spec.mask(chunk)
-        if reverse:
-            chunk = reverse_complement_codes(chunk)
         x = torch.from_numpy(codes_to_one_hot_batch(chunk))
         yield rows, x.to(device, non_blocking=True)

@@ -51,12 +51,6 @@ def reverse_complement(seq: str) -> str:
     return seq.translate(_COMPLEMENT)[::-1]
 
 
-def reverse_complement_codes(codes: np.ndarray) -> np.ndarray:
-    """Reverse complement of uint8 codes along the last axis (N stays N)."""
-    comp = np.array([3, 2, 1, 0, CODE_N], dtype=np.uint8)
-    return comp[codes][..., ::-1]
-
-
 @dataclass(frozen=True)
 class WindowSpec:
     """Sizes of the gene window, in bases. Defaults are DeepCRE's (total length 3,020)."""
