@@ -16,6 +16,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from .reference import skip_and_gate, step_sizes
+
 BLOCK_ELEMENTS = 1 << 20
 """States (L * n * D * S) per block of (batch, channel) rows held at once (4 MB tensors). Smaller
 blocks mean more, smaller operations (Python and dispatch overhead: 2^18 was ~1.5x slower on 2
@@ -132,18 +134,11 @@ def selective_scan(
     Returns y (N, D, L) in float32: y_t = C_t . h_t + D u_t, times SiLU(z_t) when z is given.
     chunk: positions per chunk, default ceil(sqrt(L)).
     """
-    u, delta, A, B, C = (t.float() for t in (u, delta, A, B, C))
-    if delta_bias is not None:
-        delta = delta + delta_bias.float()[:, None]
-    if delta_softplus:
-        delta = F.softplus(delta)
+    u, A, B, C = (t.float() for t in (u, A, B, C))
+    delta = step_sizes(delta, delta_bias, delta_softplus)
     length = u.shape[-1]
     chunk = chunk or max(1, math.isqrt(length - 1) + 1)
     pad = -length % chunk  # padded positions: delta 0 -> decay 1 and no input; outputs dropped
     padded = [F.pad(t, (0, pad)).contiguous() for t in (u, delta, B, C)]
     y = _ChunkedScan.apply(padded[0], padded[1], A.contiguous(), padded[2], padded[3], chunk)[..., :length]
-    if D is not None:
-        y = y + u * D.float()[:, None]
-    if z is not None:
-        y = y * F.silu(z.float())
-    return y
+    return skip_and_gate(y, u, D, z)
