@@ -54,6 +54,16 @@ def save_model(path: str | Path, model: nn.Module, meta: dict) -> None:
     _atomic_write(path, lambda tmp: torch.save(state, tmp))
 
 
+def _migrate_model(model: dict, window: dict) -> dict:
+    """Model keys of a model.json written before mask_codons was a model setting: the window's
+    mask_codons (default false) and the window's TSS/TTS positions."""
+    if "mask_codons" in model:
+        return model
+    spec = WindowSpec.from_dict(window)
+    return {**model, "mask_codons": bool(window.get("mask_codons", False)),
+            "tss_index": spec.tss_index, "tts_index": spec.tts_index}  # fmt: skip
+
+
 def read_meta(path: str | Path) -> dict:
     """Read and check model.json of a model.pt; ValueError naming the file when missing or invalid."""
     mpath = meta_path(resolve_model_path(path))
@@ -67,7 +77,7 @@ def read_meta(path: str | Path) -> dict:
         raise ValueError(f"{mpath}: not an mtmixg model description (no \"format\": \"{FORMAT}\")")
     try:
         check_task(meta["task"])
-        meta["model_config"] = ModelConfig.from_dict(meta["model"])
+        meta["model_config"] = ModelConfig.from_dict(_migrate_model(meta["model"], meta["window"]))
         meta["window_spec"] = WindowSpec.from_dict(meta["window"])
     except (KeyError, TypeError, ValueError) as err:
         raise ValueError(f"{mpath}: invalid model description: {err}") from None

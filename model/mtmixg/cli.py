@@ -216,7 +216,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     index = np.flatnonzero(keep)
     if len(index) == 0:
         raise CLIError(f"{Path(args.windows) / 'genes.tsv'}: no genes with {task} labels to score")
-    prob = predict(model, gw.codes, task, index=index, spec=gw.spec, batch_size=args.batch_size)
+    prob = predict(model, gw.codes, task, index=index, batch_size=args.batch_size)
     m = compute_metrics(y[index], prob, task)
     out = {**m, "chance_level": is_chance(m["auc"]), "task": task, "fold": args.fold, "model": str(args.model),
            "windows": str(args.windows), "model_fold": meta.get("fold"), "variant": meta["model_config"].variant,
@@ -280,7 +280,7 @@ def _run_predict(args: argparse.Namespace) -> int:
         ids, codes = fasta_windows(args.fasta, spec)
     else:
         ids, codes, extra = _genome_windows(args.genome, args.gff3, spec)
-    prob = predict(model, codes, task, spec=spec, batch_size=args.batch_size)
+    prob = predict(model, codes, task, batch_size=args.batch_size)
     pred = predicted_class(prob, task)
     out = pd.DataFrame({"gene_id": ids})
     if extra is not None and "chrom" in extra.columns:

@@ -45,7 +45,7 @@ def predict_species(model_path: str | Path, windows_dir: str | Path, batch_size:
     task = meta["task"]
     y = all_targets(gw.genes["label"].to_numpy(), task)
     index = np.flatnonzero(y >= 0)
-    prob = predict(model, gw.codes, task, index=index, spec=gw.spec, batch_size=batch_size)
+    prob = predict(model, gw.codes, task, index=index, batch_size=batch_size)
     metrics = compute_metrics(y[index], prob, task)
     # a model that never left chance level on its own validation genes is reported, not averaged in
     trained = Path(resolve_model_path(model_path)).with_name("metrics.json")

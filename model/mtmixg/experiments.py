@@ -3,7 +3,8 @@
 The workflow config holds (see config/schemas/training.schema.yaml):
     task       "binary" | "ternary"
     variants   names from VARIANTS (cnn, cnn_mamba, cnn_attention, cnn_mixenc, mtmixg, deepcre)
-    model      ModelConfig keys shared by every variant (not variant, seq_len, n_outputs)
+    model      ModelConfig keys shared by every variant (not variant, seq_len, n_outputs, tss_index,
+               tts_index); mask_codons (default: on for deepcre only) may be set here or per sweep entry
     training   TrainConfig keys (not device, require_gpu, threads) + "resources" (job resources)
     gpu        {"use": false | true | "auto", "per_job": int}
     sweep      [{name, variant (default mtmixg), model: {overrides}, training: {overrides}}, ...]
@@ -19,7 +20,7 @@ from typing import Any
 from .models.config import VARIANTS, ModelConfig
 from .tasks import check_task, n_outputs
 
-DERIVED_MODEL_KEYS: tuple[str, ...] = ("variant", "seq_len", "n_outputs")
+DERIVED_MODEL_KEYS: tuple[str, ...] = ("variant", "seq_len", "n_outputs", "tss_index", "tts_index")
 """ModelConfig keys the workflow sets itself (from the experiment, the windows and the task)."""
 DERIVED_TRAIN_KEYS: tuple[str, ...] = ("device", "require_gpu", "threads")
 """TrainConfig keys the workflow sets itself (from `gpu` and the job's threads)."""
@@ -95,6 +96,9 @@ def model_dict(name: str, config: dict) -> dict:
     """ModelConfig keys of an experiment, without seq_len (known once the windows exist)."""
     base = dict(config.get("model") or {})
     _check_keys(base, DERIVED_MODEL_KEYS, "model")
+    legacy = (config.get("window") or {}).get("mask_codons")
+    if legacy is not None and "mask_codons" not in base:
+        base["mask_codons"] = bool(legacy)  # the former key window.mask_codons: every variant
     if name not in VARIANTS:
         over = dict(_sweep_entry(name, config).get("model") or {})
         _check_keys(over, DERIVED_MODEL_KEYS, f"sweep[{name}].model")

@@ -97,7 +97,9 @@ def train_fold(
     eligible = None if test_genes is None else read_test_eligible(test_genes, gw.genes["gene_id"])
     split = make_split(gw.genes, fold, task, train_cfg.val_fraction, seed, train_cfg.balance, eligible)
     y = all_targets(labels, task)
-    model_cfg = replace(model_cfg, seq_len=spec.length, n_outputs=n_outputs(task))
+    model_cfg = replace(
+        model_cfg, seq_len=spec.length, tss_index=spec.tss_index, tts_index=spec.tts_index, n_outputs=n_outputs(task)
+    )
     torch.manual_seed(seed)
     model = build_model(model_cfg)
     run_info = {"fold": fold, "model": model_cfg.to_dict(), "window": spec.to_dict(),
@@ -106,17 +108,17 @@ def train_fold(
         sizes = split.sizes()
         log(f"fold {fold}: {model_cfg.variant} {task} seed {seed}: {sizes['n_train']} train, "
             f"{sizes['n_val']} validation, {sizes['n_test']} test genes, window {spec.length}")
-    result = fit(model, gw.codes, y, split.train, split.val, task, train_cfg, seed, spec=spec,
+    result = fit(model, gw.codes, y, split.train, split.val, task, train_cfg, seed,
                  resume_path=resume_path, run_info=run_info, log=log, on_epoch_end=on_epoch_end,
                  stop_after_epochs=stop_after_epochs)
 
     pred_bs = max(train_cfg.batch_size, 256)
     frames = []
-    val_prob = predict(model, gw.codes, task, index=split.val, spec=spec, batch_size=pred_bs, amp=train_cfg.amp)
+    val_prob = predict(model, gw.codes, task, index=split.val, batch_size=pred_bs, amp=train_cfg.amp)
     val_m = compute_metrics(y[split.val], val_prob, task)
     test_m = {"accuracy": None, "auc": None, "f1": None, "n": 0}
     if len(split.test):
-        test_prob = predict(model, gw.codes, task, index=split.test, spec=spec, batch_size=pred_bs, amp=train_cfg.amp)
+        test_prob = predict(model, gw.codes, task, index=split.test, batch_size=pred_bs, amp=train_cfg.amp)
         test_m = compute_metrics(y[split.test], test_prob, task)
         frames.append(predictions_frame(gw.genes.iloc[split.test], y[split.test], test_prob, task).assign(set="test"))
     frames.append(predictions_frame(gw.genes.iloc[split.val], y[split.val], val_prob, task).assign(set="val"))

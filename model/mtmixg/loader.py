@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
-from .sequence import WindowSpec, codes_to_one_hot_batch
+from .sequence import codes_to_one_hot_batch
 
 
 def epoch_order(index: np.ndarray, seed: int, epoch: int) -> np.ndarray:
@@ -24,12 +24,11 @@ def batches(
     codes: np.ndarray,
     index: np.ndarray,
     batch_size: int,
-    spec: WindowSpec | None = None,
     device: torch.device | str = "cpu",
 ) -> Iterator[tuple[np.ndarray, torch.Tensor]]:
     """Yield (rows, x) in the given order: rows int64 (B,), x float32 (B, 4, L) on device.
 
-    spec: when given, its mask (mask_codons) is applied.
+    Windows are given as stored; the model applies its own codon mask (ModelConfig.mask_codons).
     """
     index = np.asarray(index, dtype=np.int64)
     for start in range(0, len(index), batch_size):
@@ -38,7 +37,5 @@ def batches(
         order = np.argsort(rows, kind="stable")
         chunk = np.empty((len(rows), codes.shape[1]), dtype=np.uint8)
         chunk[order] = np.asarray(codes[rows[order]])
-        if spec is not None:
-            chunk = spec.mask(chunk)
         x = torch.from_numpy(codes_to_one_hot_batch(chunk))
         yield rows, x.to(device, non_blocking=True)

@@ -25,13 +25,12 @@ def predict_logits(
     model: nn.Module,
     codes: np.ndarray,
     index: np.ndarray | None = None,
-    spec: WindowSpec | None = None,
     batch_size: int = 256,
     amp: bool = False,
 ) -> torch.Tensor:
     """Logits float32 (n, n_outputs) on CPU for codes uint8 (N, L) at rows index (default: all).
 
-    Runs on the model's device in eval mode (the previous mode is restored). spec: apply its mask.
+    Runs on the model's device in eval mode (the previous mode is restored).
     amp: bf16/fp16 autocast when the model is on CUDA.
     """
     device = model_device(model)
@@ -42,7 +41,7 @@ def predict_logits(
     model.eval()
     out = []
     try:
-        for _, x in batches(codes, index, batch_size, spec=spec, device=device):
+        for _, x in batches(codes, index, batch_size, device=device):
             with torch.autocast(device_type=device.type, dtype=dtype, enabled=use_amp):
                 out.append(model(x).float().cpu())
     finally:
@@ -58,12 +57,11 @@ def predict(
     codes: np.ndarray,
     task: str,
     index: np.ndarray | None = None,
-    spec: WindowSpec | None = None,
     batch_size: int = 256,
     amp: bool = False,
 ) -> np.ndarray:
     """Probabilities for codes uint8 (N, L): binary float64 (N,) = P(high); ternary (N, 3) rows sum to 1."""
-    logits = predict_logits(model, codes, index=index, spec=spec, batch_size=batch_size, amp=amp)
+    logits = predict_logits(model, codes, index=index, batch_size=batch_size, amp=amp)
     return probabilities(logits, task).double().numpy()
 
 

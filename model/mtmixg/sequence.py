@@ -60,7 +60,6 @@ class WindowSpec:
     spacer: int = 20
     upstream_tts: int = 500
     downstream_tts: int = 1000
-    mask_codons: bool = False
 
     def __post_init__(self) -> None:
         for name in ("upstream_tss", "downstream_tss", "spacer", "upstream_tts", "downstream_tts"):
@@ -98,7 +97,12 @@ class WindowSpec:
 
     @classmethod
     def from_dict(cls, values: dict) -> "WindowSpec":
-        """Build from a dict (window.json, a config); an unknown key is a ValueError naming it."""
+        """Build from a dict (window.json, a config); an unknown key is a ValueError naming it.
+
+        The key mask_codons of older files is dropped: codon masking is a model setting now
+        (ModelConfig.mask_codons), and windows were never stored masked.
+        """
+        values = {k: v for k, v in values.items() if k != "mask_codons"}
         return from_dict_strict(cls, values, "window")
 
     def genomic_pieces(self, start: int, end: int, strand: str) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -121,17 +125,10 @@ class WindowSpec:
             )
         raise ValueError(f"strand must be '+' or '-', got {strand!r}")
 
-    def mask(self, codes: np.ndarray) -> np.ndarray:
-        """Zero (set to N) the 3 bases from the TSS and the 3 bases ending at the TTS, as DeepCRE.
 
-        codes: uint8 of shape (..., L). Returns a copy when mask_codons is set, else the input.
-        """
-        if not self.mask_codons:
-            return codes
-        out = codes.copy()
-        out[..., self.tss_index : self.tss_index + 3] = CODE_N
-        out[..., max(self.tts_index - 2, 0) : self.tts_index + 1] = CODE_N
-        return out
+def codon_positions(tss_index: int, tts_index: int) -> list[int]:
+    """Window positions DeepCRE masks: the 3 bases from the TSS and the 3 bases ending at the TTS."""
+    return [*range(tss_index, tss_index + 3), *range(max(tts_index - 2, 0), tts_index + 1)]
 
 
 def gene_window(

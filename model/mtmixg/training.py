@@ -37,7 +37,6 @@ from .configio import from_dict_strict
 from .loader import batches, epoch_order
 from .metrics import compute_metrics
 from .predict import predict_logits
-from .sequence import WindowSpec
 from .tasks import check_task, loss, probabilities
 
 STATE_FORMAT = "mtmixg-resume"
@@ -176,7 +175,6 @@ def fit(
     task: str,
     cfg: TrainConfig,
     seed: int,
-    spec: WindowSpec | None = None,
     resume_path: str | Path | None = None,
     run_info: dict | None = None,
     log: Callable[[str], None] | None = _log_stderr,
@@ -198,13 +196,13 @@ def fit(
         torch.set_num_threads(cfg.threads)
     try:
         return _fit(model, codes, np.asarray(y, np.int64), np.asarray(train_idx, np.int64),
-                    np.asarray(val_idx, np.int64), task, cfg, seed, spec, device, resume_path,
+                    np.asarray(val_idx, np.int64), task, cfg, seed, device, resume_path,
                     run_info or {}, log, on_epoch_end, stop_after_epochs)
     finally:
         torch.set_num_threads(old_threads)
 
 
-def _fit(model, codes, y, train_idx, val_idx, task, cfg, seed, spec, device, resume_path, run_info,
+def _fit(model, codes, y, train_idx, val_idx, task, cfg, seed, device, resume_path, run_info,
          log, on_epoch_end, stop_after_epochs) -> FitResult:
     model.to(device)
     use_amp = cfg.amp and device.type == "cuda"
@@ -248,7 +246,7 @@ def _fit(model, codes, y, train_idx, val_idx, task, cfg, seed, spec, device, res
         t0 = time.perf_counter()
         model.train()
         total, seen = 0.0, 0
-        for rows, x in batches(codes, epoch_order(train_idx, seed, epoch), cfg.batch_size, spec=spec, device=device):
+        for rows, x in batches(codes, epoch_order(train_idx, seed, epoch), cfg.batch_size, device=device):
             target = y_t[rows].to(device)
             optimizer.zero_grad(set_to_none=True)
             with torch.autocast(device_type=device.type, dtype=amp_dtype, enabled=use_amp):
@@ -260,7 +258,7 @@ def _fit(model, codes, y, train_idx, val_idx, task, cfg, seed, spec, device, res
             total += float(batch_loss.detach()) * len(rows)
             seen += len(rows)
         train_seconds = time.perf_counter() - t0
-        val_logits = predict_logits(model, codes, val_idx, spec=spec, batch_size=max(cfg.batch_size, 256), amp=use_amp)
+        val_logits = predict_logits(model, codes, val_idx, batch_size=max(cfg.batch_size, 256), amp=use_amp)
         val_loss = float(loss(val_logits, torch.from_numpy(y_val), task))
         if not math.isfinite(val_loss):
             where = f"fold {run_info['fold']}, " if run_info and "fold" in run_info else ""

@@ -1,4 +1,4 @@
-"""The residual CNN chain (M1): 'same' convolutions, batch norm, residual sum, pooling."""
+"""The residual CNN chain (M1): 'same' convolutions, residual sum, batch norm, pooling."""
 
 from __future__ import annotations
 
@@ -23,25 +23,35 @@ class SameConv1d(nn.Conv1d):
 
 
 class ResidualBlock(nn.Module):
-    """conv -> BN -> ReLU -> conv -> BN, + skip, ReLU, MaxPool, Dropout.
+    """The paper's residual block (§2.6), three 'same' convolutions, the skip around the first two:
 
-    (N, C_in, L) -> (N, C_out, L // pool). The skip is a 1x1 conv when C_in != C_out.
+        Z1 = ReLU(Conv1(H));  Z2 = ReLU(Conv2(Z1)) + skip(H);  Z3 = BN(ReLU(Conv3(Z2)))
+        H_out = Dropout(MaxPool(Z3))
+
+    (N, C_in, L) -> (N, C_out, L // pool). skip is the identity when C_in == C_out; where the
+    channel count changes (the first block of a chain) it is a 1x1 convolution projecting C_in
+    to C_out, the usual choice the paper leaves open.
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, pool: int, dropout: float) -> None:
         super().__init__()
-        self.conv1 = SameConv1d(in_channels, out_channels, kernel_size, bias=False)
-        self.bn1 = nn.BatchNorm1d(out_channels)
-        self.conv2 = SameConv1d(out_channels, out_channels, kernel_size, bias=False)
-        self.bn2 = nn.BatchNorm1d(out_channels)
+        self.conv1 = SameConv1d(in_channels, out_channels, kernel_size)
+        self.act1 = nn.ReLU()
+        self.conv2 = SameConv1d(out_channels, out_channels, kernel_size)
+        self.act2 = nn.ReLU()
         self.skip = nn.Identity() if in_channels == out_channels else nn.Conv1d(in_channels, out_channels, 1)
+        self.conv3 = SameConv1d(out_channels, out_channels, kernel_size)
+        self.act3 = nn.ReLU()
+        self.bn = nn.BatchNorm1d(out_channels)
         self.pool = nn.MaxPool1d(pool)
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = F.relu(self.bn1(self.conv1(x)))
-        h = self.bn2(self.conv2(h))
-        return self.dropout(self.pool(F.relu(h + self.skip(x))))
+        """(N, C_in, L) -> (N, C_out, L // pool)."""
+        z1 = self.act1(self.conv1(x))
+        z2 = self.act2(self.conv2(z1)) + self.skip(x)
+        z3 = self.bn(self.act3(self.conv3(z2)))
+        return self.dropout(self.pool(z3))
 
 
 class ResidualCNN(nn.Sequential):

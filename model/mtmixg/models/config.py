@@ -28,10 +28,18 @@ class ModelConfig:
     pools: list[int] = field(default_factory=lambda: [2, 2, 4, 4, 4])
     dropout: float = 0.25
     fc_hidden: list[int] = field(default_factory=lambda: [128, 64])
+    mask_codons: bool | None = None
+    """Zero the start/stop codon positions at model input, as DeepCRE; None: on for deepcre only."""
+    tss_index: int = 1000
+    """Window index of the TSS (from the windows, like seq_len); used by mask_codons."""
+    tts_index: int = 2019
+    """Window index of the TTS (from the windows, like seq_len); used by mask_codons."""
 
     def __post_init__(self) -> None:
         if self.variant not in VARIANTS:
             raise ValueError(f"unknown variant '{self.variant}'; choose one of: {', '.join(VARIANTS)}")
+        if self.mask_codons is None:
+            self.mask_codons = self.variant == "deepcre"
         if self.channels % 2:
             raise ValueError(f"channels must be even (split in two branches), got {self.channels}")
         if self.variant != "deepcre" and len(self.pools) != self.cnn_blocks:

@@ -1,11 +1,12 @@
-"""The published DeepCRE CNN (Peleke et al. 2024), the baseline."""
+"""The published DeepCRE CNN (Peleke et al. 2024, Keras), the baseline."""
 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from .cnn import SameConv1d, check_pools, flat_size
+from .cnn import SameConv1d, flat_size
 from .net import check_input
 
 _WIDTHS = (64, 128, 64)
@@ -13,24 +14,46 @@ _POOL = 8
 _DENSE = (128, 64)
 
 
-class DeepCRE(nn.Module):
-    """Conv(64,8)x2 -> MaxPool 8 -> Dropout, Conv(128,8)x2 -> ..., Conv(64,8)x2 -> ..., Flatten ->
-    Dense 128 -> Dropout -> Dense 64 -> Dense n_outputs; ReLU activations, 'same' padding.
+class SameMaxPool1d(nn.MaxPool1d):
+    """Keras MaxPooling1D(pool, padding='same'): (N, C, L) -> (N, C, ceil(L / pool)).
 
-    Input (N, 4, seq_len) one-hot; output logits (N, n_outputs) (the sigmoid is in the loss).
+    Keras pads pool * ceil(L / pool) - L positions, the smaller half on the left, and ignores
+    them. Here they are zero: the input comes after a ReLU (>= 0) and every window holds at least
+    one real position, so a zero never wins over a real value and the result equals Keras'.
     """
 
-    def __init__(self, seq_len: int, n_outputs: int, kernel_size: int = 8, dropout: float = 0.25) -> None:
+    def __init__(self, pool: int) -> None:
+        super().__init__(pool)
+        self.pool = pool
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        total = -x.shape[-1] % self.pool
+        return super().forward(F.pad(x, (total // 2, total - total // 2)))
+
+
+class DeepCRE(nn.Module):
+    """Conv(64,8)x2 -> MaxPool 8 -> Dropout, Conv(128,8)x2 -> ..., Conv(64,8)x2 -> ..., Flatten ->
+    Dense 128 -> Dropout -> Dense 64 -> Dense n_outputs; ReLU activations, 'same' padding of the
+    convolutions and the pools (3020 -> 378 -> 48 -> 6: 384 features, 387,841 parameters);
+    Glorot-uniform weights and zero biases, Keras' defaults.
+
+    Input (N, 4, seq_len) one-hot; output logits (N, n_outputs) (the sigmoid is in the loss).
+    codon_mask: applied to the input first (DeepCRE masks the start and stop codons).
+    """
+
+    def __init__(
+        self, seq_len: int, n_outputs: int, kernel_size: int = 8, dropout: float = 0.25, codon_mask: nn.Module | None = None
+    ) -> None:
         super().__init__()
-        check_pools(seq_len, [_POOL] * len(_WIDTHS))
         self.seq_len = seq_len
+        self.codon_mask = nn.Identity() if codon_mask is None else codon_mask
         layers: list[nn.Module] = []
         width = 4
         for out in _WIDTHS:
             layers += [
                 SameConv1d(width, out, kernel_size), nn.ReLU(),
                 SameConv1d(out, out, kernel_size), nn.ReLU(),
-                nn.MaxPool1d(_POOL), nn.Dropout(dropout),
+                SameMaxPool1d(_POOL), nn.Dropout(dropout),
             ]  # fmt: skip
             width = out
         self.features = nn.Sequential(*layers)
@@ -40,9 +63,12 @@ class DeepCRE(nn.Module):
             nn.Linear(_DENSE[0], _DENSE[1]), nn.ReLU(),
             nn.Linear(_DENSE[1], n_outputs),
         )  # fmt: skip
+        for module in self.modules():
+            if isinstance(module, (nn.Conv1d, nn.Linear)):
+                nn.init.xavier_uniform_(module.weight)  # Keras glorot_uniform: fans include the kernel width
+                nn.init.zeros_(module.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(N, 4, seq_len) -> (N, n_outputs)."""
         check_input(x, self.seq_len)
-        return self.head(self.features(x))
-
+        return self.head(self.features(self.codon_mask(x)))

@@ -1,4 +1,4 @@
-"""Sequence mixers placed between the stem and the CNN chain: one branch, or MTMixEnc (two)."""
+"""The sequence mixer placed between the stem and the CNN chain: MTMixEnc and its one-branch ablations."""
 
 from __future__ import annotations
 
@@ -20,22 +20,16 @@ class MambaBranch(nn.Module):
         return x + self.mamba(self.norm(x))
 
 
-class SingleBranch(nn.Module):
-    """One token branch on all channels: (N, C, L) -> (N, C, L)."""
-
-    def __init__(self, branch: nn.Module) -> None:
-        super().__init__()
-        self.branch = branch
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.branch(x.transpose(1, 2)).transpose(1, 2)
-
-
 class MixEncoder(nn.Module):
     """MTMixEnc: channels split in half, attention on the first, Mamba on the second; the two
     paths are concatenated (gate=None, M1+M2) or fused by a DualPathGate (M1+M2+M3).
 
-    (N, C, L) -> (N, C, L).
+    The one-branch ablations split the same way and replace the missing branch by nn.Identity:
+    M1+M21 (cnn_mamba) = Identity on the first half, Mamba on the second; M1+M22 (cnn_attention) =
+    attention on the first half, Identity on the second. The unused half passes through unchanged,
+    so each ablation is MTMixEnc with one branch removed, its branch as wide as in the full model.
+
+    (N, C, L) -> (N, C, L), or (N, C/2, L) with the gate.
     """
 
     def __init__(self, attention: nn.Module, mamba: nn.Module, gate: DualPathGate | None) -> None:

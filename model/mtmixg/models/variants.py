@@ -11,7 +11,8 @@ from .deepcre import DeepCRE
 from .gate import DualPathGate
 from .head import MLPHead
 from .mamba import Mamba
-from .mixer import MambaBranch, MixEncoder, SingleBranch
+from .mask import codon_mask
+from .mixer import MambaBranch, MixEncoder
 from .net import MTMixGNet
 
 
@@ -19,16 +20,17 @@ def _mamba_branch(cfg: ModelConfig, dim: int, backend: str) -> MambaBranch:
     return MambaBranch(dim, Mamba(dim, cfg.d_state, cfg.d_conv, cfg.expand, backend=backend))
 
 
-def _mixer(cfg: ModelConfig, backend: str) -> nn.Module:
+def _mixer(cfg: ModelConfig, backend: str) -> tuple[nn.Module, int]:
+    """The variant's mixer and the channels it hands to the CNN chain."""
     c, half = cfg.channels, cfg.channels // 2
     if cfg.variant == "cnn":
-        return nn.Identity()
-    if cfg.variant == "cnn_mamba":
-        return SingleBranch(_mamba_branch(cfg, c, backend))
-    if cfg.variant == "cnn_attention":
-        return SingleBranch(SelfAttention(c, cfg.heads))
-    gate = DualPathGate(half, c) if cfg.variant == "mtmixg" else None
-    return MixEncoder(SelfAttention(half, cfg.heads), _mamba_branch(cfg, half, backend), gate)
+        return nn.Identity(), c
+    # one-branch ablations: the other half passes through as identity (see MixEncoder)
+    attention = nn.Identity() if cfg.variant == "cnn_mamba" else SelfAttention(half, cfg.heads)
+    mamba = nn.Identity() if cfg.variant == "cnn_attention" else _mamba_branch(cfg, half, backend)
+    if cfg.variant == "mtmixg":
+        return MixEncoder(attention, mamba, DualPathGate(half)), half
+    return MixEncoder(attention, mamba, None), c
 
 
 def build_model(cfg: ModelConfig, *, mamba_backend: str = "auto") -> nn.Module:
@@ -37,11 +39,11 @@ def build_model(cfg: ModelConfig, *, mamba_backend: str = "auto") -> nn.Module:
     mamba_backend ("auto" | "pure" | "fused") picks the Mamba kernels; it does not change parameters.
     """
     if cfg.variant == "deepcre":
-        return DeepCRE(cfg.seq_len, cfg.n_outputs, cfg.kernel_size, cfg.dropout)
+        return DeepCRE(cfg.seq_len, cfg.n_outputs, cfg.kernel_size, cfg.dropout, codon_mask(cfg))
     if cfg.variant not in ("cnn", "cnn_mamba", "cnn_attention", "cnn_mixenc", "mtmixg"):
         raise ValueError(f"unknown variant '{cfg.variant}'")
     check_pools(cfg.seq_len, cfg.pools)
-    mixer = _mixer(cfg, mamba_backend)
-    cnn = ResidualCNN(cfg.channels, cfg.cnn_channels, cfg.kernel_size, cfg.pools, cfg.dropout)
-    head = MLPHead(flat_size(cnn, cfg.channels, cfg.seq_len), cfg.fc_hidden, cfg.n_outputs, cfg.dropout)
-    return MTMixGNet(cfg.seq_len, nn.Conv1d(4, cfg.channels, 1), mixer, cnn, head)
+    mixer, width = _mixer(cfg, mamba_backend)
+    cnn = ResidualCNN(width, cfg.cnn_channels, cfg.kernel_size, cfg.pools, cfg.dropout)
+    head = MLPHead(flat_size(cnn, width, cfg.seq_len), cfg.fc_hidden, cfg.n_outputs, cfg.dropout)
+    return MTMixGNet(cfg.seq_len, nn.Conv1d(4, cfg.channels, 1), mixer, cnn, head, codon_mask(cfg))
