@@ -16,6 +16,17 @@ SPECIES = list(config["species"])
 # species whose expression comes from a ready TPM table (no reads) / from reads
 TABLE_SPECIES = [s for s in SPECIES if config["species"][s].get("tpm_table")]
 READS_SPECIES = [s for s in SPECIES if s not in TABLE_SPECIES]
+if (
+    config["homology_filter"]["enabled"]
+    and config["homology_filter"]["method"] == "blastp"
+):
+    for _name in SPECIES:
+        if not config["species"][_name].get("pep"):
+            raise WorkflowError(
+                f"config species/{_name}: homology_filter.method blastp needs the species' "
+                "proteins: add 'pep' (Ensembl Plants pep/*.pep.all.fa.gz), or set "
+                "homology_filter.method: blastn"
+            )
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9._-]+$")
 SRA_RUN = re.compile(r"^[SED]RR[0-9]+$")
 NO_MATCH = "(?!)"  # a wildcard constraint that matches nothing
@@ -289,6 +300,18 @@ def window_spec():
 
 def chromosomes(wildcards):
     return [str(c) for c in config["species"][wildcards.species]["chromosomes"]]
+
+
+def homology_input(wildcards):
+    """The homology filter's inputs: the proteins (blastp) or the cDNA and tx2gene (blastn)."""
+    folder = f"resources/{wildcards.species}"
+    if config["homology_filter"]["method"] == "blastp":
+        return {"sequences": f"{folder}/pep.fa", "gff": f"{folder}/annotation.gff3"}
+    return {
+        "sequences": f"{folder}/cdna.fa",
+        "tx2gene": f"{folder}/tx2gene.tsv",
+        "gff": f"{folder}/annotation.gff3",
+    }
 
 
 def windows_outputs(species):

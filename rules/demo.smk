@@ -17,9 +17,11 @@ if config["demo"]["enabled"]:
             genome=f"{DEMO_DIR}/genome.fa.gz",
             annotation=f"{DEMO_DIR}/annotation.gff3.gz",
             cdna=f"{DEMO_DIR}/cdna.fa.gz",
+            pep=f"{DEMO_DIR}/pep.fa.gz",
             reads=expand(f"{DEMO_DIR}/reads/{{name}}", name=DEMO_READS),
             truth_tpm=f"{DEMO_DIR}/truth/tpm.tsv",
             truth_genes=f"{DEMO_DIR}/truth/genes.tsv",
+            truth_paralogs=f"{DEMO_DIR}/truth/paralogs.tsv",
             meta=f"{DEMO_DIR}/demo.json",
         log:
             "logs/demo/demo_species.log",

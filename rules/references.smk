@@ -56,3 +56,22 @@ rule get_cdna:
         kind="cdna",
     script:
         "../workflow_scripts/get_reference.py"
+
+
+# Proteins (Ensembl `pep`): only the homology filter's blastp method reads them.
+rule get_pep:
+    input:
+        reference_input("pep"),
+    output:
+        fasta="resources/{species}/pep.fa",
+    log:
+        "logs/{species}/references/pep.log",
+    retries: 3
+    localrule: True
+    conda:
+        "../envs/python.yaml"
+    params:
+        ref=reference_params("pep"),
+        kind="pep",
+    script:
+        "../workflow_scripts/get_reference.py"

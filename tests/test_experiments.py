@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from mtmixg.experiments import (
+    DERIVED_MODEL_KEYS,
     DERIVED_TRAIN_KEYS,
     RESOURCE_KEY,
     experiment_names,
@@ -118,4 +119,4 @@ def test_schema_training_keys_match_trainconfig() -> None:
     assert allowed == settable
     assert set(schema["$defs"]["train"]["properties"]) == settable
     model_allowed = set(schema["$defs"]["model"]["properties"])
-    assert model_allowed == {f.name for f in fields(ModelConfig)} - {"variant", "seq_len", "n_outputs"}
+    assert model_allowed == {f.name for f in fields(ModelConfig)} - set(DERIVED_MODEL_KEYS)

@@ -1,4 +1,4 @@
-"""Chromosome folds and DeepCRE's non-homologous test genes (handmade BLAST table and real blastn)."""
+"""Chromosome folds and DeepCRE's non-homologous test genes (handmade BLAST table, real blastn and blastp)."""
 
 from __future__ import annotations
 
@@ -92,3 +92,40 @@ def test_run_blast_reports_tool_error(tmp_path: Path) -> None:
     bad.write_text("this is not a fasta\n")
     with pytest.raises(RuntimeError, match="failed on"):
         run_blast(bad)
+
+
+def _significant_pairs(table: pd.DataFrame) -> set[frozenset[str]]:
+    hits = table[(table["evalue"] < 1e-3) & (table["bitscore"] >= 50) & (table["qseqid"] != table["sseqid"])]
+    return {frozenset(pair) for pair in zip(hits["qseqid"], hits["sseqid"])}
+
+
+@pytest.mark.skipif(shutil.which("blastp") is None, reason="ncbi-blast+ not installed")
+def test_demo_paralogs_are_missed_by_megablast_and_found_by_blastp(tmp_path: Path) -> None:
+    """The demo's planted paralogs: proteins 60% identical, cDNAs unrelated (diverged DNA)."""
+    from mtmixg.demo import PARALOG_PAIRS, make_demo
+    from mtmixg.gff import tx2gene_from_cdna
+
+    make_demo(tmp_path / "demo", seed=3, genes_per_chromosome=40, read_pairs=10)
+    planted = pd.read_csv(tmp_path / "demo/truth/paralogs.tsv", sep="\t", dtype=str)
+    assert len(planted) == PARALOG_PAIRS and (planted["chrom_a"] != planted["chrom_b"]).all()
+    pairs = {frozenset(p) for p in zip(planted["gene_a"], planted["gene_b"])}
+    found = {}
+    for method, name in (("blastn", "cdna.fa.gz"), ("blastp", "pep.fa.gz")):
+        path = tmp_path / "demo" / name
+        tx2gene = tx2gene_from_cdna(path, kind="protein" if method == "blastp" else "cDNA")
+        longest = tmp_path / f"{method}.fa"
+        longest_sequence_per_gene(path, dict(zip(tx2gene["transcript_id"], tx2gene["gene_id"])), longest)
+        found[method] = run_blast(longest, method=method)
+    assert _significant_pairs(found["blastp"]) == pairs  # every planted pair, nothing else
+    assert not _significant_pairs(found["blastn"]) & pairs
+    genes = pd.read_csv(tmp_path / "demo/truth/genes.tsv", sep="\t", dtype=str)
+    genes = genes[genes["biotype"] == "protein_coding"]
+    gene_chrom = dict(zip(genes["gene_id"], genes["chrom"]))
+    excluded = set(gene_chrom) - non_homologous_genes(found["blastp"], gene_chrom)
+    assert excluded == set(planted["gene_a"]) | set(planted["gene_b"])
+    assert non_homologous_genes(found["blastn"], gene_chrom) == set(gene_chrom)
+
+
+def test_run_blast_rejects_an_unknown_method(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="blastp, blastn"):
+        run_blast(tmp_path / "x.fa", method="tblastx")

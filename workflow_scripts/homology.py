@@ -9,20 +9,25 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "model"))
 import pandas as pd  # noqa: E402
 
 from mtmixg.dataset import _atomic_write  # noqa: E402
-from mtmixg.gff import protein_coding_genes  # noqa: E402
+from mtmixg.gff import protein_coding_genes, tx2gene_from_cdna  # noqa: E402
 from mtmixg.homology import longest_sequence_per_gene, non_homologous_genes, run_blast  # noqa: E402
 
 out = Path(snakemake.output[0])
+method = snakemake.params.method
 genes = protein_coding_genes(snakemake.input.gff)
 genes = genes[genes["chrom"].astype(str).isin(snakemake.params.chromosomes)]
 gene_chrom = dict(zip(genes["gene_id"], genes["chrom"].astype(str)))
-tx2gene = pd.read_csv(snakemake.input.tx2gene, sep="\t", dtype=str)
+if method == "blastp":  # Ensembl pep headers name the gene ('gene:AT1G01010')
+    tx2gene = tx2gene_from_cdna(snakemake.input.sequences, kind="protein")
+else:
+    tx2gene = pd.read_csv(snakemake.input.tx2gene, sep="\t", dtype=str)
 seq_to_gene = dict(zip(tx2gene["transcript_id"], tx2gene["gene_id"]))
 longest = out.with_name(f".{out.name}.longest.fa")
 try:
-    n = longest_sequence_per_gene(snakemake.input.cdna, seq_to_gene, longest, set(gene_chrom))
-    print(f"blastn all-vs-all of {n} genes' longest cDNA", file=sys.stderr)
-    hits = run_blast(longest, threads=snakemake.threads, max_evalue=snakemake.params.evalue)
+    n = longest_sequence_per_gene(snakemake.input.sequences, seq_to_gene, longest, set(gene_chrom))
+    kind = "protein" if method == "blastp" else "cDNA"
+    print(f"{method} all-vs-all of {n} genes' longest {kind}", file=sys.stderr)
+    hits = run_blast(longest, threads=snakemake.threads, max_evalue=snakemake.params.evalue, method=method)
 finally:
     longest.unlink(missing_ok=True)
 eligible = non_homologous_genes(

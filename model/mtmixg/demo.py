@@ -5,10 +5,13 @@
     genome.fa.gz          chromosomes "1", "2", "3" and the unplaced "scaffold_1" (plain gzip)
     annotation.gff3.gz    Ensembl-style GFF3 (gene/mRNA/exon/CDS/UTRs; ncRNA genes too)
     cdna.fa.gz            Ensembl-style cDNA of the protein-coding transcripts
+    pep.fa.gz             Ensembl-style proteins of the protein-coding transcripts (synthetic,
+                          see below), with PARALOG_PAIRS planted diverged paralog pairs
     reads/                demo_pe_{1,2}.fastq.gz (2 x 75), demo_se.fastq.gz (75),
                           DEMO0001_{1,2}.fastq.gz (2 x 75; the workflow turns it into a .sra)
     truth/tpm.tsv         gene_id + the true gene TPM of each run (protein-coding genes)
     truth/genes.tsv       every gene: place, biotype, planted motifs, isoforms, true logMaxTPM
+    truth/paralogs.tsv    the planted paralog pairs (gene_a, gene_b, their chromosomes)
     demo.json             seed, sizes, window, motifs, runs, chromosomes
 
 Expression is driven by planted motifs (on the gene's strand): 1-3 copies of the activator ACT
@@ -16,6 +19,12 @@ within 150 bp upstream of the TSS (+0.8 log10 each), a terminator TERM within 15
 of the TTS (+0.7), a repressor REP upstream of the TSS (-1.2), plus small gene and run noise.
 The background genome is scrubbed of every motif (both strands), so a motif occurs in a gene's
 window exactly where it was planted. Sizes fit DEMO_WINDOW. Deterministic for a given seed.
+
+The proteins are drawn from their own random stream (genome, reads and expression do not depend
+on them) and are not translations of the random cDNA. PARALOG_PAIRS pairs of genes on different
+chromosomes get proteins of PARALOG_IDENTITY identity, while their cDNAs share nothing: paralogs
+whose DNA diverged beyond megablast's reach but whose proteins blastp still finds (DeepCRE's
+homology filter runs blastp). truth/paralogs.tsv lists them.
 
 CLI: python -m mtmixg.demo --out DIR [--seed 1] [--genes-per-chromosome N] [--read-pairs N]
 """
@@ -56,6 +65,9 @@ RUN_NOISE_SD = 0.1
 GC = 0.36
 MIN_TX_LENGTH = 400
 FASTA_WIDTH = 60
+AMINO_ACIDS = "ACDEFGHIKLMNPQRSTVWY"
+PARALOG_PAIRS = 8
+PARALOG_IDENTITY = 0.6
 
 _LETTERS = np.frombuffer(b"ACGTN", dtype=np.uint8)
 _CODE = np.full(256, 4, dtype=np.uint8)
@@ -396,6 +408,54 @@ def _cdna(species: Species) -> bytes:
     return b"".join(parts)
 
 
+def _proteins(species: Species, seed: int) -> tuple[bytes, list[tuple[Gene, Gene]]]:
+    """Ensembl-style pep FASTA of the protein-coding transcripts and the planted paralog pairs.
+
+    Each gene gets a random protein as long as its first CDS; an isoform's protein is its prefix
+    of the isoform's CDS length. The second gene of a pair takes the first's protein with a
+    (1 - PARALOG_IDENTITY) share of residues replaced. Protein IDs are '<transcript>.p' (IDs differ
+    from transcript IDs, as in maize; the gene comes from the 'gene:' field).
+    """
+    rng = np.random.default_rng([seed, 2])
+    letters = np.frombuffer(AMINO_ACIDS.encode(), dtype=np.uint8)
+    coding = [g for g in species.genes if g.biotype == "protein_coding"]
+    base: dict[str, np.ndarray] = {}  # gene -> protein as indices into AMINO_ACIDS
+    for gene in coding:
+        cds = gene.transcripts[0].cds
+        protein = rng.integers(0, len(letters), size=(cds[1] - cds[0]) // 3)
+        protein[0] = AMINO_ACIDS.index("M")
+        base[gene.gene_id] = protein
+    unused = {c: [g for g in coding if g.chrom == c] for c in CHROMOSOMES}  # taken from the end
+    pairs: list[tuple[Gene, Gene]] = []
+    for k in range(PARALOG_PAIRS):
+        chrom_a, chrom_b = CHROMOSOMES[k % 3], CHROMOSOMES[(k + 1) % 3]
+        if not unused[chrom_a] or not unused[chrom_b]:
+            break  # a tiny demo: fewer pairs
+        a, b = unused[chrom_a].pop(), unused[chrom_b].pop()
+        copy = base[a.gene_id].copy()
+        changed = rng.random(len(copy)) > PARALOG_IDENTITY
+        changed[0] = False
+        copy[changed] = (copy[changed] + rng.integers(1, len(letters), changed.sum())) % len(letters)  # another residue
+        base[b.gene_id] = copy
+        pairs.append((a, b))
+    parts = []
+    for gene in coding:
+        for tx in gene.transcripts:
+            protein = base[gene.gene_id][: (tx.cds[1] - tx.cds[0]) // 3]
+            exons = [gene.exons[i] for i in tx.exon_index]
+            level = "scaffold" if gene.chrom == SCAFFOLD else "chromosome"
+            strand = 1 if gene.strand == "+" else -1
+            header = (
+                f"{tx.tx_id}.p pep {level}:DEMO:{gene.chrom}:{exons[0][0] + 1}:{exons[-1][1]}:{strand} "
+                f"gene:{gene.gene_id} transcript:{tx.tx_id} gene_biotype:protein_coding "
+                "transcript_biotype:protein_coding"
+            )
+            text = letters[protein].tobytes()
+            body = b"\n".join(text[i : i + FASTA_WIDTH] for i in range(0, len(text), FASTA_WIDTH))
+            parts.append(b">" + header.encode() + b"\n" + body + b"\n")
+    return b"".join(parts), pairs
+
+
 def _motif_string(gene: Gene) -> str:
     return ",".join(f"{name}@{offset}" for name, offset in gene.motifs) or "-"
 
@@ -453,6 +513,8 @@ def _generate(folder: Path, seed: int, genes_per_chromosome: int, read_pairs: in
     _write_gz(folder / "genome.fa.gz", genome)
     _write_gz(folder / "annotation.gff3.gz", _gff3(species))
     _write_gz(folder / "cdna.fa.gz", _cdna(species))
+    pep, paralogs = _proteins(species, seed)
+    _write_gz(folder / "pep.fa.gz", pep)
 
     pairs = [(g, tx) for g in species.genes for tx in g.transcripts]
     tx_codes = [transcript_codes(species, g, tx) for g, tx in pairs]
@@ -493,6 +555,8 @@ def _generate(folder: Path, seed: int, genes_per_chromosome: int, read_pairs: in
             )
         )
     (truth / "genes.tsv").write_text("\n".join(rows) + "\n")
+    rows = ["gene_a\tchrom_a\tgene_b\tchrom_b"] + [f"{a.gene_id}\t{a.chrom}\t{b.gene_id}\t{b.chrom}" for a, b in paralogs]
+    (truth / "paralogs.tsv").write_text("\n".join(rows) + "\n")
     return {
         "mtmixg_version": __version__,
         "seed": seed,
@@ -514,8 +578,10 @@ def _generate(folder: Path, seed: int, genes_per_chromosome: int, read_pairs: in
             "genome": "genome.fa.gz",
             "annotation": "annotation.gff3.gz",
             "cdna": "cdna.fa.gz",
+            "pep": "pep.fa.gz",
             "truth_tpm": "truth/tpm.tsv",
             "truth_genes": "truth/genes.tsv",
+            "truth_paralogs": "truth/paralogs.tsv",
         },
     }
 

@@ -30,6 +30,7 @@ IUPAC = "ACGTURYSWKMBDHVN"
 _IUPAC_BYTES = (IUPAC + IUPAC.lower()).encode()
 _IUPAC_OK = np.zeros(256, dtype=bool)
 _IUPAC_OK[np.frombuffer(_IUPAC_BYTES, dtype=np.uint8)] = True
+_PROTEIN_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz*-"
 
 
 class FastaError(ValueError):
@@ -45,10 +46,10 @@ def _open_binary(path: Path):
     return gzip.open(path, "rb") if is_gzip(path) else open(path, "rb")
 
 
-def validate_fasta(path: str | Path) -> dict[str, int]:
+def validate_fasta(path: str | Path, protein: bool = False) -> dict[str, int]:
     """Check a (plain or gzip) nucleotide FASTA in one pass; return {record name: length}.
 
-    Errors (FastaError, naming file, line and record): text before the first header, a header
+    protein: the records are proteins (amino-acid letters, '*' and '-' allowed). Errors (FastaError, naming file, line and record): text before the first header, a header
     without a name, a repeated name, a sequence line with a non-IUPAC character, a record with no
     sequence line (also a truncated last record), an empty file.
     """
@@ -85,13 +86,13 @@ def validate_fasta(path: str | Path) -> dict[str, int]:
                 continue
             if name is None:
                 raise FastaError(f"{path}:{lineno}: sequence text before the first '>' header; is this a FASTA file?")
-            bad = stripped.translate(None, _IUPAC_BYTES)
+            bad = stripped.translate(None, _PROTEIN_BYTES if protein else _IUPAC_BYTES)
             if bad:
                 char = chr(bad[0])
                 col = stripped.index(bad[:1]) + 1
                 raise FastaError(
-                    f"{path}:{lineno}: record {name!r}: character {char!r} (column {col}) is not an IUPAC "
-                    "nucleotide letter; the record is garbled"
+                    f"{path}:{lineno}: record {name!r}: character {char!r} (column {col}) is not an "
+                    f"{'amino-acid' if protein else 'IUPAC nucleotide'} letter; the record is garbled"
                 )
             lengths[name] += len(stripped)
             n_lines += 1

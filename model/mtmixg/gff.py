@@ -204,11 +204,12 @@ def tx2gene_from_gff3(path: str | Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(TX2GENE_COLUMNS)).drop_duplicates().reset_index(drop=True)
 
 
-def tx2gene_from_cdna(path: str | Path) -> pd.DataFrame:
+def tx2gene_from_cdna(path: str | Path, kind: str = "cDNA") -> pd.DataFrame:
     """transcript_id -> gene_id from Ensembl cDNA FASTA headers ('>TX gene:GENE ...').
 
     transcript_id is the header up to the first space (what kallisto reports). Raises
-    AnnotationError naming the line for a header without a 'gene:' field.
+    AnnotationError naming the line for a header without a 'gene:' field. kind: what the file
+    holds, for messages (Ensembl `pep` files carry the same field: kind="protein").
     """
     rows: list[tuple[str, str]] = []
     with open_text(path) as handle:
@@ -221,11 +222,11 @@ def tx2gene_from_cdna(path: str | Path) -> pd.DataFrame:
             gene = next((f[5:] for f in fields[1:] if f.startswith("gene:")), None)
             if not gene:
                 raise AnnotationError(
-                    f"{path}:{lineno}: cDNA header has no 'gene:' field (Ensembl style "
-                    f"'>AT1G01010.1 cdna ... gene:AT1G01010 ...'), got {line.strip()[:120]!r}; "
-                    "use tx2gene from the GFF3 instead"
+                    f"{path}:{lineno}: {kind} header has no 'gene:' field (Ensembl style "
+                    f"'>AT1G01010.1 {kind.lower()} ... gene:AT1G01010 ...'), got {line.strip()[:120]!r}"
+                    + ("; use tx2gene from the GFF3 instead" if kind == "cDNA" else "")
                 )
             rows.append((fields[0], gene))
     if not rows:
-        raise AnnotationError(f"{path}: no FASTA headers; is this a cDNA FASTA?")
+        raise AnnotationError(f"{path}: no FASTA headers; is this a {kind} FASTA?")
     return pd.DataFrame(rows, columns=list(TX2GENE_COLUMNS))

@@ -1,9 +1,13 @@
 """DeepCRE-style non-homologous test genes.
 
 A gene may be a test gene of its chromosome's fold only if none of its homologs sits on another
-chromosome (else the homolog, in the training set, leaks the answer). Homologs are BLAST hits of
-an all-vs-all blastn of one sequence per gene (e.g. its longest cDNA) with e-value < 1e-3 and
-bitscore >= 50, the gene itself excluded.
+chromosome (else the homolog, in the training set, leaks the answer). Homologs are BLAST hits,
+with e-value < 1e-3 and bitscore >= 50, the gene itself excluded, of an all-vs-all search of one
+sequence per gene (its longest), by one of METHODS:
+
+    blastp   DeepCRE's protocol: the species' proteins (Ensembl `pep`), blastp defaults.
+    blastn   the longest cDNA, blastn's default task (megablast: word size 28). Cheaper, but it
+             misses paralogs whose DNA diverged while their proteins stayed similar.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ BLAST6_COLUMNS: tuple[str, ...] = (
 )
 MAX_EVALUE = 1e-3
 MIN_BITSCORE = 50.0
+METHODS: dict[str, tuple[str, str]] = {"blastp": ("blastp", "prot"), "blastn": ("blastn", "nucl")}
+"""homology method -> (BLAST program, makeblastdb -dbtype)."""
 
 
 def read_blast6(path: str | Path) -> pd.DataFrame:
@@ -75,20 +81,26 @@ def run_blast(
     threads: int = 1,
     max_evalue: float = MAX_EVALUE,
     max_target_seqs: int = 500,
+    method: str = "blastn",
 ) -> pd.DataFrame:
-    """All-vs-all blastn of a nucleotide FASTA against itself (makeblastdb + blastn, ncbi-blast+).
+    """All-vs-all BLAST of a FASTA against itself (makeblastdb + blastn or blastp, ncbi-blast+).
+
+    method: "blastn" (nucleotide FASTA, megablast) or "blastp" (protein FASTA), see METHODS.
 
     Returns the -outfmt 6 table (BLAST6_COLUMNS); also writes it to out_tsv when given (atomically).
     Raises RuntimeError with BLAST's stderr when a tool fails.
     """
+    if method not in METHODS:
+        raise ValueError(f"homology method must be one of {', '.join(METHODS)}, got {method!r}")
+    program, dbtype = METHODS[method]
     fasta = Path(fasta)
     with tempfile.TemporaryDirectory(prefix="mtmixg_blast_") as tmp:
         db = Path(tmp) / "db"
         hits = Path(tmp) / "hits.tsv"
         commands = [
-            ["makeblastdb", "-in", str(fasta), "-dbtype", "nucl", "-out", str(db)],
+            ["makeblastdb", "-in", str(fasta), "-dbtype", dbtype, "-out", str(db)],
             [
-                "blastn", "-query", str(fasta), "-db", str(db), "-outfmt", "6",
+                program, "-query", str(fasta), "-db", str(db), "-outfmt", "6",
                 "-evalue", str(max_evalue), "-num_threads", str(threads),
                 "-max_target_seqs", str(max_target_seqs), "-out", str(hits),
             ],
@@ -113,7 +125,8 @@ def longest_sequence_per_gene(
 ) -> int:
     """Write the longest sequence of each gene (named by the gene ID) to out_fasta; returns how many.
 
-    fasta: e.g. the cDNA set; seq_to_gene: transcript -> gene (tx2gene); genes: restrict to these.
+    fasta: e.g. the cDNA or protein set; seq_to_gene: sequence ID -> gene (tx2gene, or the
+    `gene:` fields of an Ensembl pep file); genes: restrict to these.
     """
     best: dict[str, str] = {}
     for name, seq in iter_records(fasta):

@@ -1,7 +1,7 @@
 """Reference files of a species: fetch (download or local), verify, decompress, validate.
 
 ``fetch_reference(kind, source, sha256, output, species)`` is what the workflow's get_genome /
-get_annotation / get_cdna rules run. source is an https:// or ftp:// URL, a file:// URL
+get_annotation / get_cdna / get_pep rules run. source is an https:// or ftp:// URL, a file:// URL
 (file:///abs/path, or file://relative/path) or a plain path; plain or gzip. The result is written
 decompressed through a temporary file in the output's folder and renamed into place only once it
 validated (mtmixg.fasta for FASTA, mtmixg.gff for GFF3), so a bad input leaves no output behind.
@@ -21,7 +21,7 @@ from pathlib import Path
 from .fasta import build_fai, decompress_fasta, validate_fasta
 from .gff import protein_coding_genes
 
-KINDS: tuple[str, ...] = ("genome", "annotation", "cdna")
+KINDS: tuple[str, ...] = ("genome", "annotation", "cdna", "pep")
 REMOTE_SCHEMES: tuple[str, ...] = ("http://", "https://", "ftp://")
 
 
@@ -59,7 +59,7 @@ def download(url: str, dest: Path, timeout: float = 60.0) -> None:
 def fetch_reference(kind: str, source: str, sha256: str, output: str | Path, species: str) -> Path:
     """Fetch one reference file of a species into output (decompressed, validated).
 
-    kind: 'genome' | 'annotation' | 'cdna'. sha256: expected digest of the source file as given
+    kind: 'genome' | 'annotation' | 'cdna' | 'pep' (proteins). sha256: expected digest of the source file as given
     (compressed if compressed), '' to skip the check. Raises ReferenceError on a checksum
     mismatch, a missing local file, or an invalid FASTA/GFF3 (the validator's message, which
     names file and line).
@@ -90,8 +90,9 @@ def fetch_reference(kind: str, source: str, sha256: str, output: str | Path, spe
             decompress_fasta(path, staged)  # a plain copy of the (possibly gzip) text file
             print(f"{species} annotation: {len(genes)} protein-coding genes", file=sys.stderr)
         else:
-            lengths = validate_fasta(path)
-            print(f"{species} {kind}: {len(lengths)} records, {sum(lengths.values()):,} bases", file=sys.stderr)
+            lengths = validate_fasta(path, protein=kind == "pep")
+            unit = "residues" if kind == "pep" else "bases"
+            print(f"{species} {kind}: {len(lengths)} records, {sum(lengths.values()):,} {unit}", file=sys.stderr)
             decompress_fasta(path, staged)
         if kind == "genome":
             fai = build_fai(staged)
