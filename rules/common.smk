@@ -294,7 +294,8 @@ def tpm_table_input(wildcards):
 def window_spec():
     """The configured window as canonical JSON of WindowSpec fields (sorted keys: a config
     rewritten in another key order changes no params and reruns nothing)."""
-    sizes = {k: v for k, v in config["window"].items() if k != "mask_codons"}  # a model key now
+    # mask_codons (a former window key) is a model setting now: not part of the windows
+    sizes = {k: v for k, v in config["window"].items() if k != "mask_codons"}
     return json.dumps(sizes, sort_keys=True)
 
 

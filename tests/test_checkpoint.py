@@ -89,3 +89,19 @@ def test_resume_state_round_trip_and_garbage(tmp_path):
     (tmp_path / "s.pt").write_bytes(b"garbage")
     with pytest.raises(ValueError, match="s.pt: unreadable resume state"):
         load_state(tmp_path / "s.pt")
+
+
+def test_model_json_records_the_codon_mask_and_older_files_migrate(tmp_path):
+    cfg = tiny_model(mask_codons=True)
+    path = tmp_path / "m" / "model.pt"
+    save_model(path, build_model(cfg), {"model": cfg.to_dict(), "task": "binary", "window": SPEC.to_dict()})
+    recorded = json.loads(path.with_suffix(".json").read_text())["model"]
+    assert (recorded["mask_codons"], recorded["tss_index"], recorded["tts_index"]) == (True, 60, 119)
+    # a model.json written before mask_codons was a model key: the window's key decides
+    for old_flag, variant in ((True, "cnn"), (False, "deepcre")):
+        old = {k: v for k, v in cfg.to_dict().items() if k not in ("mask_codons", "tss_index", "tts_index")}
+        old["variant"] = variant
+        meta = {"model": old, "task": "binary", "window": {**SPEC.to_dict(), "mask_codons": old_flag}}
+        save_model(path, build_model(tiny_model(variant=variant, mask_codons=old_flag)), meta)
+        loaded = load_model(path)[1]["model_config"]
+        assert (loaded.mask_codons, loaded.tss_index, loaded.tts_index) == (old_flag, 60, 119)

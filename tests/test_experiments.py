@@ -120,3 +120,14 @@ def test_schema_training_keys_match_trainconfig() -> None:
     assert set(schema["$defs"]["train"]["properties"]) == settable
     model_allowed = set(schema["$defs"]["model"]["properties"])
     assert model_allowed == {f.name for f in fields(ModelConfig)} - set(DERIVED_MODEL_KEYS)
+
+
+def test_mask_codons_is_an_experiment_setting_and_the_former_window_key_still_works() -> None:
+    assert resolve_experiment("cnn", base_config(), seq_len=540)[0].mask_codons is False
+    assert resolve_experiment("deepcre", base_config(), seq_len=540)[0].mask_codons is True
+    off = base_config(model={"mask_codons": False})
+    assert resolve_experiment("deepcre", off, seq_len=540)[0].mask_codons is False
+    legacy = base_config(window={"mask_codons": True})
+    assert resolve_experiment("cnn", legacy, seq_len=540)[0].mask_codons is True
+    with pytest.raises(ValueError, match="tss_index"):
+        resolve_experiment("cnn", base_config(model={"tss_index": 5}))

@@ -332,6 +332,26 @@ def test_homology_filter_marks_genes_with_homologs_elsewhere(tiny: dict) -> None
     assert table["test_eligible"].to_dict() == {"G1": False, "G2": True, "G3": False, "G4": True}
 
 
+def test_homology_filter_blastp_finds_paralogs_by_their_proteins(tiny: dict) -> None:
+    rng = np.random.default_rng(3)
+    aa = "ACDEFGHIKLMNPQRSTVWY"
+    protein = "M" + "".join(rng.choice(list(aa), 250))
+    diverged = "".join(c if rng.random() < 0.6 else aa[(aa.index(c) + 7) % 20] for c in protein)
+    proteins = {"G1": protein, "G2": "M" + "".join(rng.choice(list(aa), 250)), "G3": diverged, "G4": "M" + "".join(rng.choice(list(aa), 250))}
+    # the cDNAs (random, unrelated) stay as the fixture made them: blastn finds no homolog
+    (tiny["dir"] / "pep.fa").write_text("".join(f">{g}.1.p pep gene:{g} transcript:{g}.1\n{s}\n" for g, s in proteins.items()))
+    tiny["config"]["homology_filter"] = {"enabled": True, "method": "blastp", "threads": 1}
+    done = _run(tiny, "results/tiny/windows/test_genes.tsv")
+    assert "homology_filter.method blastp needs the species' proteins: add 'pep'" in done.output
+    assert done.returncode != 0
+    tiny["config"]["species"]["tiny"]["pep"] = str(tiny["dir"] / "pep.fa")
+    done = _run(tiny, "results/tiny/windows/test_genes.tsv")
+    assert done.returncode == 0, done.output[-3000:]
+    table = pd.read_csv(tiny["dir"] / "work/results/tiny/windows/test_genes.tsv", sep="\t", index_col=0)
+    assert table["test_eligible"].to_dict() == {"G1": False, "G2": True, "G3": False, "G4": True}
+    assert (tiny["dir"] / "work/resources/tiny/pep.fa").read_text().count(">") == 4
+
+
 def _sheet(tiny: dict, rows: list[str]) -> None:
     tiny["config"]["species"]["tiny"].pop("tpm_table")
     (tiny["dir"] / "samples.tsv").write_text("species\tsample\tlayout\tfq1\n" + "".join(r + "\n" for r in rows))
