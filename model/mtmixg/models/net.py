@@ -44,5 +44,5 @@ class MTMixGNet(nn.Module):
     def _tokens(self, x: torch.Tensor) -> torch.Tensor | None:
         """Token ids (N, L) when the stem output at a position depends on that position's token only."""
         stem = self.stem
-        pointwise = isinstance(stem, nn.Conv1d) and stem.kernel_size == (1,) and stem.stride == (1,) and stem.padding in ((0,), "valid")
-        return token_ids(x) if pointwise else None
+        pointwise = isinstance(stem, nn.Conv1d) and stem.kernel_size == (1,) and stem.stride == (1,)
+        return token_ids(x) if pointwise and stem.padding in ((0,), "valid") else None

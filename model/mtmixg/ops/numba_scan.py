@@ -56,13 +56,15 @@ if HAS_NUMBA:
                 y[n, d, t] = acc
 
     @njit(parallel=True, cache=True, fastmath={"reassoc"})
-    def _backward_kernel(u, delta, decay, A, B, C, grad_y, groups, du_out, ddelta_out, dA_rows, dB_parts, dC_parts):  # noqa: ANN001, ANN202, E501
+    def _backward_kernel(  # noqa: ANN202
+        u, delta, decay, A, B, C, grad_y, groups, du_out, ddelta_out, dA_rows, dB_parts, dC_parts  # noqa: ANN001
+    ):
         """Gradients of sum(grad_y * y) for the forward kernel's y (decay = exp(delta A)).
 
         Task (n, g) handles the channels d = g, g + groups, ... of sequence n: it recomputes a
-        row's states into its (L, S) buffer, then runs the adjoint recurrence backwards. It adds
-        dB, dC into its own slices dB_parts[g, n], dC_parts[g, n] (N, L, S) (the caller sums over
-        g), so tasks never write to the same memory; dA_rows (N, D, S) likewise, summed over n.
+        row's states into its (L, S) buffer, then runs the adjoint recurrence backwards. It zeroes
+        and fills its own slices dB_parts[g, n], dC_parts[g, n] (L, S) (the caller sums over g),
+        so tasks never write to the same memory; dA_rows (N, D, S) likewise, summed over n.
         """
         n_batch, d_inner, length = u.shape
         d_state = B.shape[2]
@@ -73,6 +75,8 @@ if HAS_NUMBA:
             m = np.empty(d_state, dtype=np.float32)
             dA_acc = np.empty(d_state, dtype=np.float64)
             dB, dC = dB_parts[g, n], dC_parts[g, n]
+            dB[:] = 0.0
+            dC[:] = 0.0
             for d in range(g, d_inner, groups):
                 states[0] = 0.0
                 for t in range(length):
@@ -119,7 +123,7 @@ block of whole sequences, at least one: 16 MB, one sequence at D 64, S 16, L 3,0
 
 def _sequence_blocks(u: torch.Tensor, d_state: int) -> list[slice]:
     step = max(1, BLOCK_ELEMENTS // (u.shape[1] * u.shape[2] * d_state))
-    return [slice(i, i + step) for i in range(0, u.shape[0], step)]
+    return [slice(i, min(i + step, u.shape[0])) for i in range(0, u.shape[0], step)]
 
 
 def _decay(delta: torch.Tensor, A: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
@@ -159,19 +163,21 @@ class _NumbaScan(torch.autograd.Function):
         dA_rows = u.new_empty(u.shape[0], d_inner, A.shape[1])
         dB, dC = torch.empty_like(B), torch.empty_like(C)
         numba.set_num_threads(threads)
+        blocks = _sequence_blocks(u, A.shape[1])
+        step = blocks[0].stop
+        groups = max(1, min(d_inner, -(-2 * threads // step)))  # >= 2 tasks per thread
+        parts = [u.new_empty(groups, step, *B.shape[1:]) for _ in range(2)]  # zeroed by the kernel
         decay = None
-        for b in _sequence_blocks(u, A.shape[1]):
+        for b in blocks:
             decay = _decay(delta[b], A, decay)
-            n = b.stop - b.start if b.stop <= u.shape[0] else u.shape[0] - b.start
-            groups = max(1, min(d_inner, -(-2 * threads // n)))  # >= 2 tasks per thread
-            dB_parts = u.new_zeros(groups, n, *B.shape[1:])
-            dC_parts = u.new_zeros(groups, n, *C.shape[1:])
+            dB_parts, dC_parts = (p[:, : b.stop - b.start] for p in parts)
             _backward_kernel(
                 u[b].numpy(), delta[b].numpy(), decay.numpy(), A.numpy(), B[b].numpy(),
                 C[b].numpy(), grad_y[b].numpy(), groups, du[b].numpy(), ddelta[b].numpy(),
                 dA_rows[b].numpy(), dB_parts.numpy(), dC_parts.numpy(),
             )  # fmt: skip
-            dB[b], dC[b] = dB_parts.sum(0), dC_parts.sum(0)
+            torch.sum(dB_parts, 0, out=dB[b])
+            torch.sum(dC_parts, 0, out=dC[b])
         return du, ddelta, dA_rows.sum(0), dB, dC
 
 
