@@ -1,11 +1,25 @@
-"""The chunked selective scan against the sequential reference: values, gradients, stability."""
+"""The chunked and the numba-compiled selective scans against the sequential reference: values,
+gradients, stability; the dispatch between them."""
 
 import pytest
 import torch
 
 import mtmixg.ops.chunked_scan as scan_module
+import mtmixg.ops.numba_scan as numba_module
+import mtmixg.ops.scan as dispatch_module
 from mtmixg.models import Mamba
-from mtmixg.ops import HAS_FUSED_SCAN, chunked_linear_scan, selective_scan, selective_scan_ref
+from mtmixg.ops import (
+    HAS_FUSED_SCAN,
+    HAS_NUMBA,
+    chunked_linear_scan,
+    chunked_selective_scan,
+    compiled_selective_scan,
+    selective_scan_ref,
+)
+
+selective_scan = chunked_selective_scan  # the tests below written for the chunked scan
+needs_numba = pytest.mark.skipif(not HAS_NUMBA, reason="numba not installed")
+NAMES = ["y", "du", "ddelta", "dA", "dB", "dC", "dD", "dz", "ddelta_bias"]
 
 
 def _inputs(device: torch.device, n: int = 2, d: int = 6, s: int = 4, length: int = 77, dt_scale: float = 1.0):
@@ -36,8 +50,7 @@ def test_scan_matches_reference_values_and_grads(device: torch.device, chunk: in
     inputs = _inputs(device)
     ours = _run(lambda *a, **k: selective_scan(*a, **k, chunk=chunk), inputs)
     ref = _run(selective_scan_ref, inputs)
-    names = ["y", "du", "ddelta", "dA", "dB", "dC", "dD", "dz", "ddelta_bias"]
-    for name, a, b in zip(names, ours, ref):
+    for name, a, b in zip(NAMES, ours, ref):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5, msg=lambda m, n=name: f"{n}: {m}")
 
 
@@ -56,13 +69,14 @@ def test_scan_blocks_over_batch_and_channels_match_reference(monkeypatch: pytest
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
 
 
-def test_scan_large_dt_long_sequence_is_finite_and_exact() -> None:
+@pytest.mark.parametrize("scan", [chunked_selective_scan, pytest.param(compiled_selective_scan, marks=needs_numba)])
+def test_scan_large_dt_long_sequence_is_finite_and_exact(scan) -> None:  # noqa: ANN001
     """dt up to ~20 (exp(dt A) underflows to 0) at L = 3020: no NaN/Inf, still equal to the reference."""
     inputs = _inputs(torch.device("cpu"), n=1, d=4, s=16, length=3020, dt_scale=8.0)
     with torch.no_grad():
         inputs[7].fill_(12.0)  # softplus(delta + 12) spans about 0..20+
         assert torch.nn.functional.softplus(inputs[1] + 12).max() > 20
-    ours = _run(selective_scan, inputs)
+    ours = _run(scan, inputs)
     for t in ours:
         assert torch.isfinite(t).all()
     ref = _run(selective_scan_ref, inputs)
@@ -86,3 +100,48 @@ def test_chunked_linear_scan_matches_loop(reverse: bool) -> None:
 def test_fused_backend_without_mamba_ssm_is_a_clear_error() -> None:
     with pytest.raises(RuntimeError, match="mamba_ssm"):
         Mamba(8, backend="fused")(torch.randn(1, 10, 8))
+
+
+@needs_numba
+@pytest.mark.parametrize("block_elements", [1, 2000, 1 << 22])
+@pytest.mark.parametrize("length", [1, 77])
+def test_compiled_scan_matches_reference_values_and_grads(
+    monkeypatch: pytest.MonkeyPatch, block_elements: int, length: int
+) -> None:
+    """Blocks of one sequence, of two, or the whole batch at once: gradients of A sum across blocks."""
+    monkeypatch.setattr(numba_module, "BLOCK_ELEMENTS", block_elements)
+    inputs = _inputs(torch.device("cpu"), n=3, length=length)
+    ours, ref = _run(compiled_selective_scan, inputs), _run(selective_scan_ref, inputs)
+    for name, a, b in zip(NAMES, ours, ref):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5, msg=lambda m, n=name: f"{n}: {m}")
+
+
+@needs_numba
+@pytest.mark.parametrize("threads", [1, 3])
+def test_compiled_scan_equal_for_any_thread_count(threads: int) -> None:
+    """Tasks split the channels differently with the thread count; results stay those of the reference."""
+    inputs = _inputs(torch.device("cpu"), n=1, d=7)
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        ours = _run(compiled_selective_scan, inputs)
+    finally:
+        torch.set_num_threads(before)
+    for a, b in zip(ours, _run(selective_scan_ref, inputs)):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+
+
+def test_scan_dispatch_compiled_on_cpu_else_chunked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Mamba block runs the compiled scan on CPU when numba is installed, the chunked one without
+    it; both give the same output from the same parameters."""
+    calls = []
+    for name in ("chunked_selective_scan", "compiled_selective_scan"):
+        original = getattr(dispatch_module, name)
+        monkeypatch.setattr(dispatch_module, name, lambda *a, o=original, n=name: calls.append(n) or o(*a))
+    block, x = Mamba(8, d_state=4), torch.randn(2, 30, 8)
+    with torch.no_grad():
+        default = block(x)
+        monkeypatch.setattr(dispatch_module, "HAS_NUMBA", False)
+        fallback = block(x)
+    assert calls == ["compiled_selective_scan" if HAS_NUMBA else "chunked_selective_scan", "chunked_selective_scan"]
+    torch.testing.assert_close(default, fallback, atol=1e-5, rtol=1e-5)

@@ -12,7 +12,7 @@ from .gate import DualPathGate
 from .head import MLPHead
 from .mamba import Mamba
 from .mask import codon_mask
-from .mixer import MambaBranch, MixEncoder
+from .mixer import MambaBranch, MixEncoder, PassThrough
 from .net import MTMixGNet
 
 
@@ -25,9 +25,9 @@ def _mixer(cfg: ModelConfig, backend: str) -> tuple[nn.Module, int]:
     c, half = cfg.channels, cfg.channels // 2
     if cfg.variant == "cnn":
         return nn.Identity(), c
-    # one-branch ablations: the other half passes through as identity (see MixEncoder)
-    attention = nn.Identity() if cfg.variant == "cnn_mamba" else SelfAttention(half, cfg.heads)
-    mamba = nn.Identity() if cfg.variant == "cnn_attention" else _mamba_branch(cfg, half, backend)
+    # one-branch ablations: the other half passes through unchanged (see MixEncoder)
+    attention = PassThrough() if cfg.variant == "cnn_mamba" else SelfAttention(half, cfg.heads)
+    mamba = PassThrough() if cfg.variant == "cnn_attention" else _mamba_branch(cfg, half, backend)
     if cfg.variant == "mtmixg":
         return MixEncoder(attention, mamba, DualPathGate(half)), half
     return MixEncoder(attention, mamba, None), c

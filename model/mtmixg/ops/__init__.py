@@ -1,22 +1,28 @@
 """Kernels of the Mamba block: the selective scan and the causal depthwise convolution.
 
-`selective_scan` is a chunked pure-PyTorch scan (CPU and any device) with a memory-lean custom
-backward; `selective_scan_ref` is its sequential reference (tests only). `fused` wraps mamba_ssm's
-`selective_scan_fn` and causal_conv1d's `causal_conv1d_fn`, imported only when installed and used
-only on CUDA tensors. All scans share mamba_ssm's signature: u, delta (N, D, L), A (D, S),
+`selective_scan` runs the numba-compiled scan (`compiled_selective_scan`) on CPU when numba is
+installed, else `chunked_selective_scan`, a chunked pure-PyTorch scan (any device) with a
+memory-lean custom backward; `selective_scan_ref` is their sequential reference (tests only).
+`fused` wraps mamba_ssm's `selective_scan_fn` and causal_conv1d's `causal_conv1d_fn`, imported
+only when installed and used only on CUDA tensors. All scans share mamba_ssm's signature: u, delta (N, D, L), A (D, S),
 B, C (N, S, L), D (D,), z (N, D, L) -> y (N, D, L).
 """
 
 from .causal_conv import causal_conv1d
 from .fused import HAS_FUSED_CONV, HAS_FUSED_SCAN, fused_available
 from .reference import selective_scan_ref
-from .chunked_scan import chunked_linear_scan, selective_scan
+from .chunked_scan import chunked_linear_scan
+from .numba_scan import HAS_NUMBA, compiled_selective_scan
+from .scan import chunked_selective_scan, selective_scan
 
 __all__ = [
     "HAS_FUSED_CONV",
     "HAS_FUSED_SCAN",
+    "HAS_NUMBA",
     "causal_conv1d",
     "chunked_linear_scan",
+    "chunked_selective_scan",
+    "compiled_selective_scan",
     "fused_available",
     "selective_scan",
     "selective_scan_ref",

@@ -12,10 +12,17 @@ def causal_conv1d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | No
     """SiLU(causal depthwise conv of x): x (N, D, L), weight (D, 1, W), bias (D,) -> (N, D, L).
 
     Output position t sees inputs t-W+1 .. t. fused=True uses causal_conv1d_fn (CUDA only).
+    Otherwise a sum of W shifted, per-channel scaled copies of x: the same arithmetic as the
+    grouped F.conv1d, whose backward (weight gradient) on CPU was 10-30x slower than all of it.
     """
     if fused:
         if fused_causal_conv1d is None:
             raise RuntimeError("fused causal conv requested but causal_conv1d is not installed (pip install 'mtmixg[gpu]')")
         return fused_causal_conv1d(x, weight.squeeze(1), bias, activation="silu")
-    width = weight.shape[-1]
-    return F.silu(F.conv1d(F.pad(x, (width - 1, 0)), weight, bias, groups=x.shape[1]))
+    width, length = weight.shape[-1], x.shape[-1]
+    padded = F.pad(x, (width - 1, 0))
+    taps = weight.squeeze(1).unsqueeze(-1)  # (D, W, 1)
+    out = padded[..., :length] * taps[:, 0]
+    for k in range(1, width):
+        out = out + padded[..., k : k + length] * taps[:, k]
+    return F.silu(out if bias is None else out + bias[:, None])
