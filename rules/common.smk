@@ -311,9 +311,11 @@ def data_targets(wildcards=None):
 
 
 def all_targets(wildcards=None):
-    """Targets of the default target (all): the data half, plus the training half's if included."""
+    """Targets of the default target (all): the data half, plus the training half's and the
+    variant effects' if included."""
     targets = data_targets()
-    training_targets = globals().get("training_targets")
-    if training_targets is not None:
-        targets += list(training_targets())
+    for name in ("training_targets", "variant_effects_targets"):
+        more = globals().get(name)
+        if more is not None:
+            targets += list(more())
     return targets
