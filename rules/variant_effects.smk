@@ -55,11 +55,12 @@ rule variant_effects:
 if config["demo"]["enabled"]:
 
     # The demo's proof VCF (mtmixg.variant_effects.demo_vcf): SNPs breaking a planted activator
-    # in 20 highly expressed genes, and as many SNPs at motif-free window positions.
+    # in 20 genes labelled high, and as many SNPs at motif-free window positions.
     rule demo_variants:
         input:
             genome=f"{DEMO_DIR}/genome.fa.gz",
             truth=f"{DEMO_DIR}/truth/genes.tsv",
+            labels="results/demo/expression/labels.tsv",
         output:
             vcf=f"{DEMO_DIR}/variants.vcf.gz",
             tbi=f"{DEMO_DIR}/variants.vcf.gz.tbi",

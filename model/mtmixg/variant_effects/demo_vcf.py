@@ -1,7 +1,8 @@
 """The demo's proof VCF: SNPs that break a planted activator, and SNPs where no motif is.
 
 From the demo's truth table (mtmixg.demo writes truth/genes.tsv) it picks n genes that are highly
-expressed (true logMaxTPM in the top quarter of protein-coding genes), carry >= 1 planted ACT
+expressed (labelled high in the workflow's labels.tsv when given, else true logMaxTPM in the top
+quarter of protein-coding genes), carry >= 1 planted ACT
 (CGCACGTGAC, raises expression) and have a whole, N-free window on a configured chromosome. Per gene:
 - one SNP at the centre of one planted ACT (ID ACT_break:<gene>): the CACGTG core is broken;
 - one SNP at a random window base at least MARGIN bases from every planted motif of every gene
@@ -56,12 +57,17 @@ def _creates_motif(seq: str, lo: int, pos: int, alt: str) -> bool:
                for m in MOTIFS.values())
 
 
-def proof_variants(genome: dict[str, str], truth: pd.DataFrame, n: int = 20, seed: int = 0) -> pd.DataFrame:
-    """The proof SNPs -> DataFrame(chrom, pos (1-based), id, ref, alt), sorted by chrom and pos."""
+def proof_variants(genome: dict[str, str], truth: pd.DataFrame, n: int = 20, seed: int = 0,
+                   high_genes: set[str] | None = None) -> pd.DataFrame:
+    """The proof SNPs -> DataFrame(chrom, pos (1-based), id, ref, alt), sorted by chrom and pos.
+    high_genes: the genes labelled high (None: the top quarter of true logMaxTPM)."""
     rng = np.random.default_rng(seed)
     truth = truth.astype({"chrom": str})
     coding = truth[truth.biotype == "protein_coding"]
-    high = coding.log_max_tpm_true >= coding.log_max_tpm_true.quantile(0.75)
+    if high_genes is None:
+        high = coding.log_max_tpm_true >= coding.log_max_tpm_true.quantile(0.75)
+    else:
+        high = coding.gene_id.isin(high_genes)
     ok = (coding.n_act >= 1) & (coding.window_off_end == 0) & (coding.window_has_n == 0) & coding.chrom.isin(CHROMOSOMES)
     candidates = coding[high & ok].sort_values("gene_id")
     if len(candidates) < n:
@@ -107,10 +113,16 @@ def write_vcf(path: str | Path, variants: pd.DataFrame, contigs: dict[str, int])
     pysam.tabix_index(str(path), preset="vcf", force=True)
 
 
-def make_proof_vcf(genome_fasta: str | Path, truth_genes: str | Path, out: str | Path, n: int = 20, seed: int = 0) -> pd.DataFrame:
-    """Read the demo genome (plain or gzip FASTA) and truth/genes.tsv, write the proof VCF to out."""
+def make_proof_vcf(genome_fasta: str | Path, truth_genes: str | Path, out: str | Path, labels: str | Path | None = None,
+                   n: int = 20, seed: int = 0) -> pd.DataFrame:
+    """Read the demo genome (plain or gzip FASTA), truth/genes.tsv and optionally the workflow's
+    labels.tsv (gene_id, label; 1 = high); write the proof VCF to out."""
     genome = dict(iter_records(genome_fasta))
     truth = pd.read_csv(truth_genes, sep="\t", dtype={"chrom": str, "gene_id": str})
-    variants = proof_variants(genome, truth, n, seed)
+    high = None
+    if labels is not None:
+        table = pd.read_csv(labels, sep="\t", dtype={"gene_id": str})
+        high = set(table.loc[table["label"] == 1, "gene_id"])
+    variants = proof_variants(genome, truth, n, seed, high)
     write_vcf(out, variants, {name: len(seq) for name, seq in genome.items()})
     return variants

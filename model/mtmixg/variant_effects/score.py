@@ -193,5 +193,6 @@ def _where(v: Variant, anchors: dict, strand: str) -> tuple[str, int]:
     return "+".join(parts), int(offset)
 
 
-def report(counts: Counter, out=sys.stderr) -> None:
-    print("mtmixg score-variants: " + "; ".join(f"{k}: {n}" for k, n in counts.items() if n), file=out)
+def report(counts: Counter) -> None:
+    """One stderr line: what was scored and what was skipped, and why."""
+    print("mtmixg score-variants: " + "; ".join(f"{k}: {n}" for k, n in counts.items() if n), file=sys.stderr)

@@ -97,7 +97,8 @@ def _check_contig(path, index: int, rec, contigs: dict[str, int]) -> None:
 
 def write_annotated(src: str | Path, dst: str | Path, info: dict[int, list[str]], description: str) -> None:
     """Copy VCF src to dst (bgzipped when dst ends in .gz) with INFO field INFO_KEY set on the records
-    whose number is a key of info (values: one string per scored (ALT, gene)); atomic."""
+    whose number is a key of info (values: one string per scored (ALT, gene)); atomic. A bgzipped
+    copy of a position-sorted VCF also gets its tabix index (dst.tbi)."""
     dst = Path(dst)
     mode = "wz" if dst.name.endswith(".gz") else "w"
 
@@ -115,3 +116,8 @@ def write_annotated(src: str | Path, dst: str | Path, info: dict[int, list[str]]
                     out.write(rec)
 
     _atomic_write(dst, write)
+    if mode == "wz":
+        try:
+            pysam.tabix_index(str(dst), preset="vcf", force=True)
+        except OSError:  # records not sorted by position: the VCF is fine, it just cannot be indexed
+            Path(str(dst) + ".tbi").unlink(missing_ok=True)
