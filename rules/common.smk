@@ -312,10 +312,9 @@ def data_targets(wildcards=None):
 
 def all_targets(wildcards=None):
     """Targets of the default target (all): the data half, plus the training half's and the
-    variant effects' if included."""
+    variant effects' (rules/variant_effects.smk) if included."""
     targets = data_targets()
-    for name in ("training_targets", "variant_effects_targets"):
-        more = globals().get(name)
-        if more is not None:
-            targets += list(more())
-    return targets
+    training_targets = globals().get("training_targets")
+    if training_targets is not None:
+        targets += list(training_targets())
+    return targets + globals().get("VARIANT_EFFECTS_TARGETS", [])

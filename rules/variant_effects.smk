@@ -4,37 +4,26 @@
 # variant x gene) and the VCF with INFO field MTMIXG added.
 
 VARIANT_SPECIES = [s for s in SPECIES if config["species"][s].get("vcf")]
-
-
-def variant_models(wildcards):
-    """Every leave-one-chromosome-out model of the job's species and variant (all seeds)."""
-    return [
-        f"results/{wildcards.species}/models/{wildcards.variant}/seed{seed}/{fold}/model.pt"
-        for seed in SEEDS
-        for fold in species_folds(wildcards.species)
-    ]
-
-
-def species_vcf(wildcards):
-    return str(resolve_config_path(config["species"][wildcards.species]["vcf"]))
-
-
-def variant_effects_targets(wildcards=None):
-    return [
-        f"results/{species}/variant_effects/{variant}/{name}"
-        for species in VARIANT_SPECIES
-        for variant in config["variants"]
-        for name in ("variants.tsv", "variants.vcf.gz")
-    ]
+VARIANT_EFFECTS_TARGETS = [
+    f"results/{species}/variant_effects/{variant}/{name}"
+    for species in VARIANT_SPECIES
+    for variant in config["variants"]
+    for name in ("variants.tsv", "variants.vcf.gz")
+]
 
 
 rule variant_effects:
     input:
-        models=variant_models,
+        # every leave-one-chromosome-out model of the species and variant (all seeds)
+        models=lambda w: [
+            path
+            for path in fold_model_paths(w.species)
+            if f"/models/{w.variant}/" in path
+        ],
         genome="resources/{species}/genome.fa",
         fai="resources/{species}/genome.fa.fai",
         gff="resources/{species}/annotation.gff3",
-        vcf=species_vcf,
+        vcf=lambda w: str(resolve_config_path(config["species"][w.species]["vcf"])),
     output:
         tsv="results/{species}/variant_effects/{variant}/variants.tsv",
         vcf="results/{species}/variant_effects/{variant}/variants.vcf.gz",
