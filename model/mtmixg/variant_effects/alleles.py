@@ -59,8 +59,8 @@ class Allele:
         return self.pos < hi and self.end > lo
 
 
-def _anchors(start: int, end: int, strand: str, spec: WindowSpec) -> dict[tuple[int, int], int]:
-    """Genomic piece (lo, hi) -> genomic position of its anchor base (TSS or TTS)."""
+def piece_anchors(start: int, end: int, strand: str, spec: WindowSpec) -> dict[tuple[int, int], int]:
+    """Genomic piece (lo, hi) -> genomic position of its anchor base: the TSS piece first, then the TTS's."""
     tss_piece, tts_piece = spec.genomic_pieces(start, end, strand)
     tss, tts = (start, end - 1) if strand == "+" else (end - 1, start)
     return {tss_piece: tss, tts_piece: tts}
@@ -98,7 +98,7 @@ def window_with_allele(
     (allele None) or on the haplotype carrying allele. letters: uint8 ASCII of the chromosome."""
     if allele is None:
         return gene_window(lambda _c, lo, hi: _read(letters, lo, hi).decode("ascii"), chrom, start, end, strand, spec)
-    anchors = _anchors(start, end, strand, spec)
+    anchors = piece_anchors(start, end, strand, spec)
 
     def fetch(_chrom: str, lo: int, hi: int) -> str:
         if not allele.touches(lo, hi):

@@ -54,7 +54,7 @@ def load_scoring_models(paths: list[str | Path], device: str = "cpu") -> tuple[l
     files = find_models(paths)
     loaded = [(path, *load_model(path, device=device)) for path in files]
     first_path, _, first = loaded[0]
-    common = Path(*_common_parts([p.parent for p in files])) if len(files) > 1 else files[0].parent.parent
+    common = Path(*_common_parts([p.parent for p in files]))  # names: model folders below it
     out = []
     for path, model, meta in loaded:
         for key in ("task", "window_spec"):

@@ -21,7 +21,7 @@ from ..gff import protein_coding_genes
 from ..predict import predict
 from ..sequence import WindowSpec, encode
 from ..tasks import prob_columns
-from .alleles import _anchors, window_with_allele
+from .alleles import piece_anchors, window_with_allele
 from .models import ScoringModel, models_for
 from .vcf import Variant, read_variants
 
@@ -33,8 +33,8 @@ ROW_CHUNK = 4096  # windows encoded and scored at a time (ROW_CHUNK x L bytes of
 
 @dataclass
 class Scores:
-    """The result: table (one row per variant x gene), info (VCF record number -> INFO strings),
-    counts of what was scored or skipped, and the probability column stems."""
+    """The result: table (one row per variant x gene, table_columns), info (VCF record number ->
+    INFO strings) and counts of what was scored or skipped."""
 
     table: pd.DataFrame
     info: dict[int, list[str]]
@@ -168,7 +168,7 @@ def _score_chunk(chunk, letters, chrom, spec, models, task, batch_size, info) ->
     r = 0
     for gene, vs in chunk:
         ref_p = prob[r]
-        anchors = _anchors(gene.start, gene.end, gene.strand, spec)
+        anchors = piece_anchors(gene.start, gene.end, gene.strand, spec)
         for j, v in enumerate(vs, start=1):
             alt_p = prob[r + j]
             part, offset = _where(v, anchors, gene.strand)
@@ -187,10 +187,11 @@ def _score_chunk(chunk, letters, chrom, spec, models, task, batch_size, info) ->
 def _where(v: Variant, anchors: dict, strand: str) -> tuple[str, int]:
     """Window part the variant touches (TSS, TTS or TSS+TTS) and the offset of its first changed base
     (5'-most on the gene's strand) from that part's anchor; negative = upstream."""
-    parts = [name for name, (lo, hi) in zip(("TSS", "TTS"), anchors) if v.allele.touches(lo, hi)]
-    anchor = list(anchors.values())[0 if parts[0] == "TSS" else 1]
+    touched = [(name, anchor) for name, ((lo, hi), anchor) in zip(("TSS", "TTS"), anchors.items())
+               if v.allele.touches(lo, hi)]
+    anchor = touched[0][1]
     offset = v.allele.pos - anchor if strand == "+" else anchor - (v.allele.end - 1)
-    return "+".join(parts), int(offset)
+    return "+".join(name for name, _ in touched), int(offset)
 
 
 def report(counts: Counter) -> None:
