@@ -169,8 +169,8 @@ def test_unknown_contig_names_the_record(tmp_path):
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory) -> dict:
-    """Genome (chromosomes 1, 2, 3), GFF3 and untrained tiny models: a lone one, and a species folder
-    with seeds 0/1 x held-out chromosomes 1/2 (none holds out 3)."""
+    """Genome (chromosomes 1, 2, 3), GFF3 and untrained tiny models: a ternary one, and a species
+    folder with seeds 0/1 x held-out chromosomes 1/2 (none holds out 3) plus an all-chromosome one."""
     root = tmp_path_factory.mktemp("small")
     rng = np.random.default_rng(4)
     chroms = {c: "".join(rng.choice(list("ACGT"), 3000)) for c in ("1", "2", "3")}
@@ -185,6 +185,8 @@ def small(tmp_path_factory) -> dict:
             cfg = tiny_model()
             save_model(root / "models" / f"seed{seed}" / fold / "model.pt", build_model(cfg),
                        {**meta, "model": cfg.to_dict(), "fold": fold, "seed": seed})
+    cfg = tiny_model()  # trained on every chromosome: never used among fold models
+    save_model(root / "models" / "seed0" / "all" / "model.pt", build_model(cfg), {**meta, "model": cfg.to_dict(), "fold": "all"})
     cfg = tiny_model(n_outputs=3)
     save_model(root / "ternary" / "model.pt", build_model(cfg), {"task": "ternary", "window": SMALL.to_dict(),
                                                                    "model": cfg.to_dict(), "fold": "all"})

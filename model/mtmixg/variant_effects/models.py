@@ -3,7 +3,8 @@
 MODELS on the command line are model.pt files, folders holding one, or a species' model folder
 (e.g. results/<species>/models/<variant>) searched for every model.pt below it. A model whose
 model.json names a held-out chromosome ("fold") scores only genes of that chromosome, so no gene
-is scored by a model that trained on it; seeds of the same fold are averaged. A single model given
+is scored by a model that trained on it; seeds of the same fold are averaged (all-chromosome
+models, fold "all", are never used then). A single model given
 by itself scores every gene; the table's held_out column says whether it held out the gene's
 chromosome.
 """
@@ -48,8 +49,8 @@ def find_models(paths: list[str | Path]) -> list[Path]:
 def load_scoring_models(paths: list[str | Path], device: str = "cpu") -> tuple[list[ScoringModel], dict]:
     """Load every model of paths -> (models, shared meta of the first: "task", "window_spec").
 
-    A lone model scores every gene; among several, each scores only its held-out chromosome and a
-    model without one (trained on all chromosomes) is a ValueError. Models must share task and window.
+    A lone model scores every gene; among several, each scores only its held-out chromosome (one
+    trained on all chromosomes, fold "all", scores none). Models must share task, window and variant.
     """
     files = find_models(paths)
     loaded = [(path, *load_model(path, device=device)) for path in files]
@@ -66,9 +67,6 @@ def load_scoring_models(paths: list[str | Path], device: str = "cpu") -> tuple[l
                              f"{first['model_config'].variant}; give one variant's models (e.g. results/<species>/models/<variant>)")
         fold = meta.get("fold")
         fold = None if fold in (None, "all") else str(fold)
-        if fold is None and len(files) > 1:
-            raise ValueError(f"{path}: trained on every chromosome (no held-out fold), so it has seen every gene; "
-                             "give it alone or leave it out")
         out.append(ScoringModel(str(path.parent.relative_to(common)) if len(files) > 1 else str(path), model, fold))
     return out, first
 

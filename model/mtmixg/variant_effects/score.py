@@ -1,10 +1,11 @@
 """Score variants: per (variant, gene) the predicted class probabilities on the reference and on the
 alternative window, and their difference (alt - ref).
 
-One chromosome at a time: its letters are read once (mtmixg.fasta), every REF is checked against
-them, and each gene whose window a variant touches contributes its reference window plus one
-window per variant; all of them go through each of the gene's models in batches (mtmixg.predict),
-so a gene with many variants costs one batched pass, not one per variant.
+Every REF is checked against the genome first (one chromosome read at a time, mtmixg.fasta), so a
+mismatch stops the run before any scoring. Then one chromosome at a time: each gene whose window
+a variant touches contributes its reference window plus one window per variant; all of them go
+through each of the gene's models in batches (mtmixg.predict), so a gene with many variants costs
+one batched pass, not one per variant. Memory: one chromosome plus ROW_CHUNK windows.
 """
 
 from __future__ import annotations
@@ -73,13 +74,12 @@ def score_variants(
     by_chrom: dict[str, list[int]] = {}
     for i, v in enumerate(variants):
         by_chrom.setdefault(v.chrom, []).append(i)
-    for chrom in index.names:
-        if chrom not in by_chrom:
-            continue
-        letters = index.read_letters(chrom)
-        kept = _check_ref(letters, [variants[i] for i in by_chrom[chrom]], vcf, skip_mismatch, counts)
+    chroms = [c for c in index.names if c in by_chrom]
+    kept = {c: _check_ref(index.read_letters(c), [variants[i] for i in by_chrom[c]], vcf, skip_mismatch, counts)
+            for c in chroms}  # every REF first: a mismatch stops the run before any scoring
+    for chrom in chroms:
         chrom_genes = genes[genes["chrom"].astype(str) == chrom]
-        pairs = _pairs(kept, chrom_genes, spec, len(letters))
+        pairs = _pairs(kept[chrom], chrom_genes, spec, index.lengths()[chrom])
         if not pairs:
             continue
         use = models_for(models, chrom)
@@ -88,6 +88,7 @@ def score_variants(
             continue
         for gene, vs in pairs:
             touched.update(id(v) for v in vs)
+        letters = index.read_letters(chrom)
         for chunk in _chunks(pairs, ROW_CHUNK):
             rows += _score_chunk(chunk, letters, chrom, spec, use, task, batch_size, info)
         del letters
