@@ -336,9 +336,10 @@ def data_targets(wildcards=None):
 
 
 def all_targets(wildcards=None):
-    """Targets of the default target (all): the data half, plus the training half's if included."""
+    """Targets of the default target (all): the data half, plus the training half's and the
+    variant effects' (rules/variant_effects.smk) if included."""
     targets = data_targets()
     training_targets = globals().get("training_targets")
     if training_targets is not None:
         targets += list(training_targets())
-    return targets
+    return targets + globals().get("VARIANT_EFFECTS_TARGETS", [])
