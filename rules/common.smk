@@ -1,6 +1,7 @@
 import json
 import re
 import shlex
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -12,7 +13,20 @@ from snakemake.utils import validate
 
 validate(config, schema="../config/schemas/config.schema.yaml")
 
-SPECIES = list(config["species"])
+# species with `enabled: false` are ready entries left out of this run (one line says so)
+SPECIES = [s for s in config["species"] if config["species"][s].get("enabled", True)]
+DISABLED_SPECIES = [s for s in config["species"] if s not in SPECIES]
+if not SPECIES:
+    raise WorkflowError(
+        "config key 'species': every species has enabled: false; enable at least one"
+    )
+if DISABLED_SPECIES and workflow.is_main_process:
+    print(
+        f"mtmixg: left out of this run (also of cross-species and the sweep): "
+        f"{', '.join(DISABLED_SPECIES)}, because their config entry says enabled: false "
+        "(give their runs in the sample sheet, then set enabled: true)",
+        file=sys.stderr,
+    )
 # species whose expression comes from a ready TPM table (no reads) / from reads
 TABLE_SPECIES = [s for s in SPECIES if config["species"][s].get("tpm_table")]
 READS_SPECIES = [s for s in SPECIES if s not in TABLE_SPECIES]
@@ -131,7 +145,7 @@ samples = read_sample_sheet(
     resolve_config_path(config["samples"]) if config.get("samples") else None
 )
 validate(samples.drop(columns="line"), schema="../config/schemas/samples.schema.yaml")
-# species with a TPM table take no reads: their rows are ignored
+# species with a TPM table take no reads, disabled species are left out: their rows are ignored
 samples = samples[samples["species"].isin(READS_SPECIES)]
 
 for _species in READS_SPECIES:

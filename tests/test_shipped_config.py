@@ -1,0 +1,43 @@
+"""The shipped config (config/config.yaml + config/samples.tsv) plans and lints with no flags.
+
+Only A. thaliana is enabled: its 14 E-MTAB-7978 leaf runs are prefetched and quantified, the sweep
+runs for it alone, and tomato, sorghum and maize (enabled: false) get no job and one line that
+says so. Nothing is downloaded: these are dry runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from workflow_helpers import REPO, job_counts, run_snakemake
+
+SHIPPED = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+LEAF_RUNS = ["ERR3333392", "ERR3333393", *(f"ERR33334{n}" for n in range(13, 21)), *(f"ERR33334{n}" for n in range(22, 26))]
+DISABLED = ["solanum_lycopersicum", "sorghum_bicolor", "zea_mays"]
+
+
+def test_shipped_config_plans_the_enabled_species_only(tmp_path: Path) -> None:
+    done = run_snakemake(tmp_path, "-n", cores=8, timeout=300)
+    assert done.returncode == 0, done.output[-4000:]
+    counts = job_counts(done.output)
+    folds = len(SHIPPED["species"]["arabidopsis_thaliana"]["chromosomes"])
+    experiments = len(SHIPPED["variants"]) + len(SHIPPED["sweep"])  # the sweep: A. thaliana only
+    assert counts["train_fold"] == experiments * len(SHIPPED["seeds"]) * folds
+    assert counts["prefetch"] == counts["fasterq_dump_pe"] == counts["kallisto_quant"] == 14
+    assert counts["windows"] == counts["labels"] == counts["plot_sweep"] == 1
+    assert not any(rule.startswith("cross") for rule in counts)  # one enabled species: no pairs
+    for run in LEAF_RUNS:
+        assert f"resources/sra/{run}/{run}.sra" in done.output
+    left_out = [line for line in done.output.splitlines() if "left out of this run" in line]
+    assert len(left_out) == 1 and all(name in left_out[0] for name in DISABLED), left_out
+    assert "enabled: false" in left_out[0]
+    for name in DISABLED:  # no job, no path of a disabled species
+        assert f"results/{name}" not in done.output and f"resources/{name}" not in done.output
+    assert "REPLACE_ME" not in done.output
+
+
+def test_shipped_config_lints(tmp_path: Path) -> None:
+    done = run_snakemake(tmp_path, "--lint", timeout=300)
+    assert done.returncode == 0, done.output[-4000:]
