@@ -290,6 +290,11 @@ def tximport_abundances(wildcards, input):
     return [f"{name}={path}" for name, path in zip(names, input.abundances)]
 
 
+def expected_thresholds(wildcards):
+    """The species' expected_thresholds ({p25, p75}) or None: only logged beside ours."""
+    return config["species"][wildcards.species].get("expected_thresholds")
+
+
 def tpm_table_input(wildcards):
     return config["species"][wildcards.species]["tpm_table"]
 
