@@ -228,6 +228,12 @@ def sra_input(wildcards):
     return f"resources/sra/{row['run']}/{row['run']}.sra"
 
 
+def run_accession(wildcards):
+    """Params function: the sample's run accession (for messages), else its .sra file's name."""
+    row = sample_row(wildcards)
+    return row["run"] or Path(row["sra_file"]).name
+
+
 def raw_reads(wildcards):
     """Reads of a sample before trimming ({r1, r2} or {reads}): local files or fasterq-dump's."""
     row = sample_row(wildcards)
