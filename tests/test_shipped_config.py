@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from workflow_helpers import REPO, job_counts, run_snakemake
+from workflow_helpers import REPO, job_counts, run_snakemake, write_config
 
 SHIPPED = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
 LEAF_RUNS = ["ERR3333392", "ERR3333393", *(f"ERR33334{n}" for n in range(13, 21)), *(f"ERR33334{n}" for n in range(22, 26))]
@@ -41,3 +41,24 @@ def test_shipped_config_plans_the_enabled_species_only(tmp_path: Path) -> None:
 def test_shipped_config_lints(tmp_path: Path) -> None:
     done = run_snakemake(tmp_path, "--lint", timeout=300)
     assert done.returncode == 0, done.output[-4000:]
+
+
+def test_enabling_a_species_adds_it_to_cross_species_but_not_to_the_sweep(tmp_path: Path) -> None:
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    config["samples"] = str(REPO / "config" / "samples.tsv")
+    (tmp_path / "tomato_tpm.tsv").write_text("gene_id\trun1\nSolyc01g005000\t1\n")
+    config["species"]["solanum_lycopersicum"].update(enabled=True, tpm_table=str(tmp_path / "tomato_tpm.tsv"))
+    done = run_snakemake(tmp_path / "work", "-n", configfile=write_config(tmp_path / "c.yaml", config), timeout=300)
+    assert done.returncode == 0, done.output[-4000:]
+    counts = job_counts(done.output)
+    seeds, tomato_folds = len(config["seeds"]), len(config["species"]["solanum_lycopersicum"]["chromosomes"])
+    at_folds = len(config["species"]["arabidopsis_thaliana"]["chromosomes"])
+    variants, sweep = len(config["variants"]), len(config["sweep"])
+    # leave-one-chromosome-out: the sweep on A. thaliana only; plus one all-chromosome model per
+    # cross-species variant, seed and enabled species
+    expected = (variants + sweep) * seeds * at_folds + variants * seeds * tomato_folds + 2 * seeds
+    assert counts["train_fold"] == expected
+    assert counts["cross_predict"] == 2 * seeds  # A. thaliana <-> tomato only
+    assert counts["plot_sweep"] == 1 and counts["summarize"] == 2
+    left_out = [line for line in done.output.splitlines() if "left out of this run" in line]
+    assert len(left_out) == 1 and "sorghum_bicolor, zea_mays" in left_out[0] and "solanum" not in left_out[0]
