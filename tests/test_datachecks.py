@@ -20,6 +20,8 @@ def test_gff_spelling_differs_from_fasta_and_config() -> None:
         check_chromosome_names(["1", "2"], ["1", "2", "Mt"], ["Chr1", "Chr2", "scaf7"], KEY, gff="the GFF3 a.gff3")
     message = str(err.value)
     assert "'1'" in message and "'Chr1'" in message and KEY in message and "a.gff3" in message
+    with pytest.raises(ValueError, match=r"say 'Chr1' but the GFF3 calls it '1'"):  # the other way round
+        check_chromosome_names(["Chr1"], ["Chr1"], ["1"], KEY)
 
 
 def test_config_spelling_differs_from_fasta() -> None:
