@@ -1,6 +1,7 @@
 import json
 import re
 import shlex
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -12,7 +13,20 @@ from snakemake.utils import validate
 
 validate(config, schema="../config/schemas/config.schema.yaml")
 
-SPECIES = list(config["species"])
+# species with `enabled: false` are ready entries left out of this run (one line says so)
+SPECIES = [s for s in config["species"] if config["species"][s].get("enabled", True)]
+DISABLED_SPECIES = [s for s in config["species"] if s not in SPECIES]
+if not SPECIES:
+    raise WorkflowError(
+        "config key 'species': every species has enabled: false; enable at least one"
+    )
+if DISABLED_SPECIES and workflow.is_main_process:
+    print(
+        f"mtmixg: left out of this run (also of cross-species and the sweep): "
+        f"{', '.join(DISABLED_SPECIES)}, because their config entry says enabled: false "
+        "(give their runs in the sample sheet, then set enabled: true)",
+        file=sys.stderr,
+    )
 # species whose expression comes from a ready TPM table (no reads) / from reads
 TABLE_SPECIES = [s for s in SPECIES if config["species"][s].get("tpm_table")]
 READS_SPECIES = [s for s in SPECIES if s not in TABLE_SPECIES]
@@ -142,7 +156,7 @@ samples = read_sample_sheet(
     resolve_config_path(config["samples"]) if config.get("samples") else None
 )
 validate(samples.drop(columns="line"), schema="../config/schemas/samples.schema.yaml")
-# species with a TPM table take no reads: their rows are ignored
+# species with a TPM table take no reads, disabled species are left out: their rows are ignored
 samples = samples[samples["species"].isin(READS_SPECIES)]
 
 for _species in READS_SPECIES:
@@ -225,6 +239,12 @@ def sra_input(wildcards):
     return f"resources/sra/{row['run']}/{row['run']}.sra"
 
 
+def run_accession(wildcards):
+    """Params function: the sample's run accession (for messages), else its .sra file's name."""
+    row = sample_row(wildcards)
+    return row["run"] or Path(row["sra_file"]).name
+
+
 def raw_reads(wildcards):
     """Reads of a sample before trimming ({r1, r2} or {reads}): local files or fasterq-dump's."""
     row = sample_row(wildcards)
@@ -285,6 +305,11 @@ def tximport_abundances(wildcards, input):
     """sample=path arguments of tximport.R (sample names are checked shell-safe)."""
     names = species_samples(wildcards.species)
     return [f"{name}={path}" for name, path in zip(names, input.abundances)]
+
+
+def expected_thresholds(wildcards):
+    """The species' expected_thresholds ({p25, p75}) or None: only logged beside ours."""
+    return config["species"][wildcards.species].get("expected_thresholds")
 
 
 def tpm_table_input(wildcards):

@@ -68,5 +68,7 @@ rule labels:
     localrule: True
     conda:
         "../envs/python.yaml"
+    params:
+        expected=expected_thresholds,
     script:
         "../workflow_scripts/labels.py"

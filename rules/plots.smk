@@ -21,7 +21,7 @@ rule plot_roc:
     conda:
         "../envs/python.yaml"
     params:
-        order=EXPERIMENTS,
+        order=experiment_order,
     script:
         "../workflow_scripts/plot_roc.py"
 
@@ -43,7 +43,7 @@ rule plot_confusion:
     conda:
         "../envs/python.yaml"
     params:
-        order=EXPERIMENTS,
+        order=experiment_order,
         task=config["task"],
     script:
         "../workflow_scripts/plot_confusion.py"
@@ -112,6 +112,6 @@ rule plot_fold_accuracy:
     conda:
         "../envs/python.yaml"
     params:
-        order=EXPERIMENTS,
+        order=experiment_order,
     script:
         "../workflow_scripts/plot_fold_accuracy.py"

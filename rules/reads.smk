@@ -1,6 +1,8 @@
 # Reads of the samples without local FASTQ files: prefetch the run from the SRA (unless the
 # sheet gives its .sra file), then fasterq-dump it. Every sra-tools call is prefixed with
-# config["sra_command_prefix"] (e.g. "unshare -n" in tests).
+# config["sra_command_prefix"] (e.g. "unshare -n" in tests). prefetch may write a .vdbcache
+# beside the .sra (or .sralite): it stays beside it, as {run}.sra.vdbcache, where fasterq-dump
+# looks for it.
 
 
 rule prefetch:
@@ -15,10 +17,14 @@ rule prefetch:
     params:
         prefix=command_prefix(),
         max_size=config["sra"]["max_size"],
+        got="$tmp/{run}/{run}",
     shell:
         "(tmp=$(mktemp -d resources/sra/{wildcards.run}/.prefetch.XXXXXX) && "
         " {params.prefix} prefetch {wildcards.run:q} --max-size {params.max_size:q} -O $tmp && "
-        " mv $tmp/{wildcards.run}/{wildcards.run}.sra* {output:q} && rm -rf $tmp"
+        " for sra in {params.got}.sra {params.got}.sralite; do [ -f $sra ] && break; done && "
+        " [ -f $sra ] && rm -f {output:q}.vdbcache && "
+        " {{ [ ! -f $sra.vdbcache ] || mv $sra.vdbcache {output:q}.vdbcache; }} && "
+        " mv $sra {output:q} && rm -rf $tmp"
         ' || {{ rm -rf "$tmp"; echo "prefetch of SRA run {wildcards.run} failed'
         ' (no network? unknown accession?)" >&2; exit 1; }}) > {log:q} 2>&1'
 
@@ -38,12 +44,13 @@ rule fasterq_dump_pe:
     threads: config["sra"]["threads"]
     params:
         prefix=command_prefix(),
+        run=run_accession,
     shell:
         "(tmp=$(mktemp -d results/{wildcards.species}/reads/{wildcards.sample}/.dump.XXXXXX) && "
         " {params.prefix} fasterq-dump {input.sra:q} --split-3 -e {threads}"
         " -t $tmp/tmp -O $tmp -o reads.fastq && "
         ' {{ [ -s $tmp/reads_1.fastq ] && [ -s $tmp/reads_2.fastq ] || {{ echo "sample'
-        ' {wildcards.sample}: fasterq-dump gave no read pairs from "{input.sra:q}"; is the run'
+        ' {wildcards.sample} (run {params.run}): fasterq-dump gave no read pairs from "{input.sra:q}"; is the run'
         ' single-end (layout SE)?" >&2; false; }}; }} && '
         " gzip -1 $tmp/reads_1.fastq $tmp/reads_2.fastq && "
         " mv $tmp/reads_1.fastq.gz {output.r1:q} && mv $tmp/reads_2.fastq.gz {output.r2:q} && rm -rf $tmp"
@@ -64,11 +71,12 @@ rule fasterq_dump_se:
     threads: config["sra"]["threads"]
     params:
         prefix=command_prefix(),
+        run=run_accession,
     shell:
         "(tmp=$(mktemp -d results/{wildcards.species}/reads/{wildcards.sample}/.dump.XXXXXX) && "
         " {params.prefix} fasterq-dump {input.sra:q} -e {threads}"
         " -t $tmp/tmp -O $tmp -o reads.fastq && "
-        ' {{ [ -s $tmp/reads.fastq ] || {{ echo "sample {wildcards.sample}: fasterq-dump gave'
-        ' no single reads from "{input.sra:q}"; is the run paired-end (layout PE)?" >&2; false; }}; }} && '
+        ' {{ [ -s $tmp/reads.fastq ] || {{ echo "sample {wildcards.sample} (run {params.run}):'
+        ' fasterq-dump gave no single reads from "{input.sra:q}"; is the run paired-end (layout PE)?" >&2; false; }}; }} && '
         " gzip -1 $tmp/reads.fastq && mv $tmp/reads.fastq.gz {output.reads:q} && rm -rf $tmp"
         ' || {{ rm -rf "$tmp"; exit 1; }}) > {log:q} 2>&1'

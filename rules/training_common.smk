@@ -17,6 +17,16 @@ SWEEP = {str(entry["name"]): entry for entry in config["sweep"]}
 if len(SWEEP) != len(config["sweep"]):
     raise WorkflowError("config key 'sweep': entry names must be unique")
 EXPERIMENTS = list(config["variants"]) + list(SWEEP)
+# the sweep runs for these species only (default: the first enabled one, as the paper's A. thaliana)
+SWEEP_SPECIES = [
+    str(s) for s in config.get("sweep_species") or SPECIES[:1] if str(s) in SPECIES
+]
+for _name in config.get("sweep_species") or []:
+    if _name not in config["species"]:
+        raise WorkflowError(
+            f"config key 'sweep_species': {_name!r} is not a configured species "
+            f"({', '.join(config['species'])})"
+        )
 SEEDS = [int(seed) for seed in config["seeds"]]
 TRAIN_RESOURCES = config["training"]["resources"]
 # gpu.use true: every job asks for GPUs; "auto": only where this machine has one (on a cluster,
@@ -42,11 +52,21 @@ def species_folds(species):
 ALL_FOLDS = sorted({fold for species in SPECIES for fold in species_folds(species)})
 
 
+def species_experiments(species):
+    """The experiments of a species: the variants, plus the sweep entries for SWEEP_SPECIES."""
+    return list(config["variants"]) + (list(SWEEP) if species in SWEEP_SPECIES else [])
+
+
+def experiment_order(wildcards):
+    """Params function: the experiments of the job's species, in config order."""
+    return species_experiments(wildcards.species)
+
+
 def fold_model_paths(species, name="model.pt"):
     """A file of every (experiment, seed, fold) model of a species, experiment-major order."""
     return [
         f"results/{species}/models/{variant}/seed{seed}/{fold}/{name}"
-        for variant in EXPERIMENTS
+        for variant in species_experiments(species)
         for seed in SEEDS
         for fold in species_folds(species)
     ]
@@ -98,7 +118,7 @@ def summary_runs(wildcards):
     """(experiment, seed, fold) of every leave-one-chromosome-out run, in summary_input order."""
     return [
         {"experiment": variant, "seed": seed, "fold": fold}
-        for variant in EXPERIMENTS
+        for variant in species_experiments(wildcards.species)
         for seed in SEEDS
         for fold in species_folds(wildcards.species)
     ]
@@ -124,11 +144,11 @@ ABLATION_ORDER = [
 ]
 
 
-def plot_names():
+def plot_names(species):
     names = ["roc", "confusion", "fold_accuracy"]
     if any(v in ABLATION_ORDER for v in config["variants"]):
         names.append("ablation")
-    if SWEEP:
+    if SWEEP and species in SWEEP_SPECIES:
         names.append("sweep")
     return names
 
@@ -136,7 +156,7 @@ def plot_names():
 def plot_targets(species):
     return [
         f"results/{species}/plots/{name}.{ext}"
-        for name in plot_names()
+        for name in plot_names(species)
         for ext in PLOT_FORMATS
     ]
 
@@ -169,13 +189,16 @@ def svg_beside(path):
 
 ##### cross-species #####
 
-CROSS_SPECIES = [str(s) for s in config["cross_species"]["species"]]
+# disabled species are left out (the data half's one line names them)
+CROSS_SPECIES = [
+    str(s) for s in config["cross_species"]["species"] if str(s) in SPECIES
+]
 CROSS_VARIANTS = [str(v) for v in config["cross_species"]["variants"]]
-for _name in CROSS_SPECIES:
-    if _name not in SPECIES:
+for _name in config["cross_species"]["species"]:
+    if _name not in config["species"]:
         raise WorkflowError(
             f"config key 'cross_species.species': {_name!r} is not a configured species "
-            f"({', '.join(SPECIES)})"
+            f"({', '.join(config['species'])})"
         )
 for _name in CROSS_VARIANTS:
     if _name not in config["variants"]:

@@ -22,5 +22,6 @@ rule windows:
     params:
         window=window_spec(),
         chromosomes=chromosomes,
+        task=config["task"],
     script:
         "../workflow_scripts/windows.py"

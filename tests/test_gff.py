@@ -116,7 +116,22 @@ def test_malformed_line_names_file_and_line(tmp_path: Path, line: str, message: 
         protein_coding_genes(path)
 
 
-def test_duplicate_gene_id(tmp_path: Path) -> None:
-    line = "chr1\ts\tgene\t1\t9\t.\t+\t.\tID=gene:G;biotype=protein_coding\n"
-    with pytest.raises(AnnotationError, match=r"a\.gff3:2: gene ID 'G' already defined on line 1"):
-        protein_coding_genes(write(tmp_path, line + line))
+def gene_line(seqid: str, start: int, end: int, strand: str, gene: str) -> str:
+    return f"{seqid}\ts\tgene\t{start}\t{end}\t.\t{strand}\t.\tID=gene:{gene};biotype=protein_coding\n"
+
+
+def test_discontinuous_gene_is_one_gene_spanning_its_parts(tmp_path: Path) -> None:
+    # legal GFF3: one ID on several lines is one feature; parts on another scaffold/strand
+    # (here the unconfigured 'scaf9') drop that gene with a warning, never stop the species
+    text = (
+        gene_line("1", 100, 200, "+", "G") + gene_line("1", 500, 900, "+", "H") + gene_line("1", 50, 80, "+", "G")
+        + gene_line("scaf9", 10, 20, "-", "S") + gene_line("scaf9", 40, 90, "+", "S")
+        + gene_line("scaf9", 10, 20, "-", "T") + gene_line("scaf9", 30, 40, "-", "T")
+    )
+    with pytest.warns(UserWarning, match=r"1 gene\(s\) with parts on different sequences or strands left out \(first: 'S', line 4\)"):
+        genes = protein_coding_genes(write(tmp_path, text))
+    assert genes.values.tolist() == [
+        ["G", "1", 49, 200, "+", "protein_coding"],
+        ["H", "1", 499, 900, "+", "protein_coding"],
+        ["T", "scaf9", 9, 40, "-", "protein_coding"],
+    ]

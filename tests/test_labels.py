@@ -10,6 +10,7 @@ import pytest
 
 from mtmixg.labels import (
     ExpressionError,
+    compare_thresholds,
     log_max_tpm,
     make_labels,
     match_to_annotation,
@@ -106,3 +107,13 @@ def test_match_partial_warning() -> None:
     assert warning == "1,234 of 30,000 TPM genes are not in the annotation; they are dropped"
     assert matched == tpm_genes[1_234:]
     assert match_to_annotation(["A", "B"], ["B", "A", "C"]) == (["A", "B"], None)
+
+
+def test_compare_thresholds_logs_both_and_warns_beyond_tolerance() -> None:
+    ours = {"p25": 0.25, "p75": 1.60}
+    line, far = compare_thresholds(ours, {"p25": 0.199, "p75": 1.621})
+    assert not far and line == "thresholds: ours p25 0.250, p75 1.600; expected p25 0.199, p75 1.621 (diff +0.051, -0.021)"
+    line, far = compare_thresholds(ours, {"p25": 0.0, "p75": 1.621})  # p25 0.25 off
+    assert far and line.startswith("WARNING: ") and "p25 differ by more than 0.1" in line and "p75 differ" not in line
+    line, far = compare_thresholds(ours, None)
+    assert not far and "p25 0.250, p75 1.600" in line

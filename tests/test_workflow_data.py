@@ -206,6 +206,7 @@ def tiny(tmp_path: Path) -> dict:
         "samples": str(tmp_path / "samples.tsv"),
         "sra_command_prefix": "unshare -n",
         "window": WINDOW,
+        "task": "ternary",  # binary leaves one class per chromosome (G2, G3 are medium): refused
     }
     return {"dir": tmp_path, "config": config, "genome": genome}
 

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 import torch
 import yaml
-from workflow_helpers import DEMO_CONFIG, demo_config, run_snakemake, snakemake_command, write_config
+from workflow_helpers import DEMO_CONFIG, demo_config, job_counts, run_snakemake, snakemake_command, write_config
 
 pytestmark = pytest.mark.workflow
 
@@ -40,12 +40,6 @@ def model_dir(variant: str, seed: int, fold: str) -> str:
 def demo(demo_workflow: dict) -> Path:
     """The working folder of the session's demo run (tests/conftest.py): data + training."""
     return demo_workflow["dir"]
-
-
-def job_counts(output: str) -> dict[str, int]:
-    """Job stats table of a Snakemake (dry) run -> {rule: count}."""
-    table = output.split("Job stats:", 1)[1] if "Job stats:" in output else ""
-    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", table, flags=re.M) if m[1] != "total"}
 
 
 def test_every_fold_model_exists(demo: Path) -> None:

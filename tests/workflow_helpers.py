@@ -12,6 +12,7 @@ wrapped in `timeout -k 10 N` because Snakemake ignores SIGTERM while it waits fo
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -65,6 +66,12 @@ def run_snakemake(
         cmd, cwd=workdir, capture_output=True, text=True, env={**os.environ, **(env or {})}
     )
     return SnakemakeRun(done.args, done.returncode, done.stdout, done.stderr)
+
+
+def job_counts(output: str) -> dict[str, int]:
+    """Job stats table of a Snakemake (dry) run -> {rule: count}."""
+    table = output.split("Job stats:", 1)[1] if "Job stats:" in output else ""
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", table, flags=re.M) if m[1] != "total"}
 
 
 def write_config(path: str | Path, config: dict) -> Path:

@@ -14,6 +14,8 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "model"))
 import pandas as pd  # noqa: E402
 
 from mtmixg.dataset import GeneWindows, _atomic_write, save_windows  # noqa: E402
+from mtmixg.datachecks import check_chromosome_names, check_fold_classes  # noqa: E402
+from mtmixg.fasta import FastaIndex  # noqa: E402
 from mtmixg.folds import assign_folds  # noqa: E402
 from mtmixg.genome import SKIPPED_COLUMNS, extract_windows  # noqa: E402
 from mtmixg.gff import protein_coding_genes  # noqa: E402
@@ -25,6 +27,15 @@ spec = WindowSpec.from_dict(json.loads(snakemake.params.window))
 chromosomes = [str(c) for c in snakemake.params.chromosomes]
 genes = protein_coding_genes(snakemake.input.gff).drop(columns="biotype")
 labels = pd.read_csv(snakemake.input.labels, sep="\t", dtype={"gene_id": str})
+config_key = f"species.{snakemake.wildcards.species}.chromosomes"
+check_chromosome_names(
+    chromosomes,
+    FastaIndex(snakemake.input.genome).names,
+    genes["chrom"],
+    config_key,
+    fasta=f"the FASTA {snakemake.input.genome}",
+    gff=f"the GFF3 {snakemake.input.gff}",
+)
 
 codes, kept, skipped = extract_windows(snakemake.input.genome, genes, spec, chromosomes)
 kept = kept.merge(labels, on="gene_id", how="left", validate="one_to_one")
@@ -37,6 +48,7 @@ if kept.empty:
         f"window and an expression value in {snakemake.input.labels}: do the gene IDs match?"
     )
 kept["label"] = kept["label"].astype(int)
+check_fold_classes(kept, chromosomes, snakemake.params.task, config_key)
 kept["fold"] = assign_folds(kept, chromosomes)
 skipped = pd.concat([skipped, no_expression], ignore_index=True)
 

@@ -15,9 +15,7 @@ Two ways in:
 from __future__ import annotations
 
 import gzip
-import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,16 +103,15 @@ def validate_fasta(path: str | Path, protein: bool = False) -> dict[str, int]:
 
 def decompress_fasta(src: str | Path, dst: str | Path) -> Path:
     """Write a gzip (or bgzip) FASTA uncompressed to dst, atomically. Returns dst."""
+    from .dataset import _atomic_write
+
     src, dst = Path(src), Path(dst)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as out, _open_binary(src) as inp:
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as out, _open_binary(src) as inp:
             shutil.copyfileobj(inp, out, length=1 << 22)
-        os.replace(tmp, dst)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    _atomic_write(dst, write)
     return dst
 
 

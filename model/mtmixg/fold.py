@@ -25,6 +25,7 @@ from . import __version__
 from .checkpoint import MODEL_FILE, save_model
 from .dataset import _atomic_write, load_windows
 from .metrics import compute_metrics, is_chance, predictions_frame
+from .ops import kernel_path
 from .models.config import ModelConfig
 from .predict import predict
 from .splits import make_split
@@ -133,13 +134,15 @@ def train_fold(
         **split.sizes(), "homology_filter": test_genes is not None,
         "epochs_run": result.epochs_run, "best_epoch": result.best_epoch, "best_val_loss": result.best_val_loss,
         "stopped_early": result.stopped_early, "resumed_from_epoch": result.resumed_from_epoch,
-        "device": result.device, "wall_seconds": time.perf_counter() - t_start,
+        "device": result.device, "kernel_path": kernel_path(model, result.device), "wall_seconds": time.perf_counter() - t_start,
         "train_seconds": result.train_seconds, "seq_per_s": result.seq_per_s,
         "mtmixg_version": __version__, "torch_version": torch.__version__, "python": platform.python_version(),
         "train_config": train_cfg.to_dict(), "model_config": model_cfg.to_dict(), "window": spec.to_dict(),
         "history": result.history,
     }
     metrics = _json_clean(metrics)
+    if log:
+        log(f"fold {fold}: Mamba kernel path {metrics['kernel_path']} on {metrics['device']}")
     if chance and log:
         log(f"WARNING fold {fold}: {metrics['failure_reason']}")
 

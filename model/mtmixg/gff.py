@@ -16,6 +16,7 @@ Also reads tx2gene from Ensembl cDNA FASTA headers
 from __future__ import annotations
 
 import gzip
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,27 +128,44 @@ def _is_gene(feature: _Feature) -> bool:
 def read_genes(path: str | Path) -> pd.DataFrame:
     """All gene features (every biotype, any strand) of a GFF3 -> DataFrame with GENE_TABLE_COLUMNS.
 
-    0-based half-open coordinates; gene IDs lose their 'gene:' prefix. A gene line without ID or a
-    repeated gene ID is an error. For windows use protein_coding_genes.
+    0-based half-open coordinates; gene IDs lose their 'gene:' prefix. A gene line without ID is an
+    error; a repeated gene ID is a discontinuous gene (see _read_genes). For windows use
+    protein_coding_genes.
     """
     return _read_genes(path).drop(columns="line")
 
 
 def _read_genes(path: str | Path) -> pd.DataFrame:
-    """read_genes plus the GFF3 line number of each gene (column 'line')."""
-    rows: list[tuple] = []
-    seen: dict[str, int] = {}
+    """read_genes plus the GFF3 line number of each gene's first line (column 'line').
+
+    A gene ID on several lines is one discontinuous feature (legal GFF3): its parts on one
+    sequence and strand become one gene spanning them all. A gene whose parts lie on different
+    sequences or strands has no single TSS: it is left out with a warning (never an error).
+    """
+    rows: dict[str, list] = {}
+    split: dict[str, int] = {}
     for f in iter_features(path):
         if not _is_gene(f):
             continue
         if "ID" not in f.attrs or not f.attrs["ID"]:
             raise AnnotationError(f"{path}:{f.line}: {f.ftype} line without an ID= attribute")
         gene_id = strip_prefix(f.attrs["ID"])
-        if gene_id in seen:
-            raise AnnotationError(f"{path}:{f.line}: gene ID {gene_id!r} already defined on line {seen[gene_id]}")
-        seen[gene_id] = f.line
-        rows.append((gene_id, f.seqid, f.start - 1, f.end, f.strand, _biotype(f), f.line))
-    table = pd.DataFrame(rows, columns=[*GENE_TABLE_COLUMNS, "line"])
+        row = rows.get(gene_id)
+        if row is None:
+            rows[gene_id] = [gene_id, f.seqid, f.start - 1, f.end, f.strand, _biotype(f), f.line]
+        elif (row[1], row[4]) == (f.seqid, f.strand):
+            row[2], row[3] = min(row[2], f.start - 1), max(row[3], f.end)
+        else:
+            split.setdefault(gene_id, row[6])
+    if split:
+        first = next(iter(split.items()))
+        warnings.warn(
+            f"{path}: {len(split)} gene(s) with parts on different sequences or strands left out "
+            f"(first: {first[0]!r}, line {first[1]})",
+            stacklevel=2,
+        )
+    kept = [row for gene_id, row in rows.items() if gene_id not in split]
+    table = pd.DataFrame(kept, columns=[*GENE_TABLE_COLUMNS, "line"])
     return table.astype({"start": "int64", "end": "int64"})
 
 

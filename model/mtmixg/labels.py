@@ -122,6 +122,29 @@ def make_labels(tpm: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     return table, thresholds
 
 
+THRESHOLD_TOLERANCE = 0.1  # |ours - expected| above this warns (logMaxTPM units)
+
+
+def compare_thresholds(thresholds: dict, expected: dict | None) -> tuple[str, bool]:
+    """Our p25/p75 beside expected (published) ones -> (one log line, whether one differs by more
+    than THRESHOLD_TOLERANCE). expected None/empty: (our values only, False)."""
+    ours = f"p25 {thresholds['p25']:.3f}, p75 {thresholds['p75']:.3f}"
+    if not expected:
+        return f"thresholds: {ours} (no expected_thresholds in the config)", False
+    diffs = {k: thresholds[k] - float(expected[k]) for k in ("p25", "p75")}
+    far = [k for k, d in diffs.items() if abs(d) > THRESHOLD_TOLERANCE]
+    line = (
+        f"thresholds: ours {ours}; expected p25 {float(expected['p25']):.3f}, p75 {float(expected['p75']):.3f}"
+        f" (diff {diffs['p25']:+.3f}, {diffs['p75']:+.3f})"
+    )
+    if far:
+        line = (
+            f"WARNING: {line}: {' and '.join(far)} differ by more than {THRESHOLD_TOLERANCE} from "
+            "the expected values (other runs or tissue than the published ones?)"
+        )
+    return line, bool(far)
+
+
 def save_labels(table: pd.DataFrame, thresholds: dict, labels_path: str | Path, thresholds_path: str | Path) -> None:
     """Write labels.tsv (gene_id, logMaxTPM, label) and thresholds.tsv (one row), atomically."""
     _atomic_write(Path(labels_path), lambda tmp: table.loc[:, list(LABEL_COLUMNS)].to_csv(tmp, sep="\t", index=False))

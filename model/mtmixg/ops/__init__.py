@@ -9,7 +9,7 @@ B, C (N, S, L), D (D,), z (N, D, L) -> y (N, D, L).
 """
 
 from .causal_conv import causal_conv1d
-from .fused import HAS_FUSED_CONV, HAS_FUSED_SCAN, fused_available
+from .fused import HAS_FUSED_CONV, HAS_FUSED_SCAN, fused_available, kernel_path
 from .reference import selective_scan_ref
 from .chunked_scan import chunked_linear_scan
 from .numba_scan import HAS_NUMBA, compiled_selective_scan
@@ -24,6 +24,7 @@ __all__ = [
     "chunked_selective_scan",
     "compiled_selective_scan",
     "fused_available",
+    "kernel_path",
     "selective_scan",
     "selective_scan_ref",
 ]

@@ -21,3 +21,13 @@ HAS_FUSED_CONV: bool = fused_causal_conv1d is not None
 def fused_available(x: torch.Tensor) -> bool:
     """True when both fused kernels are importable and x lives on a CUDA device."""
     return HAS_FUSED_SCAN and HAS_FUSED_CONV and x.is_cuda
+
+
+def kernel_path(model: torch.nn.Module, device: str | torch.device) -> str:
+    """Which Mamba kernels `model` runs on `device`: 'fused' (mamba_ssm / causal_conv1d CUDA
+    kernels), 'pure' (the PyTorch scan and convolution) or 'none' (no Mamba block)."""
+    probe = torch.empty(0, device=device)
+    blocks = [m for m in model.modules() if hasattr(m, "_use_fused")]
+    if not blocks:
+        return "none"
+    return "fused" if all(m._use_fused(probe) for m in blocks) else "pure"

@@ -1,0 +1,79 @@
+"""Checks of the data half that name the config key to fix: chromosome spellings that differ
+between the config / FASTA and the GFF3 ('1' vs 'Chr1'), and configured chromosomes that cannot
+be a test fold (no genes, or genes of one class only for the task).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+import pandas as pd
+
+from .tasks import CLASS_LABELS, CLASS_NAMES, check_task
+
+_PREFIX = re.compile(r"^(chromosome|chrom|chr)[\s_.-]*", re.IGNORECASE)
+
+
+def canonical_chromosome(name: str) -> str:
+    """'Chr01', 'chromosome_1', '1' -> '1': the name without a chr prefix, case or leading zeros."""
+    core = _PREFIX.sub("", str(name).strip()).lower()
+    return core.lstrip("0") or core
+
+
+def _spelled_otherwise(name: str, names: Iterable[str]) -> list[str]:
+    key = canonical_chromosome(name)
+    return sorted({str(n) for n in names if str(n) != name and canonical_chromosome(n) == key})
+
+
+def check_chromosome_names(
+    chromosomes: Sequence[str],
+    fasta_names: Iterable[str],
+    gff_seqids: Iterable[str],
+    config_key: str,
+    fasta: str = "the FASTA",
+    gff: str = "the GFF3",
+) -> None:
+    """Raise ValueError when a configured chromosome is spelt differently in the FASTA or the GFF3.
+
+    The message names both spellings, the files and config_key (e.g. 'species.x.chromosomes').
+    A chromosome absent from the FASTA under any spelling is left to genome.check_chromosomes.
+    """
+    fasta_names, gff_seqids = [str(n) for n in fasta_names], {str(s) for s in gff_seqids}
+    for name in map(str, chromosomes):
+        if name not in fasta_names:
+            other = _spelled_otherwise(name, fasta_names)
+            if other:
+                in_gff = f" (as {gff} does)" if name in gff_seqids else ""
+                raise ValueError(
+                    f"chromosome names differ: config key {config_key} says {name!r}{in_gff} but {fasta} "
+                    f"calls it {', '.join(map(repr, other))}; use the FASTA's record names in {config_key} "
+                    "and rename the other file's sequences to match"
+                )
+        elif name not in gff_seqids:
+            other = _spelled_otherwise(name, gff_seqids)
+            if other:
+                raise ValueError(
+                    f"chromosome names differ: {fasta} and config key {config_key} say {name!r} but {gff} "
+                    f"calls it {', '.join(map(repr, other))}; rename the GFF3's sequences (column 1) to the "
+                    f"FASTA's record names, or use the FASTA's names in both files and in {config_key}"
+                )
+
+
+def check_fold_classes(genes: pd.DataFrame, chromosomes: Sequence[str], task: str, config_key: str) -> None:
+    """Raise ValueError naming every configured chromosome whose genes (columns chrom, label) have
+    fewer than two classes of the task: such a chromosome cannot be a test fold."""
+    labels = CLASS_LABELS[check_task(task)]
+    names = dict(zip(labels, CLASS_NAMES[task]))
+    bad = []
+    for name in map(str, chromosomes):
+        present = sorted(set(genes.loc[genes["chrom"].astype(str) == name, "label"].astype(int)) & set(labels))
+        if len(present) < 2:
+            what = "no genes" if not present else f"only {names[present[0]]} genes"
+            bad.append(f"{name!r} ({what})")
+    if bad:
+        raise ValueError(
+            f"configured chromosome(s) {', '.join(bad)} of {task} classes {'/'.join(CLASS_NAMES[task])}: each "
+            f"chromosome is a test fold and needs genes of two classes or more; remove it from config key "
+            f"{config_key} (or check its annotation and expression)"
+        )
