@@ -236,4 +236,5 @@ def training_targets(wildcards=None):
             f"results/{species}/summary_folds.tsv",
         ]
         targets += plot_targets(species)
-    return targets + cross_species_targets()
+    explain = globals().get("explain_targets")  # rules/motifs.smk
+    return targets + cross_species_targets() + (explain() if explain else [])
