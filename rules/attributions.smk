@@ -2,37 +2,6 @@
 # test genes only, so no map explains a training gene. DeepLIFT/SHAP where the variant allows
 # it, else ISM (mtmixg.interpret.attributions). Switched on by config key explain.experiments.
 
-EXPLAIN = config["explain"]
-EXPLAIN_DIR = "results/{species}/attributions/{variant}/seed{seed}/{fold}"
-for _name in EXPLAIN["experiments"]:
-    if _name not in EXPERIMENTS:
-        raise WorkflowError(
-            f"config key 'explain.experiments': {_name!r} is not an experiment "
-            f"({', '.join(EXPERIMENTS)})"
-        )
-for _name in EXPLAIN["species"]:
-    if _name not in SPECIES:
-        raise WorkflowError(
-            f"config key 'explain.species': {_name!r} is not a configured species "
-            f"({', '.join(SPECIES)})"
-        )
-
-
-def explained_species():
-    """Species whose experiments are explained (all when explain.species is empty)."""
-    if not EXPLAIN["experiments"]:
-        return []
-    return list(EXPLAIN["species"]) or SPECIES
-
-
-def attribution_folders(wildcards):
-    """explain.json of every (seed, fold) map of a species' experiment."""
-    return [
-        f"results/{wildcards.species}/attributions/{wildcards.variant}/seed{seed}/{fold}/explain.json"
-        for seed in SEEDS
-        for fold in species_folds(wildcards.species)
-    ]
-
 
 rule attributions:
     input:

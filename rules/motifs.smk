@@ -3,8 +3,6 @@
 # positions around the TSS and TTS, a meta-profile, and TOMTOM matches against JASPAR CORE
 # plants (pyjaspar's local database) or explain.motif_db (mtmixg.interpret.motifs).
 
-MOTIFS_DIR = "results/{species}/motifs/{variant}"
-
 
 rule motifs:
     input:
@@ -16,14 +14,22 @@ rule motifs:
             caption="../report/motifs.rst",
             category="Motifs",
             subcategory="{species}",
-            labels={"species": "{species}", "experiment": "{variant}", "table": "motifs"},
+            labels={
+                "species": "{species}",
+                "experiment": "{variant}",
+                "table": "motifs",
+            },
         ),
         matches=report(
             f"{MOTIFS_DIR}/matches.tsv",
             caption="../report/motif_matches.rst",
             category="Motifs",
             subcategory="{species}",
-            labels={"species": "{species}", "experiment": "{variant}", "table": "matches"},
+            labels={
+                "species": "{species}",
+                "experiment": "{variant}",
+                "table": "matches",
+            },
         ),
         meme=f"{MOTIFS_DIR}/motifs.meme",
         positions=f"{MOTIFS_DIR}/positions.tsv",
@@ -75,13 +81,3 @@ rule motif_figures:
         "../envs/python.yaml"
     script:
         "../workflow_scripts/plot_motifs.py"
-
-
-def explain_targets():
-    """Motif tables and figures of every explained species and experiment."""
-    return [
-        f"results/{species}/motifs/{variant}/{name}"
-        for species in explained_species()
-        for variant in EXPLAIN["experiments"]
-        for name in ("motifs.tsv", "metaprofile.png", "logos.png")
-    ]

@@ -77,7 +77,7 @@ def metaprofile(maps: Maps, spec: WindowSpec) -> pd.DataFrame:
 
 
 def run_modisco(maps: Maps, out_dir: Path, max_seqlets: int, meme_db: Path | None, log=print) -> Path:
-    """`modisco motifs` (window = whole input) then `modisco report`; returns modisco.h5."""
+    """`modisco motifs` (window = whole input) then `modisco report-simple` (logos, TOMTOM-lite table); returns modisco.h5."""
     exe = shutil.which("modisco") or str(Path(sys.executable).with_name("modisco"))
     length = maps.ohe.shape[2]
     _savez(out_dir / OHE_FILE, maps.ohe.astype(np.int8))
@@ -91,7 +91,7 @@ def run_modisco(maps: Maps, out_dir: Path, max_seqlets: int, meme_db: Path | Non
     tmp.replace(h5)
     report = out_dir / "report"
     shutil.rmtree(report, ignore_errors=True)
-    cmd = [exe, "report", "-i", str(h5), "-o", str(report), "-l"] + (["-m", str(meme_db)] if meme_db else [])
+    cmd = [exe, "report-simple", "-i", str(h5), "-o", str(report), "-l"] + (["-m", str(meme_db)] if meme_db else [])
     log("running " + " ".join(cmd))
     _run(cmd)
     return h5
