@@ -5,7 +5,7 @@ out_dir receives:
     ohe.npz, attr.npz   the pooled maps (one per gene: the mean over seeds), modisco's input
     genes.tsv           their genes (row i <-> map i), with n_maps
     modisco.h5          `modisco motifs` with the window = the whole input
-    report/             `modisco report` (HTML, logos)
+    report/             `modisco report-simple` (HTML, logos)
     motifs.meme         the motifs (trimmed position probability matrices)
     motifs.tsv          motif, sign, n_seqlets, consensus, width, sites near TSS / TTS, median
                         offsets, best database match and its q-value
@@ -76,8 +76,8 @@ def metaprofile(maps: Maps, spec: WindowSpec) -> pd.DataFrame:
     return window_coordinates(spec).assign(mean=contrib.mean(0), mean_abs=np.abs(contrib).mean(0))
 
 
-def run_modisco(maps: Maps, out_dir: Path, max_seqlets: int, meme_db: Path | None, log=print) -> Path:
-    """`modisco motifs` (window = whole input) then `modisco report-simple` (logos, TOMTOM-lite table); returns modisco.h5."""
+def run_modisco(maps: Maps, out_dir: Path, max_seqlets: int, log=print) -> Path:
+    """`modisco motifs` (window = whole input) then `modisco report-simple` (logos); returns modisco.h5."""
     exe = shutil.which("modisco") or str(Path(sys.executable).with_name("modisco"))
     length = maps.ohe.shape[2]
     _savez(out_dir / OHE_FILE, maps.ohe.astype(np.int8))
@@ -91,7 +91,9 @@ def run_modisco(maps: Maps, out_dir: Path, max_seqlets: int, meme_db: Path | Non
     tmp.replace(h5)
     report = out_dir / "report"
     shutil.rmtree(report, ignore_errors=True)
-    cmd = [exe, "report-simple", "-i", str(h5), "-o", str(report), "-l"] + (["-m", str(meme_db)] if meme_db else [])
+    # logos only: the database matches come from jaspar.match (report-simple's own TOMTOM
+    # against ~900 JASPAR motifs costs minutes)
+    cmd = [exe, "report-simple", "-i", str(h5), "-o", str(report)]
     log("running " + " ".join(cmd))
     _run(cmd)
     return h5
@@ -195,7 +197,7 @@ def find_motifs(
     else:
         database, db_name = jaspar.read_meme(meme_db), str(meme_db)
     jaspar.write_meme(out_dir / "database.meme", database)
-    h5 = run_modisco(maps, out_dir, max_seqlets, out_dir / "database.meme", log)
+    h5 = run_modisco(maps, out_dir, max_seqlets, log)
     log(f"motifs: modisco done after {time.perf_counter() - started:.0f} s")
     patterns = read_patterns(h5)
     jaspar.write_meme(out_dir / "motifs.meme", [(p["name"], p["consensus"], p["prob"]) for p in patterns])
