@@ -19,7 +19,7 @@ rule attributions:
     benchmark:
         "benchmarks/{species}/attributions/{variant}/seed{seed}/{fold}.tsv"
     conda:
-        "../envs/python.yaml"
+        "../envs/explain.yaml"
     threads: EXPLAIN["threads"]
     params:
         method=EXPLAIN["method"],

@@ -42,7 +42,7 @@ rule motifs:
     benchmark:
         "benchmarks/{species}/motifs/{variant}.tsv"
     conda:
-        "../envs/python.yaml"
+        "../envs/explain.yaml"
     params:
         max_seqlets=EXPLAIN["max_seqlets"],
         motif_db=EXPLAIN["motif_db"],
@@ -78,6 +78,6 @@ rule motif_figures:
         "logs/{species}/motifs/{variant}_figures.log",
     localrule: True
     conda:
-        "../envs/python.yaml"
+        "../envs/explain.yaml"
     script:
         "../workflow_scripts/plot_motifs.py"
