@@ -14,6 +14,7 @@ from torch import nn
 
 from mtmixg.checkpoint import save_model
 from mtmixg.cli import main
+from mtmixg.dataset import load_windows
 from mtmixg.fold import train_fold
 from mtmixg.interpret import attributions, deeplift, jaspar
 from mtmixg.interpret.deeplift import deeplift_shap, with_module_activations
@@ -109,9 +110,11 @@ def test_explain_fold_maps_held_out_genes_only(fold, tmp_path):
     assert list(maps.genes["gene_id"]) == list(test["gene_id"]) and set(maps.genes["chrom"]) == {"chr1"}
     assert info["method"] == "deeplift_shap" and info["max_abs_delta"] < deeplift.TOLERANCE
     assert maps.ohe.dtype == np.int8 and maps.attr.dtype == np.float16 and maps.ohe.shape == (len(test), 4, SPEC.length)
+    windows = load_windows(fold / "windows")
+    rows = windows.genes.reset_index().set_index("gene_id").loc[maps.genes["gene_id"], "index"].to_numpy()
+    np.testing.assert_array_equal(maps.ohe, codes_to_one_hot_batch(np.asarray(windows.codes[rows])))
     with np.load(tmp_path / "maps" / "attr.npz") as f:  # modisco reads arr_0, (N, 4, L)
         assert f["arr_0"].shape == maps.ohe.shape
-    # the planted motif (training_data.MOTIF) carries the attribution of high genes
     assert json.loads((tmp_path / "maps" / "explain.json").read_text())["n_genes"] == len(test)
     pooled = pool_maps([tmp_path / "maps", tmp_path / "maps"])
     np.testing.assert_allclose(pooled.attr, maps.attr.astype(np.float32), atol=1e-3)

@@ -18,7 +18,7 @@ def metaprofile_figure(profile: pd.DataFrame, title: str):
         at = profile[(profile["anchor"] == anchor) & (profile["offset"] == 0)]
         if len(at):
             ax.axvline(int(at["position"].iloc[0]), color="grey", ls="--", lw=0.8)
-            ax.text(int(at["position"].iloc[0]), ax.get_ylim()[1], anchor, ha="center", va="bottom", fontsize=8)
+            ax.text(int(at["position"].iloc[0]) + 3, 0.97, anchor, ha="left", va="top", fontsize=8, transform=ax.get_xaxis_transform())
     ax.axhline(0, color="black", lw=0.5)
     ax.set_xlabel("window position (bases, 5' -> 3' along the gene)")
     ax.set_ylabel("attribution")
