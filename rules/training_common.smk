@@ -246,6 +246,53 @@ def cross_matrix_runs(wildcards):
     ]
 
 
+##### explain: attribution maps and motifs #####
+
+EXPLAIN = config["explain"]
+EXPLAIN_DIR = "results/{species}/attributions/{variant}/seed{seed}/{fold}"
+for _name in EXPLAIN["experiments"]:
+    if _name not in EXPERIMENTS:
+        raise WorkflowError(
+            f"config key 'explain.experiments': {_name!r} is not an experiment "
+            f"({', '.join(EXPERIMENTS)})"
+        )
+for _name in EXPLAIN["species"]:
+    if _name not in SPECIES:
+        raise WorkflowError(
+            f"config key 'explain.species': {_name!r} is not a configured species "
+            f"({', '.join(SPECIES)})"
+        )
+
+
+def explained_species():
+    """Species whose experiments are explained (all when explain.species is empty)."""
+    if not EXPLAIN["experiments"]:
+        return []
+    return list(EXPLAIN["species"]) or SPECIES
+
+
+def attribution_folders(wildcards):
+    """explain.json of every (seed, fold) map of a species' experiment."""
+    return [
+        f"results/{wildcards.species}/attributions/{wildcards.variant}/seed{seed}/{fold}/explain.json"
+        for seed in SEEDS
+        for fold in species_folds(wildcards.species)
+    ]
+
+
+MOTIFS_DIR = "results/{species}/motifs/{variant}"
+
+
+def explain_targets():
+    """Motif tables and figures of every explained species and experiment."""
+    return [
+        f"results/{species}/motifs/{variant}/{name}"
+        for species in explained_species()
+        for variant in EXPLAIN["experiments"]
+        for name in ("motifs.tsv", "metaprofile.png", "logos.png")
+    ]
+
+
 ##### all targets #####
 
 
@@ -259,4 +306,4 @@ def training_targets(wildcards=None):
             f"results/{species}/summary_folds.tsv",
         ]
         targets += plot_targets(species)
-    return targets + cross_species_targets()
+    return targets + cross_species_targets() + explain_targets()

@@ -26,6 +26,7 @@ SUBCOMMANDS: list[tuple[str, str, str]] = [  # (name, help, module); add yours h
     ("demo", "write a small synthetic demo species (genome, GFF3, reads)", "mtmixg.demo"),
     ("score-variants", "predicted effect of each SNP / small indel of a VCF on its genes' expression class",
      "mtmixg.variant_effects.cli"),
+    ("explain", "attribution maps (DeepLIFT/SHAP or ISM) of a fold's held-out genes", "mtmixg.interpret.cli"),
 ]
 
 

@@ -1,0 +1,128 @@
+"""Attribution maps of one trained fold, for that fold's held-out (test) genes only.
+
+method "auto": DeepLIFT/SHAP where the variant's non-linearities are covered
+(deeplift.supports_deeplift), else ISM; a DeepLIFT/SHAP map whose convergence deltas fail is
+never written: "auto" recomputes the fold with ISM, "deeplift" stops with an error.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .. import __version__
+from ..checkpoint import load_model, resolve_model_path
+from ..dataset import load_windows
+from ..sequence import codes_to_one_hot_batch
+from .deeplift import TOLERANCE, deeplift_shap, supports_deeplift, with_module_activations
+from .ism import ism
+from .maps import Maps, save_maps
+from .progress import Progress
+from .score import HighScore
+
+METHODS = ("auto", "deeplift", "ism")
+
+
+def held_out_rows(model_path: Path, gene_ids: pd.Series) -> tuple[np.ndarray, pd.DataFrame]:
+    """Window rows (int64) and predictions rows of the fold's test genes (predictions.tsv, set=test)."""
+    pred_path = model_path.parent / "predictions.tsv"
+    if not pred_path.is_file():
+        raise ValueError(f"{pred_path}: missing; the fold's held-out genes are its set=test rows (written by `mtmixg train`)")
+    pred = pd.read_csv(pred_path, sep="\t", dtype={"gene_id": str})
+    if "set" not in pred.columns or "gene_id" not in pred.columns:
+        raise ValueError(f"{pred_path}: lacks column 'set' or 'gene_id'")
+    test = pred[pred["set"] == "test"].reset_index(drop=True)
+    row_of = pd.Series(np.arange(len(gene_ids)), index=gene_ids.astype(str).to_numpy())
+    missing = sorted(set(test["gene_id"]) - set(row_of.index))
+    if missing:
+        raise ValueError(f"{pred_path}: gene {missing[0]} (and {len(missing) - 1} more) not in the windows; explain with the windows the model was trained on")
+    return row_of.loc[test["gene_id"]].to_numpy(np.int64), test
+
+
+def explain_fold(
+    model_path: str | Path,
+    windows_dir: str | Path,
+    out_dir: str | Path,
+    method: str = "auto",
+    n_shuffles: int = 20,
+    ism_window: tuple[int, int] | None = None,
+    batch_size: int = 32,
+    seed: int = 0,
+    max_genes: int | None = None,
+) -> dict:
+    """Write the maps of a fold's held-out genes into out_dir (see maps.py); returns explain.json's dict.
+
+    ism_window: [start, end) of the window to mutate (ISM only; default the whole window).
+    batch_size: genes per DeepLIFT/SHAP step. max_genes: the first N held-out genes only.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    model_path = resolve_model_path(model_path)
+    model, meta = load_model(model_path)
+    variant, spec, task = meta["model_config"].variant, meta["window_spec"], meta["task"]
+    gw = load_windows(windows_dir)
+    if gw.spec.length != spec.length:
+        raise ValueError(f"{windows_dir}: windows of length {gw.spec.length}, the model takes {spec.length}")
+    rows, table = held_out_rows(model_path, gw.genes["gene_id"])
+    if max_genes is not None:
+        rows, table = rows[:max_genes], table.iloc[:max_genes].reset_index(drop=True)
+    if len(rows) == 0:
+        raise ValueError(f"{model_path}: the fold has no held-out genes to explain")
+    x = torch.from_numpy(codes_to_one_hot_batch(spec.mask(np.asarray(gw.codes[np.sort(rows)]))[np.argsort(np.argsort(rows))]))
+    score = HighScore(model, task).eval()
+    label = f"explain {variant} seed {meta.get('seed')} fold {meta.get('fold')}"
+    info = {"variant": variant, "task": task, "fold": meta.get("fold"), "seed": meta.get("seed"), "model": str(model_path),
+            "n_genes": len(rows), "window": spec.to_dict(), "mtmixg_version": __version__}
+    started = time.perf_counter()
+    hyp = None
+    if method == "deeplift" and not supports_deeplift(variant):
+        raise ValueError(f"variant {variant!r}: DeepLIFT/SHAP does not handle its non-linearities "
+                         "(softplus/exponentials in the scan, gating or attention products); use method ism or auto")
+    if method in ("deeplift", "auto") and supports_deeplift(variant):
+        hyp, deltas, seconds = _deeplift(score, x, spec, n_shuffles, seed, batch_size, label)
+        worst = deltas.abs().amax(1)
+        info.update(deeplift_seconds=seconds, n_shuffles=n_shuffles, delta_tolerance=TOLERANCE,
+                    max_abs_delta=float(worst.max()), mean_abs_delta=float(deltas.abs().mean()))
+        table["max_abs_delta"] = worst.numpy()
+        if bool((worst > TOLERANCE).any()):
+            bad = int((worst > TOLERANCE).sum())
+            why = f"DeepLIFT/SHAP convergence deltas of {bad}/{len(rows)} genes exceed {TOLERANCE} (max {float(worst.max()):.3g})"
+            if method == "deeplift":
+                raise ValueError(f"{model_path}: {why}; the maps are not written")
+            info["deeplift_refused"] = why
+            hyp = None
+            table = table.drop(columns="max_abs_delta")
+        else:
+            info.update(method="deeplift_shap", why="the variant is built from convolutions, ReLU, max-pool and linear layers")
+    if hyp is None:
+        start, end = (0, spec.length) if ism_window is None else (int(ism_window[0]), int(ism_window[1]))
+        progress = Progress(f"{label} (ISM)", len(rows))
+        hyp = ism(score, x, start, end, progress=progress)
+        info.update(method="ism", ism_window=[start, end], ism_seconds=progress.seconds,
+                    why=info.get("deeplift_refused") or f"DeepLIFT/SHAP's rules do not cover variant {variant!r}"
+                    if method == "auto" else "ISM requested")
+    info["seconds"] = time.perf_counter() - started
+    info["seconds_per_gene"] = info["seconds"] / len(rows)
+    with torch.no_grad():
+        table["score"] = torch.cat([score(x[i : i + 256])[:, 0] for i in range(0, len(x), 256)]).numpy()
+    keep = [c for c in ("gene_id", "chrom", "label", "score", "max_abs_delta") if c in table.columns]
+    maps = Maps(x.numpy().astype(np.int8), hyp.numpy(), table[keep], info)
+    save_maps(out_dir, maps)
+    return info
+
+
+def _deeplift(score, x, spec, n_shuffles, seed, batch_size, label):
+    """DeepLIFT/SHAP in steps of batch_size genes -> (hyp (N, 4, L), deltas (N, S), seconds)."""
+    with_module_activations(score)
+    progress = Progress(f"{label} (DeepLIFT/SHAP)", len(x))
+    hyps, deltas = [], []
+    for lo in range(0, len(x), batch_size):
+        h, d = deeplift_shap(score, x[lo : lo + batch_size], spec, n_shuffles, seed + lo, batch_size * n_shuffles)
+        hyps.append(h)
+        deltas.append(d)
+        progress(len(h))
+    return torch.cat(hyps), torch.cat(deltas), progress.seconds

@@ -1,0 +1,79 @@
+"""Attribution maps on disk, in the layout `modisco motifs` reads (np.load(f)["arr_0"], (N, 4, L)).
+
+A maps folder holds:
+    ohe.npz       arr_0: the one-hot windows explained, int8 (N, 4, L)
+    attr.npz      arr_0: hypothetical contributions, float16 (N, 4, L) (actual = attr * ohe)
+    genes.tsv     gene_id, label, score (+ max_abs_delta for DeepLIFT/SHAP), one row per map
+    explain.json  method, why, timings, deltas, model, fold, seed
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..dataset import _atomic_write
+
+OHE_FILE = "ohe.npz"
+ATTR_FILE = "attr.npz"
+GENES_FILE = "genes.tsv"
+INFO_FILE = "explain.json"
+
+
+@dataclass
+class Maps:
+    """ohe int8 (N, 4, L), attr float32/float16 (N, 4, L), genes N rows, info a JSON dict."""
+
+    ohe: np.ndarray
+    attr: np.ndarray
+    genes: pd.DataFrame
+    info: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.ohe.shape != self.attr.shape or self.ohe.ndim != 3 or self.ohe.shape[1] != 4:
+            raise ValueError(f"one-hot {self.ohe.shape} and maps {self.attr.shape} must both be (N, 4, L)")
+        if len(self.genes) != self.ohe.shape[0]:
+            raise ValueError(f"{len(self.genes)} genes but {self.ohe.shape[0]} maps")
+
+    def contributions(self) -> np.ndarray:
+        """Actual contribution of each position's base, float32 (N, L)."""
+        return (self.attr.astype(np.float32) * self.ohe).sum(1)
+
+
+def _savez(path: Path, array: np.ndarray) -> None:
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as handle:
+            np.savez_compressed(handle, array)
+
+    _atomic_write(path, write)
+
+
+def save_maps(folder: str | Path, maps: Maps) -> None:
+    """Write the four files (each atomically; explain.json last)."""
+    folder = Path(folder)
+    _savez(folder / OHE_FILE, maps.ohe.astype(np.int8))
+    _savez(folder / ATTR_FILE, maps.attr.astype(np.float16))
+    _atomic_write(folder / GENES_FILE, lambda tmp: maps.genes.to_csv(tmp, sep="\t", index=False, float_format="%.6g"))
+    _atomic_write(folder / INFO_FILE, lambda tmp: Path(tmp).write_text(json.dumps(maps.info, indent=2) + "\n"))
+
+
+def load_maps(folder: str | Path) -> Maps:
+    """Read a maps folder; ValueError naming the missing or inconsistent file."""
+    folder = Path(folder)
+    for name in (OHE_FILE, ATTR_FILE, GENES_FILE, INFO_FILE):
+        if not (folder / name).is_file():
+            raise ValueError(f"{folder / name}: missing; is {folder} a maps folder written by `mtmixg explain`?")
+    with np.load(folder / OHE_FILE) as f:
+        ohe = f["arr_0"]
+    with np.load(folder / ATTR_FILE) as f:
+        attr = f["arr_0"]
+    genes = pd.read_csv(folder / GENES_FILE, sep="\t", dtype={"gene_id": str})
+    info = json.loads((folder / INFO_FILE).read_text())
+    try:
+        return Maps(ohe, attr, genes, info)
+    except ValueError as err:
+        raise ValueError(f"{folder}: {err}") from None

@@ -1,0 +1,29 @@
+# Attribution maps of held-out genes, one job per (species, experiment, seed, fold): the fold's
+# test genes only, so no map explains a training gene. DeepLIFT/SHAP where the variant allows
+# it, else ISM (mtmixg.interpret.attributions). Switched on by config key explain.experiments.
+
+
+rule attributions:
+    input:
+        model=f"{MODEL_DIR}/model.pt",
+        predictions=f"{MODEL_DIR}/predictions.tsv",
+        windows="results/{species}/windows/windows.npy",
+        genes="results/{species}/windows/genes.tsv",
+    output:
+        ohe=f"{EXPLAIN_DIR}/ohe.npz",
+        attr=f"{EXPLAIN_DIR}/attr.npz",
+        genes=f"{EXPLAIN_DIR}/genes.tsv",
+        info=f"{EXPLAIN_DIR}/explain.json",
+    log:
+        "logs/{species}/attributions/{variant}/seed{seed}/{fold}.log",
+    benchmark:
+        "benchmarks/{species}/attributions/{variant}/seed{seed}/{fold}.tsv"
+    conda:
+        "../envs/explain.yaml"
+    threads: EXPLAIN["threads"]
+    params:
+        method=EXPLAIN["method"],
+        shuffles=EXPLAIN["shuffles"],
+        ism_window=EXPLAIN["ism_window"],
+    script:
+        "../workflow_scripts/attributions.py"

@@ -1,0 +1,83 @@
+# Learned motifs per species and experiment: TF-MoDISco (modisco-lite) over the held-out maps
+# of every fold and seed, with the window = the whole input, then `modisco report`; motif
+# positions around the TSS and TTS, a meta-profile, and TOMTOM matches against JASPAR CORE
+# plants (pyjaspar's local database) or explain.motif_db (mtmixg.interpret.motifs).
+
+
+rule motifs:
+    input:
+        maps=attribution_folders,
+        spec="results/{species}/windows/window.json",
+    output:
+        table=report(
+            f"{MOTIFS_DIR}/motifs.tsv",
+            caption="../report/motifs.rst",
+            category="Motifs",
+            subcategory="{species}",
+            labels={
+                "species": "{species}",
+                "experiment": "{variant}",
+                "table": "motifs",
+            },
+        ),
+        matches=report(
+            f"{MOTIFS_DIR}/matches.tsv",
+            caption="../report/motif_matches.rst",
+            category="Motifs",
+            subcategory="{species}",
+            labels={
+                "species": "{species}",
+                "experiment": "{variant}",
+                "table": "matches",
+            },
+        ),
+        meme=f"{MOTIFS_DIR}/motifs.meme",
+        positions=f"{MOTIFS_DIR}/positions.tsv",
+        profile=f"{MOTIFS_DIR}/metaprofile.tsv",
+        h5=f"{MOTIFS_DIR}/modisco.h5",
+        info=f"{MOTIFS_DIR}/motifs.json",
+        report_dir=directory(f"{MOTIFS_DIR}/report"),
+    log:
+        "logs/{species}/motifs/{variant}.log",
+    benchmark:
+        "benchmarks/{species}/motifs/{variant}.tsv"
+    conda:
+        "../envs/explain.yaml"
+    params:
+        max_seqlets=EXPLAIN["max_seqlets"],
+        motif_db=EXPLAIN["motif_db"],
+    script:
+        "../workflow_scripts/motifs.py"
+
+
+rule motif_figures:
+    input:
+        table=f"{MOTIFS_DIR}/motifs.tsv",
+        matches=f"{MOTIFS_DIR}/matches.tsv",
+        meme=f"{MOTIFS_DIR}/motifs.meme",
+        profile=f"{MOTIFS_DIR}/metaprofile.tsv",
+        positions=f"{MOTIFS_DIR}/positions.tsv",
+    output:
+        profile=figure(
+            "results/{species}/motifs/{variant}/metaprofile.png",
+            "metaprofile",
+            category="Motifs",
+            species="{species}",
+            experiment="{variant}",
+            figure="meta-profile",
+        ),
+        logos=figure(
+            "results/{species}/motifs/{variant}/logos.png",
+            "motif_logos",
+            category="Motifs",
+            species="{species}",
+            experiment="{variant}",
+            figure="motif logos",
+        ),
+    log:
+        "logs/{species}/motifs/{variant}_figures.log",
+    localrule: True
+    conda:
+        "../envs/explain.yaml"
+    script:
+        "../workflow_scripts/plot_motifs.py"

@@ -1,0 +1,20 @@
+"""Meta-profile and motif logos of one species and experiment (rule motif_figures)."""
+
+import sys
+from pathlib import Path
+
+sys.stderr = open(snakemake.log[0], "w", buffering=1)
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "model"))
+
+import pandas as pd  # noqa: E402
+
+from mtmixg.interpret.figures import logos_figure, metaprofile_figure  # noqa: E402
+from mtmixg.interpret.jaspar import read_meme  # noqa: E402
+from mtmixg.plots import save_figure  # noqa: E402
+
+wc = snakemake.wildcards
+profile = pd.read_csv(snakemake.input.profile, sep="\t")
+save_figure(metaprofile_figure(profile, f"Mean attribution of held-out genes ({wc.species}, {wc.variant})"), snakemake.output.profile)
+table = pd.read_csv(snakemake.input.table, sep="\t")
+motifs = read_meme(snakemake.input.meme) if len(table) else []
+save_figure(logos_figure(motifs, table, f"Learned motifs ({wc.species}, {wc.variant})"), snakemake.output.logos)
