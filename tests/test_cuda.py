@@ -12,7 +12,8 @@ pytestmark = [
     pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU"),
 ]
 
-TINY = dict(seq_len=600, channels=16, cnn_channels=16, heads=2, d_state=8, pools=[2, 2, 2], cnn_blocks=3, fc_hidden=[32])
+TINY = dict(seq_len=600, channels=16, cnn_channels=16, heads=2, d_state=8, pools=[2, 2, 2], cnn_blocks=3, fc_hidden=[32],
+            tss_index=200, tts_index=419)  # fmt: skip
 
 
 def _one_hot(n: int, length: int) -> torch.Tensor:

@@ -2,7 +2,7 @@
 
 Every model maps a float32 one-hot batch (N, 4, seq_len) to logits (N, n_outputs); the sigmoid
 lives in the loss. `build_model(ModelConfig(...))` builds the variant named by `cfg.variant`
-(see `VARIANTS`): blocks live in their own modules (cnn, attention, mamba, gate, mixer, head,
+(see `VARIANTS`): blocks live in their own modules (cnn, attention, mamba, gate, mixer, head, mask,
 deepcre) and `variants` wires them.
 """
 

@@ -33,6 +33,7 @@ def codon_mask(cfg: ModelConfig) -> nn.Module:
         return nn.Identity()
     if not (0 <= cfg.tss_index <= cfg.seq_len - 3 and 2 <= cfg.tts_index < cfg.seq_len):
         raise ValueError(
-            f"mask_codons: TSS index {cfg.tss_index} / TTS index {cfg.tts_index} do not fit a window of {cfg.seq_len}"
+            f"mask_codons: TSS index {cfg.tss_index} / TTS index {cfg.tts_index} do not fit a window of {cfg.seq_len}; "
+            "set tss_index and tts_index to the window's (the workflow does) or mask_codons to false"
         )
     return CodonMask(cfg.seq_len, codon_positions(cfg.tss_index, cfg.tts_index))
