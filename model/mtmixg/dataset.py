@@ -8,6 +8,7 @@ Folder layout (written by the workflow's windows rule):
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -33,6 +34,7 @@ class GeneWindows:
     codes: np.ndarray
     genes: pd.DataFrame
     spec: WindowSpec
+    digest: str | None = None  # dataset_digest of the folder it was loaded from
 
     def __post_init__(self) -> None:
         if self.codes.ndim != 2:
@@ -76,8 +78,36 @@ def save_windows(folder: str | Path, windows: GeneWindows) -> None:
     _atomic_write(folder / SPEC_FILE, lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=2) + "\n"))
 
 
+N_CODES = 5  # A, C, G, T, other
+
+
+def dataset_digest(folder: str | Path) -> str:
+    """sha256 of the bytes of windows.npy then genes.tsv: what a model was trained on."""
+    h = hashlib.sha256()
+    for name in (WINDOWS_FILE, GENES_FILE):
+        with open(Path(folder) / name, "rb") as handle:
+            while chunk := handle.read(1 << 22):
+                h.update(chunk)
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _check_codes(path: Path, codes: np.ndarray) -> None:
+    """ValueError naming the file, row and column of the first code outside 0..4."""
+    if codes.dtype != np.uint8 or codes.ndim != 2:
+        raise ValueError(f"{path}: expected a uint8 array of shape (genes, window length), got {codes.dtype} {codes.shape}")
+    for start in range(0, codes.shape[0], 4096):
+        block = np.asarray(codes[start : start + 4096])
+        bad = np.argwhere(block >= N_CODES)
+        if len(bad):
+            r, c = bad[0]
+            raise ValueError(f"{path}: row {start + r}, column {c} holds code {block[r, c]}; codes must be 0..4 "
+                             "(A, C, G, T, other): the file is corrupt, rerun the windows rule")
+
+
 def load_windows(folder: str | Path, mmap: bool = True) -> GeneWindows:
-    """Read a windows folder; codes are memory-mapped unless mmap is False."""
+    """Read a windows folder; codes are memory-mapped unless mmap is False. ValueError naming the file
+    when a code is outside 0..4. The result carries the folder's dataset_digest."""
     folder = Path(folder)
     for name in (WINDOWS_FILE, GENES_FILE, SPEC_FILE):
         if not (folder / name).is_file():
@@ -85,9 +115,14 @@ def load_windows(folder: str | Path, mmap: bool = True) -> GeneWindows:
     meta = json.loads((folder / SPEC_FILE).read_text())
     meta.pop("mtmixg_version", None)
     spec = WindowSpec.from_dict(meta)
-    codes = np.load(folder / WINDOWS_FILE, mmap_mode="r" if mmap else None, allow_pickle=False)
+    try:
+        codes = np.load(folder / WINDOWS_FILE, mmap_mode="r" if mmap else None, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as err:
+        raise ValueError(f"{folder / WINDOWS_FILE}: not a readable .npy array ({str(err).splitlines()[0][:200]}); "
+                         "rerun the windows rule") from None
+    _check_codes(folder / WINDOWS_FILE, codes)
     genes = pd.read_csv(folder / GENES_FILE, sep="\t", dtype={"gene_id": str, "chrom": str, "fold": str})
     missing = [c for c in GENE_COLUMNS if c not in genes.columns]
     if missing:
         raise ValueError(f"{folder / GENES_FILE}: lacks column(s) {', '.join(missing)}")
-    return GeneWindows(codes, genes, spec)
+    return GeneWindows(codes, genes, spec, dataset_digest(folder))
