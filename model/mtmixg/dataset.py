@@ -8,6 +8,7 @@ Folder layout (written by the workflow's windows rule):
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -48,16 +49,39 @@ class GeneWindows:
         return self.codes.shape[0]
 
 
+def _disk_full(folder: Path, err: BaseException) -> bool:
+    """True when err is (or, for writers that lose the errno, looks like) a full disk or quota."""
+    if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return True
+    try:
+        stat = os.statvfs(folder)
+    except OSError:
+        return False
+    return stat.f_bavail * stat.f_frsize < (1 << 20)
+
+
 def _atomic_write(path: Path, write) -> None:
-    """Write through a temporary file in the same folder, then rename: never a half-written file."""
+    """Write through a temporary file in the same folder, then rename: never a half-written file.
+
+    Errors name path, never the temporary file: a folder at path, or a full disk, is an OSError
+    saying so."""
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a folder; give a file name", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
         write(tmp)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
+        full = isinstance(err, Exception) and _disk_full(path.parent, err)
         Path(tmp).unlink(missing_ok=True)
+        if full:
+            raise OSError(errno.ENOSPC, "the disk is full (no space left on device); nothing was written, "
+                          "free space and rerun", str(path)) from None
+        if isinstance(err, OSError) and err.filename == tmp:
+            raise OSError(err.errno, err.strerror, str(path)) from None
         raise
 
 
