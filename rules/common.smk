@@ -56,7 +56,8 @@ def read_sample_sheet(path):
         raise WorkflowError(f"sample sheet {path} not found (config key 'samples')")
     header, rows, lines = None, [], []
     # utf-8-sig: a byte-order mark (spreadsheet exports) is not part of the first column name
-    text = path.read_text(encoding="utf-8-sig") if path is not None and path.is_file() else ""
+    exists = path is not None and path.is_file()
+    text = path.read_text(encoding="utf-8-sig") if exists else ""
     for lineno, line in enumerate(text.splitlines(keepends=True), start=1):
         if not line.strip() or line.startswith("#"):
             continue

@@ -50,8 +50,10 @@ def test_matrix_leaves_failed_models_out_and_counts_them() -> None:
     loco = pd.DataFrame({"species": ["a", "a", "b"], "accuracy": [0.7, 0.5, 0.6], "auc": [0.8, 0.5, 0.7],
                          "f1": [0.7, 0.5, 0.6], "failed": [False, True, False]})
     m = cross_matrix(cross, loco).set_index(["train_species", "test_species"])
-    assert m.loc[("a", "b"), "accuracy"] == 0.9 and m.loc[("a", "b"), "n_runs"] == 1 and m.loc[("a", "b"), "n_failed"] == 1
+    assert m.loc[("a", "b"), "accuracy"] == 0.9 and m.loc[("a", "b"), "n_runs"] == 2 and m.loc[("a", "b"), "n_failed"] == 1
+    assert m.loc[("a", "b"), "accuracy_all"] == pytest.approx(0.7)  # the failed run scored as it is
     assert m.loc[("a", "a"), "accuracy"] == 0.7 and m.loc[("a", "a"), "n_failed"] == 1
+    assert m.loc[("a", "a"), "accuracy_all"] == pytest.approx(0.6)
     assert m.loc[("b", "a"), "n_failed"] == 0
 
 

@@ -3,8 +3,11 @@ every gene of species B that the task uses; the matrix collects train x test spe
 
 Off-diagonal cells (A != B) come from the all-chromosome model of A on all of B's genes. A diagonal
 cell (A == A) cannot use that model (its genes were its training data); it is the species' own
-leave-one-chromosome-out result instead (mean over the folds x seeds that did not fail), marked
-source = "loco" in the matrix.
+leave-one-chromosome-out result instead, marked source = "loco" in the matrix.
+
+Each cell gives two means, as summary.tsv does: <metric> (sd <metric>_sd) over the runs whose model
+trained, and <metric>_all (sd <metric>_sd_all) over every run, failed ones scored as they are;
+n_failed counts the runs whose model stayed at chance level.
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ import numpy as np
 import pandas as pd
 
 from .metrics import compute_metrics, predictions_frame
-from .summary import METRICS
+from .summary import METRICS, mean_sd
 
 MATRIX_COLUMNS: list[str] = [
     "train_species", "test_species", "source", "n_runs", "n_failed", *METRICS, *[f"{m}_sd" for m in METRICS],
+    *[f"{m}_all" for m in METRICS], *[f"{m}_sd_all" for m in METRICS],
 ]
 
 
@@ -58,9 +62,9 @@ def cross_matrix(cross: pd.DataFrame, loco: pd.DataFrame | None = None) -> pd.Da
     """Train x test species table.
 
     cross: one row per (train_species, test_species, seed) with accuracy, auc, f1 (A != B) and
-           optionally failed (the all-chromosome model stayed at chance level: left out).
+           optionally failed (the all-chromosome model stayed at chance level).
     loco:  per-run rows of each species' own folds (species, accuracy, auc, f1, failed) for the
-           diagonal; runs flagged failed are left out. Means (and sample sd) over seeds / runs.
+           diagonal. Means (and sample sd) over seeds / runs: trained runs, and all runs (_all).
     """
     rows = []
     for (a, b), runs in cross.groupby(["train_species", "test_species"], sort=False):
@@ -68,18 +72,18 @@ def cross_matrix(cross: pd.DataFrame, loco: pd.DataFrame | None = None) -> pd.Da
             raise ValueError(f"cross-species row {a} -> {b}: a species' own genes were its training data; "
                              "the diagonal comes from its leave-one-chromosome-out runs")
         failed = runs["failed"].astype(bool) if "failed" in runs else pd.Series(False, index=runs.index)
-        rows.append(_cell(a, b, "cross", runs[~failed], n_failed=int(failed.sum())))
+        rows.append(_cell(a, b, "cross", runs, failed))
     if loco is not None:
         for species, runs in loco.groupby("species", sort=False):
             failed = runs["failed"].astype(bool)
-            rows.append(_cell(species, species, "loco", runs[~failed], n_failed=int(failed.sum())))
+            rows.append(_cell(species, species, "loco", runs, failed))
     return pd.DataFrame(rows, columns=MATRIX_COLUMNS)
 
 
-def _cell(a: str, b: str, source: str, runs: pd.DataFrame, n_failed: int = 0) -> dict:
-    row = {"train_species": a, "test_species": b, "source": source, "n_runs": int(len(runs)), "n_failed": n_failed}
+def _cell(a: str, b: str, source: str, runs: pd.DataFrame, failed: pd.Series) -> dict:
+    row = {"train_species": a, "test_species": b, "source": source, "n_runs": int(len(runs)),
+           "n_failed": int(failed.sum())}
     for m in METRICS:
-        values = runs[m].dropna().to_numpy(float)
-        row[m] = float(values.mean()) if len(values) else float("nan")
-        row[f"{m}_sd"] = float(values.std(ddof=1)) if len(values) > 1 else float("nan")
+        row[m], row[f"{m}_sd"] = mean_sd(runs.loc[~failed, m])
+        row[f"{m}_all"], row[f"{m}_sd_all"] = mean_sd(runs[m])
     return row
