@@ -164,6 +164,8 @@ def _run_train(args: argparse.Namespace) -> int:
         train_cfg = TrainConfig.from_dict(train_values)
     except (TypeError, ValueError) as err:
         raise CLIError(f"{src_t}: {err}") from None
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise CLIError(f"--out {args.out}: is a file; give the output folder")
     gw = _windows_dir(args.windows)  # checks the folder early, with a clear message
     del gw
     metrics = train_fold(args.windows, None if args.all_chromosomes else args.fold, args.task, model_cfg,

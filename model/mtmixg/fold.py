@@ -30,7 +30,7 @@ from .models.config import ModelConfig
 from .predict import predict
 from .splits import make_split
 from .tasks import CLASS_NAMES, check_task, gene_mask, n_classes, n_outputs, targets
-from .training import TrainConfig, _log_stderr, fit, resolve_device
+from .training import TrainConfig, _log_stderr, attempt_seed, fit, resolve_device
 
 
 def _json_clean(value):
@@ -109,6 +109,7 @@ def train_fold(
 
     t_start = time.perf_counter()
     check_task(task)
+    attempt_seed(seed, 0)  # seeds are 0 .. ATTEMPT_SEED_STEP - 1
     model_cfg = ModelConfig.from_dict(model_cfg) if isinstance(model_cfg, dict) else model_cfg
     train_cfg = TrainConfig.from_dict(train_cfg) if isinstance(train_cfg, dict) else train_cfg
     resolve_device(train_cfg)  # fail fast when a GPU is required but absent
@@ -167,11 +168,17 @@ def train_fold(
         log(f"WARNING fold {fold}: {metrics['failure_reason']}")
 
     table = pd.concat(frames, ignore_index=True)
-    _atomic_write(out_dir / "predictions.tsv", lambda tmp: table.to_csv(tmp, sep="\t", index=False, float_format="%.6g"))
-    _atomic_write(out_dir / "metrics.json", lambda tmp: Path(tmp).write_text(json.dumps(metrics, indent=2) + "\n"))
     meta = {"model": model_cfg.to_dict(), "task": task, "window": spec.to_dict(), "train": train_cfg.to_dict(),
             "fold": fold, "seed": int(seed), "windows_dir": str(windows_dir), "dataset_digest": gw.digest}
-    save_model(out_dir / MODEL_FILE, model, meta)
+    outputs = [out_dir / name for name in ("predictions.tsv", "metrics.json", "model.json", MODEL_FILE)]
+    try:
+        _atomic_write(outputs[0], lambda tmp: table.to_csv(tmp, sep="\t", index=False, float_format="%.6g"))
+        _atomic_write(outputs[1], lambda tmp: Path(tmp).write_text(json.dumps(metrics, indent=2) + "\n"))
+        save_model(out_dir / MODEL_FILE, model, meta)
+    except BaseException:  # all four outputs or none (e.g. a full disk at model.pt)
+        for path in outputs:
+            path.unlink(missing_ok=True)
+        raise
     if resume_path is not None:
         Path(resume_path).unlink(missing_ok=True)
     return metrics

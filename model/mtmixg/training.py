@@ -309,6 +309,7 @@ def fit(
     (cumulative, over attempts) epoch.
     """
     check_task(task)
+    attempt_seed(seed, 0)  # a seed out of range fails here, before any work
     log = log or (lambda line: None)
     device = resolve_device(cfg)
     y, train_idx, val_idx = np.asarray(y, np.int64), np.asarray(train_idx, np.int64), np.asarray(val_idx, np.int64)
