@@ -260,3 +260,69 @@ def test_disk_full_names_the_file(ctx, tmp_path):
     message = _message(r.stderr)
     assert "the disk is full" in message and str(tmp_path / "out") in message and ".tmp" not in message, message
     assert r.stdout.strip() == "", f"left behind: {r.stdout}"
+
+
+# ------------------------------------------------------------------ through Snakemake (data half)
+# The tiny TPM-table species of tests/test_workflow_data.py; one small target per case.
+from test_workflow_data import _no_leftovers, _run, tiny  # noqa: E402, F401
+
+
+def _log(tiny: dict, name: str) -> str:
+    return (tiny["dir"] / "work" / "logs" / "tiny" / name).read_text()
+
+
+def test_reference_path_with_a_space_is_refused_in_words(tiny: dict) -> None:
+    spaced = tiny["dir"] / "my genome.fa"
+    shutil.copy(tiny["dir"] / "genome.fa", spaced)
+    tiny["config"]["species"]["tiny"]["genome"] = str(spaced)
+    done = _run(tiny, "-n", "data")
+    assert done.returncode != 0
+    assert f"config key species.tiny.genome: '{spaced}' holds a space; reference paths may not contain spaces" in done.output
+    assert "[^\\s]" not in done.output and not (tiny["dir"] / "work" / "resources").exists()
+
+
+def test_sample_sheet_with_a_byte_order_mark_is_read(tiny: dict) -> None:
+    (tiny["dir"] / "samples.tsv").write_text("\ufeffspecies\tsample\tlayout\n", encoding="utf-8")
+    done = _run(tiny, "-n", "data")
+    assert done.returncode == 0, done.output[-3000:]
+
+
+@pytest.mark.parametrize("text, line", [
+    ("gene_id\trun1\t\nG1\t1\nG2\t10\nG3\t100\nG4\t1000\n", "tpm.tsv:1: the header line ends in a tab"),
+    ("gene_id\trun1\nG1\t1\t\nG2\t10\t\nG3\t100\t\nG4\t1000\t\n", "tpm.tsv:2: every data line ends in a tab"),
+    ("gene_id\trun1\nG1\t1\nG2\t10\n\nG3\t100\nG4\t1000\n", "tpm.tsv:4: blank line inside the table"),
+], ids=["header_trailing_tab", "rows_trailing_tab", "blank_line_inside"])
+def test_tpm_table_layout_is_named(tiny: dict, text: str, line: str) -> None:
+    (tiny["dir"] / "tpm.tsv").write_text(text)
+    done = _run(tiny, "results/tiny/expression/tpm.tsv")
+    assert done.returncode != 0
+    assert line in _log(tiny, "import_tpm_table.log")
+    assert _no_leftovers(tiny["dir"] / "work/results") == []
+
+
+def test_tpm_table_ending_in_blank_lines_is_read(tiny: dict) -> None:
+    (tiny["dir"] / "tpm.tsv").write_text("gene_id\trun1\nG1\t1\nG2\t10\nG3\t100\nG4\t1000\n\n\n")
+    done = _run(tiny, "results/tiny/expression/tpm.tsv")
+    assert done.returncode == 0, done.output[-3000:]
+    assert (tiny["dir"] / "work/results/tiny/expression/tpm.tsv").read_text().count("\n") == 5
+
+
+def test_genome_with_cr_only_line_ends_is_named(tiny: dict) -> None:
+    genome = tiny["dir"] / "genome.fa"
+    genome.write_bytes(genome.read_bytes().replace(b"\n", b"\r"))
+    done = _run(tiny, "resources/tiny/genome.fa")
+    assert done.returncode != 0
+    log = _log(tiny, "references/genome.log")
+    assert "genome.fa:1: lines end in a lone carriage return (CR" in log and "truncated" not in log
+    assert _no_leftovers(tiny["dir"] / "work/resources/tiny") == []
+
+
+def test_genome_with_ragged_lines_is_rewrapped(tiny: dict) -> None:
+    genome = tiny["dir"] / "genome.fa"
+    ragged = "".join(f">{c}\n{s[:50]}\n{s[50:1000]}\n{s[1000:]}\n" for c, s in tiny["genome"].items())
+    genome.write_text(ragged)
+    done = _run(tiny, "resources/tiny/genome.fa")
+    assert done.returncode == 0, done.output[-3000:]
+    assert "lines of unequal length; rewrapped to 60 letters per line" in _log(tiny, "references/genome.log")
+    out = (tiny["dir"] / "work/resources/tiny/genome.fa").read_text()
+    assert out == "".join(f">{c}\n" + "".join(s[i:i + 60] + "\n" for i in range(0, len(s), 60)) for c, s in tiny["genome"].items())
