@@ -116,7 +116,7 @@ CASES = {
     "train_negative_warmup_steps": (lambda c, t: _train(c, t, "--set", "warmup_steps=-5"),
                                     r"train key 'warmup_steps' must be an integer >= 0"),
     "train_seed_out_of_range": (lambda c, t: _train(c, t, "--seed", str(10**9)), r"seed 1000000000: seeds must be in 0..999999999"),
-    "train_model_config_missing": (lambda c, t: _train(c, t, "--train-config", t / "none.yaml"),
+    "train_config_missing": (lambda c, t: _train(c, t, "--train-config", t / "none.yaml"),
                                    r"none.yaml: no such training config file"),
     "train_config_not_yaml": (lambda c, t: (t / "bad.yaml").write_text("a: [1,\n") and _train(c, t, "--train-config", t / "bad.yaml"),
                               r"bad.yaml: not valid YAML"),
