@@ -15,7 +15,8 @@ from mtmixg.training import TrainConfig
 def model_a(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("cross")
     make_windows(root / "a", n_per_chrom=90, seed=0)
-    cfg = TrainConfig(epochs=30, lr=3e-3, batch_size=32, warmup_epochs=3, patience=4, device="cpu", threads=1)
+    cfg = TrainConfig(epochs=30, lr=3e-3, batch_size=32, warmup_epochs=3, warmup_steps=0, patience=4, device="cpu",
+                      threads=1)
     metrics = train_fold(root / "a", None, "binary", tiny_model(), cfg, 0, root / "model", log=None)
     assert metrics["n_test"] == 0
     return root
@@ -31,6 +32,11 @@ def test_predicts_every_task_gene_of_the_other_species(model_a) -> None:
     assert list(frame["target"]) == [int(x == 1) for x in frame["label"]]
     # the same planted motif in species b: the model transfers well above chance
     assert metrics["auc"] > 0.8, metrics
+
+
+def test_own_training_windows_are_refused(model_a) -> None:
+    with pytest.raises(ValueError, match=r"a: the model .*model.pt was trained on these windows"):
+        predict_species(model_a / "model", model_a / "a")
 
 
 def test_window_mismatch_names_both_files(model_a) -> None:

@@ -31,7 +31,8 @@ def predict_species(model_path: str | Path, windows_dir: str | Path, batch_size:
                     device: str = "cpu") -> tuple[pd.DataFrame, dict]:
     """Predict every gene of a windows dataset the model's task uses -> (predictions, metrics).
 
-    ValueError naming both files when the windows were cut with another WindowSpec than the model's.
+    ValueError naming both files when the windows were cut with another WindowSpec than the model's,
+    or are the very windows the model trained on.
     """
     from .checkpoint import load_model, meta_path, resolve_model_path
     from .dataset import load_windows
@@ -46,6 +47,9 @@ def predict_species(model_path: str | Path, windows_dir: str | Path, batch_size:
             f"({meta_path(resolve_model_path(model_path))}: {meta['window_spec'].to_dict()}); cross-species "
             "evaluation needs every species cut with the same window settings"
         )
+    if meta.get("dataset_digest") is not None and meta["dataset_digest"] == gw.digest:
+        raise ValueError(f"{windows_dir}: the model {resolve_model_path(model_path)} was trained on these windows; "
+                         "cross-species evaluation needs another species' windows")
     task = meta["task"]
     y = all_targets(gw.genes["label"].to_numpy(), task)
     index = np.flatnonzero(y >= 0)
