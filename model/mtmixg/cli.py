@@ -170,7 +170,7 @@ def _run_train(args: argparse.Namespace) -> int:
     del gw
     metrics = train_fold(args.windows, None if args.all_chromosomes else args.fold, args.task, model_cfg,
                          train_cfg, args.seed, args.out, resume_path=args.resume)
-    summary = {k: metrics[k] for k in ("fold", "accuracy", "auc", "f1", "failed", "epochs_run", "best_epoch")}
+    summary = {k: metrics[k] for k in ("fold", "accuracy", "auc", "f1", "failed", "n_attempts", "epochs_run", "best_epoch")}
     print(json.dumps(summary))
     return 0
 
