@@ -11,6 +11,14 @@ from snakemake.utils import validate
 ##### config #####
 
 
+for _name, _species in (config.get("species") or {}).items():
+    for _key in ("genome", "annotation", "cdna", "tpm_table"):
+        _value = _species.get(_key) if isinstance(_species, dict) else None
+        if isinstance(_value, str) and re.search(r"\s", _value):
+            raise WorkflowError(
+                f"config key species.{_name}.{_key}: {_value!r} holds a space; reference paths "
+                "may not contain spaces (rename the file or link it from a path without spaces)"
+            )
 validate(config, schema="../config/schemas/config.schema.yaml")
 
 # species with `enabled: false` are ready entries left out of this run (one line says so)
@@ -72,7 +80,9 @@ def read_sample_sheet(path):
     if path is not None and not path.is_file() and READS_SPECIES:
         raise WorkflowError(f"sample sheet {path} not found (config key 'samples')")
     header, rows, lines = None, [], []
-    text = path.read_text() if path is not None and path.is_file() else ""
+    # utf-8-sig: a byte-order mark (spreadsheet exports) is not part of the first column name
+    exists = path is not None and path.is_file()
+    text = path.read_text(encoding="utf-8-sig") if exists else ""
     for lineno, line in enumerate(text.splitlines(keepends=True), start=1):
         if not line.strip() or line.startswith("#"):
             continue

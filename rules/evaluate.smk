@@ -1,7 +1,8 @@
 # Evaluation: per species, the paper's Table 1/2 (experiment x accuracy, AUC-ROC, F1 as mean and
 # sd over folds x seeds) in summary.tsv, one row per run in summary_folds.tsv, and every held-out
-# prediction in test_predictions.tsv. Runs flagged failed (model stayed at chance level) are
-# counted in n_failed and left out of the means. training_targets() is in training_common.smk.
+# prediction in test_predictions.tsv. Runs flagged failed (model stayed at chance level after its
+# restarts) are counted in n_failed: <metric>_mean leaves them out, <metric>_mean_all scores them
+# as they are. training_targets() is in training_common.smk.
 
 
 rule summarize:

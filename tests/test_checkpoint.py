@@ -33,9 +33,11 @@ def test_round_trip_identical_predictions(tmp_path, task):
     b = predict(loaded, codes, task, batch_size=16)
     np.testing.assert_array_equal(a, b)
     assert a.shape == ((37,) if task == "binary" else (37, 3))
-    # the folder works as well, and the state is tensors only
+    # the folder works as well, and the state is tensors only, bound to model.json by its digest
     assert load_model(path.parent)[1]["seed"] == 0
-    assert all(isinstance(v, torch.Tensor) for v in torch.load(path, weights_only=True).values())
+    saved = torch.load(path, weights_only=True)
+    assert saved["format"] == "mtmixg-weights" and saved["meta_sha256"] == meta["meta_sha256"]
+    assert all(isinstance(v, torch.Tensor) for v in saved["state_dict"].values())
 
 
 def test_truncated_model_pt(tmp_path):
@@ -72,12 +74,37 @@ def test_missing_or_bad_model_json(tmp_path):
         load_model(path)
 
 
-def test_weights_that_do_not_fit(tmp_path):
+@pytest.mark.parametrize("edit", ["window split", "mask_codons", "swapped"])
+def test_model_json_not_of_these_weights_is_refused(tmp_path, edit):
+    """An edited model.json (same total window length, so the weights still fit) or the model.json
+    of another model is refused: predictions would cut windows at the wrong offsets."""
     _, path = _saved(tmp_path)
-    meta = json.loads(path.with_suffix(".json").read_text())
-    meta["model"]["cnn_channels"] = 16
-    path.with_suffix(".json").write_text(json.dumps(meta))
-    with pytest.raises(ValueError, match="do not fit"):
+    mpath = path.with_suffix(".json")
+    meta = json.loads(mpath.read_text())
+    if edit == "window split":
+        meta["window"]["upstream_tss"] += 10
+        meta["window"]["downstream_tss"] -= 10
+    elif edit == "mask_codons":
+        meta["window"]["mask_codons"] = not meta["window"].get("mask_codons", False)
+    else:
+        _, other = _saved(tmp_path / "other", "binary")
+        meta = json.loads(other.with_suffix(".json").read_text())
+        meta["seed"] = 5
+    mpath.write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match=r"model.json: does not match model.pt \(its content was edited") as err:
+        load_model(path)
+    assert "\n" not in str(err.value)
+    # layout alone does not matter
+    _, path = _saved(tmp_path / "layout")
+    mpath = path.with_suffix(".json")
+    mpath.write_text(json.dumps(json.loads(mpath.read_text()), indent=None, sort_keys=True))
+    load_model(path)
+
+
+def test_state_dict_without_digest_is_refused(tmp_path):
+    model, path = _saved(tmp_path)
+    torch.save(model.state_dict(), path)
+    with pytest.raises(ValueError, match="model.pt: not an mtmixg model.pt of format mtmixg-weights"):
         load_model(path)
 
 

@@ -15,7 +15,8 @@ from mtmixg.training import TrainConfig
 def model_a(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("cross")
     make_windows(root / "a", n_per_chrom=90, seed=0)
-    cfg = TrainConfig(epochs=30, lr=3e-3, batch_size=32, warmup_epochs=3, patience=4, device="cpu", threads=1)
+    cfg = TrainConfig(epochs=30, lr=3e-3, batch_size=32, warmup_epochs=3, warmup_steps=0, patience=4, device="cpu",
+                      threads=1)
     metrics = train_fold(root / "a", None, "binary", tiny_model(), cfg, 0, root / "model", log=None)
     assert metrics["n_test"] == 0
     return root
@@ -31,6 +32,13 @@ def test_predicts_every_task_gene_of_the_other_species(model_a) -> None:
     assert list(frame["target"]) == [int(x == 1) for x in frame["label"]]
     # the same planted motif in species b: the model transfers well above chance
     assert metrics["auc"] > 0.8, metrics
+
+
+def test_own_training_windows_are_flagged(model_a, capsys) -> None:
+    assert predict_species(model_a / "model", model_a / "a")[1]["same_dataset"] is True
+    assert "model.pt was trained on these very windows" in capsys.readouterr().err
+    make_windows(model_a / "d", n_per_chrom=30, seed=9)
+    assert predict_species(model_a / "model", model_a / "d")[1]["same_dataset"] is False
 
 
 def test_window_mismatch_names_both_files(model_a) -> None:
@@ -50,8 +58,10 @@ def test_matrix_leaves_failed_models_out_and_counts_them() -> None:
     loco = pd.DataFrame({"species": ["a", "a", "b"], "accuracy": [0.7, 0.5, 0.6], "auc": [0.8, 0.5, 0.7],
                          "f1": [0.7, 0.5, 0.6], "failed": [False, True, False]})
     m = cross_matrix(cross, loco).set_index(["train_species", "test_species"])
-    assert m.loc[("a", "b"), "accuracy"] == 0.9 and m.loc[("a", "b"), "n_runs"] == 1 and m.loc[("a", "b"), "n_failed"] == 1
+    assert m.loc[("a", "b"), "accuracy"] == 0.9 and m.loc[("a", "b"), "n_runs"] == 2 and m.loc[("a", "b"), "n_failed"] == 1
+    assert m.loc[("a", "b"), "accuracy_all"] == pytest.approx(0.7)  # the failed run scored as it is
     assert m.loc[("a", "a"), "accuracy"] == 0.7 and m.loc[("a", "a"), "n_failed"] == 1
+    assert m.loc[("a", "a"), "accuracy_all"] == pytest.approx(0.6)
     assert m.loc[("b", "a"), "n_failed"] == 0
 
 

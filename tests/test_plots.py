@@ -78,7 +78,12 @@ def test_ablation_bars_in_paper_order(tmp_path: Path) -> None:
     assert len(bars) == 3 * len(order)
     # first metric (accuracy) bars carry the means in order
     assert [b.get_height() for b in bars[: len(order)]] == pytest.approx(list(summary.set_index("experiment").loc[order, "accuracy_mean"]))
-    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["cnn\n(M1)", "mtmixg\n(MTMixG-Net)"]
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["cnn\n(M1)\n(1 of 6 failed)", "mtmixg\n(MTMixG-Net)"]
+    assert "mean over the runs that trained" in fig.axes[0].get_ylabel()
+    every = plots.metric_bars_figure(summary, order, which="all")
+    assert "mean over all runs" in every.axes[0].get_ylabel()
+    assert [b.get_height() for b in every.axes[0].patches[: len(order)]] == pytest.approx(
+        list(summary.set_index("experiment").loc[order, "accuracy_mean_all"]))
     plots.save_figure(fig, tmp_path / "ablation.png")
     check_png(tmp_path / "ablation.png")
 

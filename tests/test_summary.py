@@ -16,12 +16,13 @@ from mtmixg.summary import fold_table, format_percent, read_summary, summarize, 
 
 
 def write_metrics(folder: Path, experiment: str, seed: int, fold: str, acc: float, auc: float, f1: float,
-                  failed: bool = False, variant: str | None = None) -> dict:
+                  failed: bool = False, variant: str | None = None, n_attempts: int = 1) -> dict:
     path = folder / experiment / f"seed{seed}" / fold / "metrics.json"
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps({"variant": variant or experiment, "fold": fold, "seed": seed, "accuracy": acc,
                                 "auc": auc, "f1": f1, "failed": failed, "n_test": 100, "epochs_run": 5,
-                                "best_epoch": 3, "device": "cpu", "wall_seconds": 1.5, "seq_per_s": 900.0}))
+                                "best_epoch": 3, "device": "cpu", "wall_seconds": 1.5, "seq_per_s": 900.0,
+                                "n_attempts": n_attempts}))
     return {"experiment": experiment, "seed": seed, "fold": fold, "path": path}
 
 
@@ -35,8 +36,8 @@ def runs(tmp_path: Path) -> list[dict]:
             out.append(write_metrics(tmp_path, "mtmixg", seed, fold, v, v + 0.1, v - 0.1))
     # cnn: one of four runs failed at chance level
     out.append(write_metrics(tmp_path, "cnn", 0, "1", 0.70, 0.75, 0.60))
-    out.append(write_metrics(tmp_path, "cnn", 0, "2", 0.50, 0.50, 0.00, failed=True))
-    out.append(write_metrics(tmp_path, "cnn", 1, "1", 0.74, 0.79, 0.64))
+    out.append(write_metrics(tmp_path, "cnn", 0, "2", 0.50, 0.50, 0.00, failed=True, n_attempts=3))
+    out.append(write_metrics(tmp_path, "cnn", 1, "1", 0.74, 0.79, 0.64, n_attempts=2))  # trained on a restart
     out.append(write_metrics(tmp_path, "cnn", 1, "2", 0.72, 0.77, 0.62))
     # a sweep entry (variant mtmixg)
     out.append(write_metrics(tmp_path, "lr_high", 0, "1", 0.60, 0.65, None, variant="mtmixg"))
@@ -65,9 +66,11 @@ def test_summary_mean_sd_over_folds_and_seeds(runs) -> None:
     assert m.f1_sd == pytest.approx(acc.std(ddof=1))
 
 
-def test_failed_runs_are_counted_not_averaged(runs) -> None:
+def test_failed_runs_are_counted_and_reported_both_ways(runs) -> None:
     c = summarize(fold_table(runs)).set_index("experiment").loc["cnn"]
-    assert (c.n_runs, c.n_failed) == (4, 1)
+    assert (c.n_runs, c.n_failed, c.n_restarted) == (4, 1, 2)
+    assert c.accuracy_mean_all == pytest.approx(np.mean([0.70, 0.74, 0.72, 0.50]))
+    assert c.f1_sd_all == pytest.approx(np.std([0.60, 0.64, 0.62, 0.00], ddof=1))
     assert c.accuracy_mean == pytest.approx(np.mean([0.70, 0.74, 0.72]))
     assert c.accuracy_sd == pytest.approx(np.std([0.70, 0.74, 0.72], ddof=1))
     assert c.f1_mean == pytest.approx(np.mean([0.60, 0.64, 0.62]))
@@ -115,7 +118,8 @@ def test_cross_matrix_means_over_seeds_and_loco_diagonal() -> None:
     assert m.loc[("a", "b"), "accuracy_sd"] == pytest.approx(np.std([0.6, 0.7], ddof=1))
     assert m.loc[("a", "b"), "n_runs"] == 2 and m.loc[("a", "b"), "source"] == "cross"
     assert m.loc[("a", "a"), "accuracy"] == pytest.approx(0.85)  # the failed run is left out
-    assert m.loc[("a", "a"), "source"] == "loco" and m.loc[("a", "a"), "n_runs"] == 2
+    assert m.loc[("a", "a"), "accuracy_all"] == pytest.approx(np.mean([0.9, 0.8, 0.5]))
+    assert m.loc[("a", "a"), "source"] == "loco" and m.loc[("a", "a"), "n_runs"] == 3
     assert len(m) == 4
     with pytest.raises(ValueError, match="a -> a"):
         cross_matrix(cross.assign(test_species="a", train_species="a"))

@@ -20,7 +20,7 @@ from mtmixg.predict import predict
 from mtmixg.training import GPUUnavailableError, TrainConfig, TrainingInterrupted, resolve_device
 from training_data import make_windows, tiny_model
 
-FAST = dict(batch_size=32, lr=1e-3, threads=1, warmup_epochs=2, patience=2, lr_patience=1)
+FAST = dict(batch_size=32, lr=1e-3, threads=1, warmup_epochs=2, warmup_steps=0, patience=2, lr_patience=1, max_restarts=0)
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +82,7 @@ def test_learns_planted_motif(windows, tmp_path):
 
 
 def _weights(path):
-    return torch.load(path, weights_only=True)
+    return torch.load(path, weights_only=True)["state_dict"]
 
 
 def _same_run(a_dir, b_dir):
@@ -167,24 +167,57 @@ def test_stop_hook_resume_ternary_and_mismatch_refused(windows, tmp_path):
 
 def test_warmup_delays_early_stopping(windows, tmp_path):
     """With a constant validation loss (zero lr), stopping happens exactly patience epochs after warm-up."""
-    cfg = TrainConfig(epochs=20, batch_size=64, lr=1e-12, threads=1, warmup_epochs=4, patience=2, lr_patience=1,
-                      min_delta=1e-3)
+    cfg = TrainConfig(epochs=20, batch_size=64, lr=1e-12, threads=1, warmup_epochs=4, warmup_steps=0, patience=2,
+                      lr_patience=1, min_delta=1e-3, max_restarts=0)
     m = train_fold(windows, "chr1", "binary", tiny_model(dropout=0.0), cfg, 0, tmp_path / "o", None, log=None)
     assert m["stopped_early"] and m["epochs_run"] == 4 + 2
     lrs = [r["lr"] for r in m["history"]]
     assert lrs[:5] == [1e-12] * 5 and lrs[5] == pytest.approx(1e-13)
 
 
-def test_fold_stuck_at_chance_is_flagged_failed(tmp_path):
-    """Windows that carry no information (all N): the fold is reported failed, not as a result."""
+def test_fold_stuck_at_chance_restarts_then_is_flagged_failed(tmp_path):
+    """Windows that carry no information (all N): each attempt stays at the ln 2 plateau, the run
+    restarts with seeds that no configured seed can reach, records every attempt, and is reported
+    failed; a run interrupted in its second attempt resumes there and ends as the straight run."""
+    from mtmixg.dataset import save_windows
+    from mtmixg.training import ATTEMPT_SEED_STEP
+
     gw = make_windows(tmp_path / "w0", n_per_chrom=60)
     gw.codes[:] = 4
-    from mtmixg.dataset import save_windows
-
     save_windows(tmp_path / "w", gw)
-    m = train_fold(tmp_path / "w", "chr1", "binary", tiny_model(), TrainConfig(epochs=2, **FAST), 0, tmp_path / "o", None, log=None)
+    cfg = TrainConfig(epochs=2, **{**FAST, "max_restarts": 2})
+    lines = []
+    m = train_fold(tmp_path / "w", "chr1", "binary", tiny_model(), cfg, 3, tmp_path / "o", None, log=lines.append)
     assert m["failed"] is True and m["chance_level"] is True and "chance" in m["failure_reason"]
+    assert "within 0.01 of the chance loss 0.6931" in m["failure_reason"]
+    assert [a["seed"] for a in m["attempts"]] == [3, 3 + ATTEMPT_SEED_STEP, 3 + 2 * ATTEMPT_SEED_STEP]
+    assert m["n_attempts"] == 3 and m["restarted"] is True and m["trained_seed"] == 3 + 2 * ATTEMPT_SEED_STEP
+    assert sum("re-initialising with seed" in line for line in lines) == 2
     assert json.loads((tmp_path / "o" / "metrics.json").read_text())["failed"] is True
+
+    state = tmp_path / "state.pt"
+    with pytest.raises(TrainingInterrupted):  # epoch 1 of attempt 2
+        train_fold(tmp_path / "w", "chr1", "binary", tiny_model(), cfg, 3, tmp_path / "r", state, log=None,
+                   stop_after_epochs=3)
+    assert load_state(state)["attempt"]["index"] == 1
+    lines = []
+    r = train_fold(tmp_path / "w", "chr1", "binary", tiny_model(), cfg, 3, tmp_path / "r", state, log=lines.append)
+    assert any("after epoch 1 (attempt 2)" in line for line in lines)
+    val_losses = lambda run: [[h["val_loss"] for h in a["history"]] for a in run["attempts"]]
+    assert val_losses(r) == val_losses(m)
+    _same_run(tmp_path / "o", tmp_path / "r")
+
+
+def test_warmup_covers_warmup_steps(windows, tmp_path):
+    """The warm-up lasts max(warmup_epochs, ceil(warmup_steps / steps per epoch)) epochs."""
+    from mtmixg.training import warmup_length
+
+    assert warmup_length(TrainConfig(batch_size=64, warmup_epochs=6, warmup_steps=1200), 1000) == 75
+    assert warmup_length(TrainConfig(batch_size=64, warmup_epochs=6, warmup_steps=1200), 14000 * 64) == 6
+    cfg = TrainConfig(epochs=20, **{**FAST, "lr": 1e-12, "warmup_epochs": 1, "warmup_steps": 30, "min_delta": 1e-3})
+    m = train_fold(windows, "chr1", "binary", tiny_model(dropout=0.0), cfg, 0, tmp_path / "o", None, log=None)
+    steps = -(-m["n_train"] // 32)
+    assert m["warmup_epochs"] == -(-30 // steps) and m["epochs_run"] == m["warmup_epochs"] + 2
 
 
 def test_no_test_fold_trains_on_all_chromosomes(windows, tmp_path):

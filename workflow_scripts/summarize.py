@@ -19,5 +19,5 @@ write_tsv(predictions, snakemake.output.predictions)
 print(summary.to_string(index=False), file=sys.stderr)
 failed = folds[folds["failed"]]
 for row in failed.itertuples():
-    print(f"WARNING: {row.experiment} seed {row.seed} fold {row.fold} failed (chance level); left out of the means",
-          file=sys.stderr)
+    print(f"WARNING: {row.experiment} seed {row.seed} fold {row.fold} failed (chance level after {row.n_attempts} "
+          "attempt(s)); counted in n_failed and the *_all means, left out of the trained means", file=sys.stderr)

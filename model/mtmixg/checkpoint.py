@@ -1,14 +1,18 @@
 """Model checkpoints and resume states, saved without pickled objects.
 
-model.pt    torch.save of the model's state_dict (tensors only); loaded with weights_only=True.
+model.pt    torch.save of {"format": "mtmixg-weights", "meta_sha256": sha256 of model.json's content,
+            "state_dict": tensors}; loaded with weights_only=True. The digest binds the weights to
+            their description: an edited or swapped model.json is refused (load_model).
 model.json  beside it: {"format": "mtmixg-model", "format_version", "mtmixg_version", "model"
             (ModelConfig dict), "task", "window" (WindowSpec dict), "train" (TrainConfig dict),
-            "fold", "seed"}.
+            "fold" (held-out chromosome, null: none), "seed", "dataset_digest" (of the windows
+            trained on, mtmixg.dataset.dataset_digest)}.
 Resume state: one torch.save'd dict of tensors and plain containers (see mtmixg.training).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -22,7 +26,8 @@ from .sequence import WindowSpec
 from .tasks import check_task, n_outputs
 
 FORMAT = "mtmixg-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+WEIGHTS_FORMAT = "mtmixg-weights"
 MODEL_FILE = "model.pt"
 META_FILE = "model.json"
 
@@ -39,6 +44,11 @@ def resolve_model_path(path: str | Path) -> Path:
     return path / MODEL_FILE if path.is_dir() else path
 
 
+def meta_digest(meta: dict) -> str:
+    """sha256 of a model description's canonical JSON (key order and layout do not matter)."""
+    return hashlib.sha256(json.dumps(meta, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
 def save_model(path: str | Path, model: nn.Module, meta: dict) -> None:
     """Write model.pt (state_dict) and model.json beside it, each atomically.
 
@@ -50,8 +60,10 @@ def save_model(path: str | Path, model: nn.Module, meta: dict) -> None:
     full = {"format": FORMAT, "format_version": FORMAT_VERSION, "mtmixg_version": __version__, **meta}
     state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
     # model.json first: a model.pt on disk always has its description beside it
+    full = json.loads(json.dumps(full))  # the digest is of what model.json will read back
+    payload = {"format": WEIGHTS_FORMAT, "meta_sha256": meta_digest(full), "state_dict": state}
     _atomic_write(meta_path(path), lambda tmp: Path(tmp).write_text(json.dumps(full, indent=2) + "\n"))
-    _atomic_write(path, lambda tmp: torch.save(state, tmp))
+    _atomic_write(path, lambda tmp: torch.save(payload, tmp))
 
 
 def _migrate_model(model: dict, window: dict) -> dict:
@@ -75,6 +87,7 @@ def read_meta(path: str | Path) -> dict:
         raise ValueError(f"{mpath}: not valid JSON ({err}); re-train or restore the file") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ValueError(f"{mpath}: not an mtmixg model description (no \"format\": \"{FORMAT}\")")
+    meta["meta_sha256"] = meta_digest(meta)
     try:
         check_task(meta["task"])
         meta["model_config"] = ModelConfig.from_dict(_migrate_model(meta["model"], meta["window"]))
@@ -88,8 +101,9 @@ def read_meta(path: str | Path) -> dict:
     return meta
 
 
-def load_state_dict(path: str | Path) -> dict:
-    """torch.load(weights_only=True) of a state_dict; ValueError naming the file when unreadable."""
+def load_state_dict(path: str | Path, meta_sha256: str | None = None) -> dict:
+    """The state_dict of a model.pt (torch.load weights_only=True); ValueError naming the file when
+    unreadable, or when meta_sha256 is given and differs from the digest stored in the file."""
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"{path}: no such model file")
@@ -98,21 +112,30 @@ def load_state_dict(path: str | Path) -> dict:
     except Exception as err:  # truncated zip, wrong format, pickled objects...
         msg = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise ValueError(f"{path}: corrupt or not an mtmixg model.pt ({msg[:200]}); re-train or restore the file") from None
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+    if not isinstance(state, dict) or state.get("format") != WEIGHTS_FORMAT:
+        raise ValueError(f"{path}: not an mtmixg model.pt of format {WEIGHTS_FORMAT} (written by an older mtmixg, "
+                         "without the digest binding it to model.json); re-train it")
+    if meta_sha256 is not None and state.get("meta_sha256") != meta_sha256:
+        raise ValueError(f"{meta_path(path)}: does not match {path.name} (its content was edited or the file belongs to "
+                         "another model); restore the model.json written with it or re-train")
+    weights = state.get("state_dict")
+    if not isinstance(weights, dict) or not all(isinstance(v, torch.Tensor) for v in weights.values()):
         raise ValueError(f"{path}: not a state_dict of tensors")
-    return state
+    return weights
 
 
 def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[nn.Module, dict]:
     """Rebuild a model from model.pt + model.json -> (model in eval mode, meta).
 
-    meta holds the JSON keys plus "model_config" (ModelConfig) and "window_spec" (WindowSpec).
+    meta holds the JSON keys plus "model_config" (ModelConfig), "window_spec" (WindowSpec) and
+    "meta_sha256". The one public loader of trained models: ValueError naming the file when either
+    file is missing, corrupt, or the two do not belong together.
     """
     from .models import build_model
 
     path = resolve_model_path(path)
     meta = read_meta(path)
-    state = load_state_dict(path)
+    state = load_state_dict(path, meta["meta_sha256"])
     model = build_model(meta["model_config"])
     try:
         model.load_state_dict(state, strict=True)

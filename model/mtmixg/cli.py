@@ -167,11 +167,13 @@ def _run_train(args: argparse.Namespace) -> int:
         train_cfg = TrainConfig.from_dict(train_values)
     except (TypeError, ValueError) as err:
         raise CLIError(f"{src_t}: {err}") from None
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise CLIError(f"--out {args.out}: is a file; give the output folder")
     gw = _windows_dir(args.windows)  # checks the folder early, with a clear message
     del gw
     metrics = train_fold(args.windows, None if args.all_chromosomes else args.fold, args.task, model_cfg,
                          train_cfg, args.seed, args.out, resume_path=args.resume)
-    summary = {k: metrics[k] for k in ("fold", "accuracy", "auc", "f1", "failed", "epochs_run", "best_epoch")}
+    summary = {k: metrics[k] for k in ("fold", "accuracy", "auc", "f1", "failed", "n_attempts", "epochs_run", "best_epoch")}
     print(json.dumps(summary))
     return 0
 
@@ -195,6 +197,21 @@ def _check_spec(gw, meta, windows: str) -> None:
         )
 
 
+def _check_held_out(meta: dict, gw, args: argparse.Namespace) -> None:
+    """Refuse to score genes the model trained on: on its own dataset (same digest) only its held-out
+    fold may be scored."""
+    if meta.get("dataset_digest") is None or meta["dataset_digest"] != gw.digest:
+        return
+    genes = Path(args.windows) / "genes.tsv"
+    if meta.get("fold") is None:
+        raise CLIError(f"{args.windows}: the model was trained on every chromosome of these windows (no held-out fold); "
+                       "scoring them would score its own training genes - evaluate it on another species")
+    if args.fold != meta["fold"]:
+        which = "every gene" if args.fold is None else f"fold {args.fold}"
+        raise CLIError(f"--fold {args.fold}: {which} of {genes} includes genes the model trained on; this model "
+                       f"held out fold {meta['fold']} only: use --fold {meta['fold']}")
+
+
 def _run_evaluate(args: argparse.Namespace) -> int:
     import numpy as np
 
@@ -207,6 +224,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     model, meta = load_model(args.model, device=_device(args.device))
     gw = _windows_dir(args.windows)
     _check_spec(gw, meta, args.windows)
+    _check_held_out(meta, gw, args)
     task = meta["task"]
     y = all_targets(gw.genes["label"].to_numpy(), task)
     keep = y >= 0
@@ -223,6 +241,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     m = compute_metrics(y[index], prob, task)
     out = {**m, "chance_level": is_chance(m["auc"]), "task": task, "fold": args.fold, "model": str(args.model),
            "windows": str(args.windows), "model_fold": meta.get("fold"), "variant": meta["model_config"].variant,
+           "same_dataset": meta.get("dataset_digest") == gw.digest,
            "mtmixg_version": __version__}
     from .dataset import _atomic_write
 

@@ -8,6 +8,8 @@ Folder layout (written by the workflow's windows rule):
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
 import os
 import tempfile
@@ -33,6 +35,7 @@ class GeneWindows:
     codes: np.ndarray
     genes: pd.DataFrame
     spec: WindowSpec
+    digest: str | None = None  # dataset_digest of the folder it was loaded from
 
     def __post_init__(self) -> None:
         if self.codes.ndim != 2:
@@ -60,13 +63,27 @@ def _umask() -> int:
     return mask
 
 
+def _disk_full(folder: Path, err: BaseException) -> bool:
+    """True when err is (or, for writers that lose the errno, looks like) a full disk or quota."""
+    if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return True
+    try:
+        stat = os.statvfs(folder)
+    except OSError:
+        return False
+    return stat.f_bavail * stat.f_frsize < (1 << 20)
+
+
 def _atomic_write(path: Path, write) -> None:
     """Write through a temporary file in the same folder, then rename: never a half-written file.
 
     The file gets the mode a plain open() would give (0666 less the umask), not mkstemp's 0600,
-    so a lab group can read results on a shared cluster.
+    so a lab group can read results on a shared cluster. Errors name path, never the temporary file: a folder at path, or a full
+    disk, is an OSError saying so.
     """
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a folder; give a file name", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
@@ -74,8 +91,14 @@ def _atomic_write(path: Path, write) -> None:
         write(tmp)
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
+        full = isinstance(err, Exception) and _disk_full(path.parent, err)
         Path(tmp).unlink(missing_ok=True)
+        if full:
+            raise OSError(errno.ENOSPC, "the disk is full (no space left on device); nothing was written, "
+                          "free space and rerun", str(path)) from None
+        if isinstance(err, OSError) and err.filename == tmp:
+            raise OSError(err.errno, err.strerror, str(path)) from None
         raise
 
 
@@ -96,8 +119,36 @@ def save_windows(folder: str | Path, windows: GeneWindows) -> None:
     _atomic_write(folder / SPEC_FILE, lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=2) + "\n"))
 
 
+N_CODES = 5  # A, C, G, T, other
+
+
+def dataset_digest(folder: str | Path) -> str:
+    """sha256 of the bytes of windows.npy then genes.tsv: what a model was trained on."""
+    h = hashlib.sha256()
+    for name in (WINDOWS_FILE, GENES_FILE):
+        with open(Path(folder) / name, "rb") as handle:
+            while chunk := handle.read(1 << 22):
+                h.update(chunk)
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _check_codes(path: Path, codes: np.ndarray) -> None:
+    """ValueError naming the file, row and column of the first code outside 0..4."""
+    if codes.dtype != np.uint8 or codes.ndim != 2:
+        raise ValueError(f"{path}: expected a uint8 array of shape (genes, window length), got {codes.dtype} {codes.shape}")
+    for start in range(0, codes.shape[0], 4096):
+        block = np.asarray(codes[start : start + 4096])
+        bad = np.argwhere(block >= N_CODES)
+        if len(bad):
+            r, c = bad[0]
+            raise ValueError(f"{path}: row {start + r}, column {c} holds code {block[r, c]}; codes must be 0..4 "
+                             "(A, C, G, T, other): the file is corrupt, rerun the windows rule")
+
+
 def load_windows(folder: str | Path, mmap: bool = True) -> GeneWindows:
-    """Read a windows folder; codes are memory-mapped unless mmap is False."""
+    """Read a windows folder; codes are memory-mapped unless mmap is False. ValueError naming the file
+    when a code is outside 0..4. The result carries the folder's dataset_digest."""
     folder = Path(folder)
     for name in (WINDOWS_FILE, GENES_FILE, SPEC_FILE):
         if not (folder / name).is_file():
@@ -105,9 +156,14 @@ def load_windows(folder: str | Path, mmap: bool = True) -> GeneWindows:
     meta = json.loads((folder / SPEC_FILE).read_text())
     meta.pop("mtmixg_version", None)
     spec = WindowSpec.from_dict(meta)
-    codes = np.load(folder / WINDOWS_FILE, mmap_mode="r" if mmap else None, allow_pickle=False)
+    try:
+        codes = np.load(folder / WINDOWS_FILE, mmap_mode="r" if mmap else None, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as err:
+        raise ValueError(f"{folder / WINDOWS_FILE}: not a readable .npy array ({str(err).splitlines()[0][:200]}); "
+                         "rerun the windows rule") from None
+    _check_codes(folder / WINDOWS_FILE, codes)
     genes = pd.read_csv(folder / GENES_FILE, sep="\t", dtype={"gene_id": str, "chrom": str, "fold": str})
     missing = [c for c in GENE_COLUMNS if c not in genes.columns]
     if missing:
         raise ValueError(f"{folder / GENES_FILE}: lacks column(s) {', '.join(missing)}")
-    return GeneWindows(codes, genes, spec)
+    return GeneWindows(codes, genes, spec, dataset_digest(folder))

@@ -68,6 +68,11 @@ def validate_fasta(path: str | Path, protein: bool = False) -> dict[str, int]:
     with _open_binary(path) as handle:
         for lineno, raw in enumerate(handle, start=1):
             line = raw.rstrip(b"\r\n")
+            if b"\r" in line:
+                raise FastaError(
+                    f"{path}:{lineno}: lines end in a lone carriage return (CR, classic Mac line endings); "
+                    "convert them to LF, e.g. `tr '\\r' '\\n' < in.fa > out.fa`"
+                )
             if line.startswith(b">"):
                 close_record()
                 fields = line[1:].split()
@@ -112,6 +117,36 @@ def decompress_fasta(src: str | Path, dst: str | Path) -> Path:
             shutil.copyfileobj(inp, out, length=1 << 22)
 
     _atomic_write(dst, write)
+    return dst
+
+
+def rewrap_fasta(src: str | Path, dst: str | Path, width: int = 60) -> Path:
+    """Write a (plain or gzip) FASTA to dst with every sequence line `width` letters long (the last
+    of a record shorter) and no blank lines, atomically; streams, holding one line at a time."""
+    src, dst = Path(src), Path(dst)
+    fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as out, _open_binary(src) as inp:
+            pending = b""
+            for raw in inp:
+                line = raw.strip()
+                if line.startswith(b">"):
+                    if pending:
+                        out.write(pending + b"\n")
+                    pending = b""
+                    out.write(line + b"\n")
+                    continue
+                pending += line
+                full = len(pending) - len(pending) % width
+                for i in range(0, full, width):
+                    out.write(pending[i : i + width] + b"\n")
+                pending = pending[full:]
+            if pending:
+                out.write(pending + b"\n")
+        os.replace(tmp, dst)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return dst
 
 

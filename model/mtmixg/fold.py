@@ -3,8 +3,9 @@
 out_dir receives (each written atomically, model.pt last):
     predictions.tsv  test genes (set=test) and validation genes (set=val): gene_id, chrom, label,
                      target, prob | prob_low prob_medium prob_high, predicted, predicted_label, set
-    metrics.json     test and validation metrics, failed/chance_level flags, timings, sizes, history
-    model.json       model config, task, window spec, train config, fold, seed, versions
+    metrics.json     test and validation metrics, failed/chance_level flags, every attempt (a run at
+                     chance level restarts, mtmixg.training), timings, sizes, history
+    model.json       model config, task, window spec, train config, fold, seed, dataset digest, versions
     model.pt         the state_dict (best validation-loss weights)
 """
 
@@ -24,13 +25,13 @@ import torch
 from . import __version__
 from .checkpoint import MODEL_FILE, save_model
 from .dataset import _atomic_write, load_windows
-from .metrics import compute_metrics, is_chance, predictions_frame
+from .metrics import compute_metrics, predictions_frame
 from .ops import kernel_path
 from .models.config import ModelConfig
 from .predict import predict
 from .splits import make_split
-from .tasks import check_task, gene_mask, n_outputs, targets
-from .training import TrainConfig, _log_stderr, fit, resolve_device
+from .tasks import CLASS_NAMES, check_task, gene_mask, n_classes, n_outputs, targets
+from .training import TrainConfig, _log_stderr, attempt_seed, fit, resolve_device
 
 
 def _json_clean(value):
@@ -62,6 +63,27 @@ def read_test_eligible(path: str | Path, gene_ids: pd.Series) -> np.ndarray:
     return np.array([eligible.get(g, False) for g in gene_ids.astype(str)], dtype=bool)
 
 
+def _class_counts(y: np.ndarray, task: str) -> str:
+    counts = np.bincount(y, minlength=n_classes(task))
+    return ", ".join(f"{name} {n}" for name, n in zip(CLASS_NAMES[task], counts))
+
+
+def _check_classes(genes: pd.DataFrame, y: np.ndarray, split, fold: str | None, task: str, windows_dir) -> None:
+    """ValueError before training when the training or validation genes miss a class, naming the
+    class counts of each chromosome they come from."""
+    for name, index in (("training", split.train), ("validation", split.val)):
+        if len(np.unique(y[index])) == n_classes(task):
+            continue
+        chrom = genes["chrom"].astype(str).to_numpy()[index]
+        per_chrom = "; ".join(f"{c}: {_class_counts(y[index][chrom == c], task)}" for c in sorted(set(chrom)))
+        where = f"fold {fold}" if fold is not None else "all chromosomes"
+        raise ValueError(
+            f"{Path(windows_dir) / 'genes.tsv'}: {where}: the {name} genes hold only part of the {task} classes "
+            f"({_class_counts(y[index], task)}; {per_chrom}); a model cannot learn from one class - check the "
+            "labels of these chromosomes (expression thresholds, TPM table)"
+        )
+
+
 def train_fold(
     windows_dir: str | Path,
     fold: str | None,
@@ -88,6 +110,7 @@ def train_fold(
 
     t_start = time.perf_counter()
     check_task(task)
+    attempt_seed(seed, 0)  # seeds are 0 .. ATTEMPT_SEED_STEP - 1
     model_cfg = ModelConfig.from_dict(model_cfg) if isinstance(model_cfg, dict) else model_cfg
     train_cfg = TrainConfig.from_dict(train_cfg) if isinstance(train_cfg, dict) else train_cfg
     resolve_device(train_cfg)  # fail fast when a GPU is required but absent
@@ -101,17 +124,18 @@ def train_fold(
     model_cfg = replace(
         model_cfg, seq_len=spec.length, tss_index=spec.tss_index, tts_index=spec.tts_index, n_outputs=n_outputs(task)
     )
+    _check_classes(gw.genes, y, split, fold, task, windows_dir)
     torch.manual_seed(seed)
     model = build_model(model_cfg)
     run_info = {"fold": fold, "model": model_cfg.to_dict(), "window": spec.to_dict(),
-                "homology_filter": test_genes is not None}
+                "homology_filter": test_genes is not None, "dataset": gw.digest}
     if log:
         sizes = split.sizes()
         log(f"fold {fold}: {model_cfg.variant} {task} seed {seed}: {sizes['n_train']} train, "
             f"{sizes['n_val']} validation, {sizes['n_test']} test genes, window {spec.length}")
     result = fit(model, gw.codes, y, split.train, split.val, task, train_cfg, seed,
                  resume_path=resume_path, run_info=run_info, log=log, on_epoch_end=on_epoch_end,
-                 stop_after_epochs=stop_after_epochs)
+                 stop_after_epochs=stop_after_epochs, build=lambda: build_model(model_cfg))
 
     pred_bs = max(train_cfg.batch_size, 256)
     frames = []
@@ -123,35 +147,43 @@ def train_fold(
         test_m = compute_metrics(y[split.test], test_prob, task)
         frames.append(predictions_frame(gw.genes.iloc[split.test], y[split.test], test_prob, task).assign(set="test"))
     frames.append(predictions_frame(gw.genes.iloc[split.val], y[split.val], val_prob, task).assign(set="val"))
-    chance = is_chance(val_m["auc"], train_cfg.chance_auc)
+    failed = result.failure_reason is not None
     metrics = {
         "task": task, "fold": fold, "seed": int(seed), "variant": model_cfg.variant,
         "accuracy": test_m["accuracy"], "auc": test_m["auc"], "f1": test_m["f1"],
         "test": test_m, "val": val_m,
-        "failed": chance, "chance_level": chance,
-        "failure_reason": (f"validation AUC {val_m['auc']} <= {train_cfg.chance_auc}: the model never left chance level; "
-                           "exclude this fold or retrain with another seed") if chance else None,
-        **split.sizes(), "homology_filter": test_genes is not None,
+        "failed": failed, "chance_level": failed,
+        "failure_reason": (f"the model stayed at chance level after {len(result.attempts)} attempt(s): "
+                           f"{result.failure_reason}") if failed else None,
+        "n_attempts": len(result.attempts), "restarted": len(result.attempts) > 1, "trained_seed": result.seed,
+        **split.sizes(), "homology_filter": test_genes is not None, "dataset_digest": gw.digest,
         "epochs_run": result.epochs_run, "best_epoch": result.best_epoch, "best_val_loss": result.best_val_loss,
+        "warmup_epochs": result.warmup_epochs,
         "stopped_early": result.stopped_early, "resumed_from_epoch": result.resumed_from_epoch,
         "device": result.device, "kernel_path": kernel_path(model, result.device), "wall_seconds": time.perf_counter() - t_start,
         "train_seconds": result.train_seconds, "seq_per_s": result.seq_per_s,
         "mtmixg_version": __version__, "torch_version": torch.__version__, "python": platform.python_version(),
         "train_config": train_cfg.to_dict(), "model_config": model_cfg.to_dict(), "window": spec.to_dict(),
-        "history": result.history,
+        "history": result.history, "attempts": result.attempts,
     }
     metrics = _json_clean(metrics)
     if log:
         log(f"fold {fold}: Mamba kernel path {metrics['kernel_path']} on {metrics['device']}")
-    if chance and log:
+    if failed and log:
         log(f"WARNING fold {fold}: {metrics['failure_reason']}")
 
     table = pd.concat(frames, ignore_index=True)
-    _atomic_write(out_dir / "predictions.tsv", lambda tmp: table.to_csv(tmp, sep="\t", index=False, float_format="%.6g"))
-    _atomic_write(out_dir / "metrics.json", lambda tmp: Path(tmp).write_text(json.dumps(metrics, indent=2) + "\n"))
     meta = {"model": model_cfg.to_dict(), "task": task, "window": spec.to_dict(), "train": train_cfg.to_dict(),
-            "fold": fold, "seed": int(seed), "windows_dir": str(windows_dir)}
-    save_model(out_dir / MODEL_FILE, model, meta)
+            "fold": fold, "seed": int(seed), "windows_dir": str(windows_dir), "dataset_digest": gw.digest}
+    outputs = [out_dir / name for name in ("predictions.tsv", "metrics.json", "model.json", MODEL_FILE)]
+    try:
+        _atomic_write(outputs[0], lambda tmp: table.to_csv(tmp, sep="\t", index=False, float_format="%.6g"))
+        _atomic_write(outputs[1], lambda tmp: Path(tmp).write_text(json.dumps(metrics, indent=2) + "\n"))
+        save_model(out_dir / MODEL_FILE, model, meta)
+    except BaseException:  # all four outputs or none (e.g. a full disk at model.pt)
+        for path in outputs:
+            path.unlink(missing_ok=True)
+        raise
     if resume_path is not None:
         Path(resume_path).unlink(missing_ok=True)
     return metrics

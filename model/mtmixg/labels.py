@@ -32,6 +32,21 @@ class ExpressionError(ValueError):
     """A malformed TPM table or unusable expression data; the message names the file/line/column."""
 
 
+def _check_layout(path: Path) -> None:
+    """ExpressionError naming the line when the header or every data line ends in a tab (an empty
+    extra field that would shift the columns)."""
+    try:
+        lines = [line.rstrip("\r\n") for line in path.read_text().splitlines()]
+    except UnicodeDecodeError as err:
+        raise ExpressionError(f"{path}: not a text table ({err.reason} at byte {err.start})") from None
+    lines = [(i, line) for i, line in enumerate(lines, 1) if line.strip()]
+    if lines and lines[0][1].endswith("\t"):
+        raise ExpressionError(f"{path}:{lines[0][0]}: the header line ends in a tab (an empty column name); remove the trailing tab")
+    data = lines[1:]
+    if data and all(line.endswith("\t") for _, line in data):
+        raise ExpressionError(f"{path}:{data[0][0]}: every data line ends in a tab (an empty last field); remove the trailing tabs")
+
+
 def read_tpm(path: str | Path) -> pd.DataFrame:
     """A TPM table (TSV: first column gene IDs, one column per run) -> float64 DataFrame (genes x runs).
 
@@ -40,6 +55,7 @@ def read_tpm(path: str | Path) -> pd.DataFrame:
     infinite or negative value; a repeated gene ID; no run columns; no genes.
     """
     path = Path(path)
+    _check_layout(path)
     try:
         raw = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, skip_blank_lines=False)
     except pd.errors.ParserError as err:
@@ -52,6 +68,12 @@ def read_tpm(path: str | Path) -> pd.DataFrame:
         raise ExpressionError(
             f"{path}: needs a gene ID column and at least one run column (tab-separated); found columns {list(raw.columns)}"
         )
+    blank = (raw.astype(str).apply(lambda c: c.str.strip()) == "").all(axis=1).to_numpy()
+    filled = np.flatnonzero(~blank)
+    end = int(filled[-1]) + 1 if len(filled) else 0
+    raw = raw.iloc[:end]  # blank lines at the end of the file are no genes
+    if blank[:end].any():
+        raise ExpressionError(f"{path}:{int(np.flatnonzero(blank)[0]) + 2}: blank line inside the table; remove it")
     if raw.empty:
         raise ExpressionError(f"{path}: no genes (only a header line)")
     genes = raw.iloc[:, 0].astype(str).str.strip()

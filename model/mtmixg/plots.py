@@ -22,7 +22,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from sklearn.metrics import confusion_matrix, roc_auc_score, roc_curve  # noqa: E402
 
 from .models.config import VARIANTS  # noqa: E402
-from .summary import METRIC_LABELS, METRICS  # noqa: E402
+from .summary import MEAN_LABELS, METRIC_LABELS, METRICS  # noqa: E402
 from .tasks import CLASS_NAMES  # noqa: E402
 
 PAPER_NAMES: dict[str, str] = {
@@ -103,20 +103,27 @@ def confusion_figure(preds: pd.DataFrame, order: list[str], task: str, title: st
     return fig
 
 
-def metric_bars_figure(summary: pd.DataFrame, order: list[str], title: str = "") -> Figure:
-    """Grouped bars: accuracy, AUC-ROC and F1 (mean, error bar = sd over folds x seeds) per experiment."""
+def metric_bars_figure(summary: pd.DataFrame, order: list[str], title: str = "", which: str = "trained") -> Figure:
+    """Grouped bars: accuracy, AUC-ROC and F1 (mean, error bar = sd over folds x seeds) per experiment.
+
+    which: "trained" (runs that trained) or "all" (failed runs scored as they are); the y label says
+    which, and each tick names its failed runs."""
+    suffix = {"trained": "", "all": "_all"}[which]
     rows = summary.set_index("experiment").reindex(order)
     fig, ax = plt.subplots(figsize=(max(4.0, 1.3 * len(order) + 1.5), 3.8))
     x = np.arange(len(order))
     width = 0.8 / len(METRICS)
     for k, metric in enumerate(METRICS):
-        mean = rows[f"{metric}_mean"].to_numpy(float)
-        sd = np.nan_to_num(rows[f"{metric}_sd"].to_numpy(float))
+        mean = rows[f"{metric}_mean{suffix}"].to_numpy(float)
+        sd = np.nan_to_num(rows[f"{metric}_sd{suffix}"].to_numpy(float))
         ax.bar(x + (k - 1) * width, mean, width, yerr=sd, capsize=3, label=METRIC_LABELS[metric],
                color=METRIC_COLORS[metric])
     ax.axhline(0.5, ls="--", c="grey", lw=0.8)
-    ax.set_xticks(x, [_label(n) for n in order], fontsize=8)
-    ax.set(ylim=(0, 1), ylabel="Held-out score (mean ± sd)", title=title)
+    failed = rows["n_failed"].fillna(0).astype(int) if "n_failed" in rows else pd.Series(0, index=rows.index)
+    ticks = [_label(n) + (f"\n({failed[n]} of {int(rows.loc[n, 'n_runs'])} failed)" if failed[n] else "") for n in order]
+    ax.set_xticks(x, ticks, fontsize=8)
+    ax.set(ylim=(0, 1), ylabel=f"Held-out score, {MEAN_LABELS[which].split(' (')[0]} (± sd)", title=title)
+    ax.text(0.0, 1.01, MEAN_LABELS[which], transform=ax.transAxes, fontsize=7, va="bottom")
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     return fig
@@ -124,7 +131,7 @@ def metric_bars_figure(summary: pd.DataFrame, order: list[str], title: str = "")
 
 def fold_accuracy_figure(folds: pd.DataFrame, order: list[str], title: str = "") -> Figure:
     """Test accuracy per fold (x) and experiment: a dot per seed (hollow = failed run) and the mean
-    over the seeds that did not fail (line)."""
+    over the seeds that trained (line); the y label says so."""
     fold_names = list(dict.fromkeys(folds["fold"].astype(str)))
     x_of = {f: i for i, f in enumerate(fold_names)}
     fig, ax = plt.subplots(figsize=(max(4.0, 0.8 * len(fold_names) + 2.5), 3.6))
@@ -141,7 +148,8 @@ def fold_accuracy_figure(folds: pd.DataFrame, order: list[str], title: str = "")
         ax.plot([x_of[f] + offset for f in means.index], means.to_numpy(), "-", color=color, lw=1.2, label=name)
     ax.axhline(0.5, ls="--", c="grey", lw=0.8)
     ax.set_xticks(range(len(fold_names)), fold_names)
-    ax.set(xlabel="Held-out chromosome (fold)", ylabel="Test accuracy", ylim=(0, 1), title=title)
+    ax.set(xlabel="Held-out chromosome (fold)", ylabel="Test accuracy (line: mean over trained runs;\nhollow dot: failed run)",
+           ylim=(0, 1), title=title)
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     return fig
@@ -149,10 +157,13 @@ def fold_accuracy_figure(folds: pd.DataFrame, order: list[str], title: str = "")
 
 def cross_heatmap_figure(matrix: pd.DataFrame, title: str = "") -> Figure:
     """Three heatmaps (accuracy, AUC-ROC, F1): train species (rows) x test species (columns), values
-    annotated; a shared colour bar. matrix: columns train_species, test_species, accuracy, auc, f1."""
+    annotated (means over the runs that trained); a shared colour bar. matrix: columns train_species,
+    test_species, accuracy, auc, f1 (and n_failed: cells with failed runs are marked)."""
     species = list(dict.fromkeys(list(matrix["train_species"]) + list(matrix["test_species"])))
     fig, axes = plt.subplots(1, 3, figsize=(3.2 * 3 + 1.0, 3.2), squeeze=False)
     image = None
+    nfail = (matrix.assign(n_failed=matrix.get("n_failed", 0)).pivot(index="train_species", columns="test_species",
+             values="n_failed").reindex(index=species, columns=species).fillna(0).to_numpy(float))
     for ax, metric in zip(axes[0], METRICS):
         grid = (matrix.pivot(index="train_species", columns="test_species", values=metric)
                 .reindex(index=species, columns=species).to_numpy(float))
@@ -160,15 +171,15 @@ def cross_heatmap_figure(matrix: pd.DataFrame, title: str = "") -> Figure:
         for i in range(len(species)):
             for j in range(len(species)):
                 if not np.isnan(grid[i, j]):
-                    ax.text(j, i, f"{grid[i, j]:.2f}", ha="center", va="center", fontsize=8,
+                    ax.text(j, i, f"{grid[i, j]:.2f}" + ("*" if nfail[i, j] > 0 else ""), ha="center", va="center", fontsize=8,
                             color="black" if grid[i, j] > 0.8 else "white")
         ax.set(title=METRIC_LABELS[metric], xticks=range(len(species)), yticks=range(len(species)),
                xlabel="Test species", ylabel="Train species")
         ax.set_xticklabels(species, rotation=45, ha="right")
         ax.set_yticklabels(species)
     fig.colorbar(image, ax=list(axes[0]), shrink=0.8)
-    if title:
-        fig.suptitle(title)
+    fig.suptitle((title + "\n" if title else "") + "mean over the runs that trained; * = some runs failed (see n_failed)",
+                 fontsize=9)
     return fig
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .fasta import IUPAC
 from .loader import batches
 from .sequence import WindowSpec
 from .tasks import probabilities
@@ -65,9 +66,13 @@ def predict(
     return probabilities(logits, task).double().numpy()
 
 
+_NOT_IUPAC = str.maketrans("", "", IUPAC + IUPAC.lower())
+
+
 def read_fasta(path: str | Path) -> list[tuple[str, str, int]]:
     """Records of a FASTA file as (id, sequence, header line number). ValueError naming the file
-    when it holds no records, a sequence before the first header, an empty record or a repeated id."""
+    when it holds no records, a sequence before the first header, an empty record, a repeated id or
+    a letter that is no IUPAC nucleotide code (any case)."""
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"{path}: no such FASTA file")
@@ -89,6 +94,12 @@ def read_fasta(path: str | Path) -> list[tuple[str, str, int]]:
             elif not records:
                 raise ValueError(f"{path}:{lineno}: sequence before the first '>' header; is this a FASTA file?")
             else:
+                bad = line.translate(_NOT_IUPAC)
+                if bad:
+                    raise ValueError(
+                        f"{path}:{lineno}: record '{records[-1][0]}': character {bad[0]!r} (column {line.index(bad[0]) + 1}) "
+                        "is not an IUPAC nucleotide letter; give DNA windows (ACGT, IUPAC codes, any case), not protein or text"
+                    )
                 records[-1][1].append(line)
     if not records:
         raise ValueError(f"{path}: no FASTA records; give one '>gene_id' record per gene window")

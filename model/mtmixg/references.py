@@ -18,7 +18,7 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
-from .fasta import build_fai, decompress_fasta, validate_fasta
+from .fasta import FastaError, build_fai, decompress_fasta, rewrap_fasta, validate_fasta
 from .gff import protein_coding_genes
 
 KINDS: tuple[str, ...] = ("genome", "annotation", "cdna", "pep")
@@ -95,7 +95,13 @@ def fetch_reference(kind: str, source: str, sha256: str, output: str | Path, spe
             print(f"{species} {kind}: {len(lengths)} records, {sum(lengths.values()):,} {unit}", file=sys.stderr)
             decompress_fasta(path, staged)
         if kind == "genome":
-            fai = build_fai(staged)
+            try:
+                fai = build_fai(staged)
+            except FastaError:  # lines of unequal length or blank lines inside: rewrap, then index
+                rewrap_fasta(path, staged)
+                print(f"{species} genome: {source} has lines of unequal length; rewrapped to 60 letters per line",
+                      file=sys.stderr)
+                fai = build_fai(staged)
             os.replace(staged, output)
             os.replace(fai, Path(str(output) + ".fai"))
         else:

@@ -2,12 +2,17 @@
 
 Two tables per species:
     summary_folds.tsv  one row per run (experiment, seed, fold): test accuracy, auc, f1, n_test,
-                       failed, epochs_run, best_epoch, device, wall_seconds, seq_per_s
-    summary.tsv        one row per experiment: n_runs, n_failed, then <metric>_mean and <metric>_sd
-                       over the runs (folds x seeds) that did not fail. Fractions (0..1), not %.
-A run is failed when its metrics.json says so (its model never left chance level on validation);
-failed runs are counted in n_failed and left out of the means. sd is the sample sd (ddof 1); NaN
-with fewer than two runs.
+                       failed, n_attempts, restarted, epochs_run, best_epoch, device, wall_seconds,
+                       seq_per_s
+    summary.tsv        one row per experiment: n_runs, n_failed, n_restarted, then two means, each
+                       with its sample sd (ddof 1; NaN with fewer than two runs):
+                       <metric>_mean, <metric>_sd          over the runs that trained (not failed)
+                       <metric>_mean_all, <metric>_sd_all  over every run, failed runs scored as
+                                                           they are
+                       Fractions (0..1), not %.
+A run is failed when its metrics.json says so (it stayed at chance level after its restarts,
+mtmixg.training); it is never dropped silently: n_failed counts it and the _all means include it.
+A metric a run could not compute (an AUC on a one-class test set) is left out of both means.
 """
 
 from __future__ import annotations
@@ -23,12 +28,19 @@ from .models.config import VARIANTS
 METRICS: tuple[str, ...] = ("accuracy", "auc", "f1")
 METRIC_LABELS: dict[str, str] = {"accuracy": "Accuracy", "auc": "AUC-ROC", "f1": "F1"}
 FOLD_COLUMNS: list[str] = [
-    "experiment", "variant", "seed", "fold", "n_test", *METRICS, "failed", "epochs_run", "best_epoch",
+    "experiment", "variant", "seed", "fold", "n_test", *METRICS, "failed", "n_attempts", "restarted",
+    "epochs_run", "best_epoch",
     "device", "wall_seconds", "seq_per_s",
 ]
 SUMMARY_COLUMNS: list[str] = [
-    "experiment", "variant", "n_runs", "n_failed", *[f"{m}_{s}" for m in METRICS for s in ("mean", "sd")],
+    "experiment", "variant", "n_runs", "n_failed", "n_restarted",
+    *[f"{m}_{s}" for m in METRICS for s in ("mean", "sd")],
+    *[f"{m}_{s}_all" for m in METRICS for s in ("mean", "sd")],
 ]
+MEAN_LABELS: dict[str, str] = {
+    "trained": "mean over the runs that trained (failed runs left out)",
+    "all": "mean over all runs (failed runs scored as they are)",
+}
 
 
 def read_metrics(path: str | Path) -> dict:
@@ -64,6 +76,8 @@ def fold_table(runs: list[dict]) -> pd.DataFrame:
             "n_test": int(m.get("n_test", (m.get("test") or {}).get("n", 0)) or 0),
             **{k: _num(m[k]) for k in METRICS},
             "failed": bool(m["failed"]),
+            "n_attempts": int(m.get("n_attempts", 1)),
+            "restarted": int(m.get("n_attempts", 1)) > 1,
             "epochs_run": m.get("epochs_run"),
             "best_epoch": m.get("best_epoch"),
             "device": m.get("device"),
@@ -73,8 +87,14 @@ def fold_table(runs: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=FOLD_COLUMNS)
 
 
+def mean_sd(values: pd.Series) -> tuple[float, float]:
+    """Mean and sample sd of the non-missing values (NaN when there are none / fewer than two)."""
+    v = values.dropna().to_numpy(dtype=float)
+    return (float(v.mean()) if len(v) else float("nan"), float(v.std(ddof=1)) if len(v) > 1 else float("nan"))
+
+
 def summarize(folds: pd.DataFrame, order: list[str] | None = None) -> pd.DataFrame:
-    """Per-experiment mean/sd of each metric over the runs that did not fail.
+    """Per-experiment mean/sd of each metric, over the runs that trained and over all runs.
 
     order: experiments in output order (default: VARIANTS order, then the rest as they appear).
     """
@@ -84,17 +104,18 @@ def summarize(folds: pd.DataFrame, order: list[str] | None = None) -> pd.DataFra
     rows = []
     for name in order:
         runs = folds[folds["experiment"] == name]
-        ok = runs[~runs["failed"].astype(bool)]
+        failed = runs["failed"].astype(bool)
+        restarted = runs["restarted"].astype(bool) if "restarted" in runs else pd.Series(False, index=runs.index)
         row = {
             "experiment": name,
             "variant": runs["variant"].iloc[0] if len(runs) else name,
             "n_runs": int(len(runs)),
-            "n_failed": int(runs["failed"].astype(bool).sum()),
+            "n_failed": int(failed.sum()),
+            "n_restarted": int(restarted.sum()),
         }
         for metric in METRICS:
-            values = ok[metric].dropna().to_numpy(dtype=float)
-            row[f"{metric}_mean"] = float(values.mean()) if len(values) else float("nan")
-            row[f"{metric}_sd"] = float(values.std(ddof=1)) if len(values) > 1 else float("nan")
+            row[f"{metric}_mean"], row[f"{metric}_sd"] = mean_sd(runs.loc[~failed, metric])
+            row[f"{metric}_mean_all"], row[f"{metric}_sd_all"] = mean_sd(runs[metric])
         rows.append(row)
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
@@ -126,11 +147,13 @@ def pooled_predictions(paths: list[str | Path], labels: list[dict] | None = None
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def format_percent(summary: pd.DataFrame) -> pd.DataFrame:
-    """The paper's form: 'mean ± sd' in percent per metric (for reports)."""
+def format_percent(summary: pd.DataFrame, which: str = "trained") -> pd.DataFrame:
+    """The paper's form: 'mean ± sd' in percent per metric (for reports); which: "trained" or "all"
+    (MEAN_LABELS)."""
+    suffix = {"trained": "", "all": "_all"}[which]
     out = summary[["experiment", "n_runs", "n_failed"]].copy()
     for metric in METRICS:
-        mean, sd = summary[f"{metric}_mean"] * 100, summary[f"{metric}_sd"] * 100
+        mean, sd = summary[f"{metric}_mean{suffix}"] * 100, summary[f"{metric}_sd{suffix}"] * 100
         out[METRIC_LABELS[metric]] = [
             "NA" if np.isnan(a) else (f"{a:.1f}" if np.isnan(b) else f"{a:.1f} ± {b:.1f}") for a, b in zip(mean, sd)
         ]

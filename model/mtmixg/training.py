@@ -1,9 +1,18 @@
-"""The training loop: Adam, early stopping and LR decay on validation loss after a warm-up, resume.
+"""The training loop: Adam, early stopping and LR decay on validation loss after a warm-up, resume,
+and restarts of runs that stayed at chance level.
 
 Early stopping (patience) and LR decay (lr_patience, lr_factor) count epochs without a validation-
-loss gain only after warmup_epochs: models first sit on the 0.693 BCE plateau and would otherwise be
-stopped there. The weights of the best validation-loss epoch (any epoch, warm-up included) are
-restored at the end.
+loss gain only after the warm-up: models first sit on the 0.693 BCE plateau (about 1000 Adam steps
+on real data) and would otherwise be stopped there. The warm-up lasts
+max(warmup_epochs, ceil(warmup_steps / steps per epoch)) epochs. The weights of the best
+validation-loss epoch (any epoch, warm-up included) are restored at the end.
+
+Chance verdict (chance_verdict): a run has failed when its best validation loss is within
+chance_margin of the loss of a constant prediction (the entropy of the validation classes: ln 2
+binary, ln 3 ternary when balanced), when its validation predictions are all one class, or when
+its validation AUC is at most chance_auc. fit_with_restarts then re-initialises the model and trains
+again with seed + attempt * ATTEMPT_SEED_STEP, up to max_restarts times; configured seeds are below
+ATTEMPT_SEED_STEP, so a restart never reuses another configured run's seed.
 
 Reproducible: model init, dropout and batch order derive from the seed; the batch order of an epoch
 depends only on (seed, epoch). On CPU a run is bit-repeatable for a fixed thread count.
@@ -11,8 +20,9 @@ depends only on (seed, epoch). On CPU a run is bit-repeatable for a fixed thread
 Resume: after every epoch the whole state (model, optimizer, counters, best weights, epoch, RNG
 states, history) is written atomically to resume_path as tensors and plain containers
 (torch.load(weights_only=True)). A run started again continues from it and ends with exactly the
-weights an uninterrupted run gets. A resume file from a different run (other task, fold, seed, model,
-hyper-parameters or data) is refused with a ValueError: delete it to start afresh.
+weights an uninterrupted run gets, across restarts too (the state holds the attempt and the records
+of the failed ones). A resume file from a different run (other task, fold, seed, model, hyper-
+parameters, split or window contents) is refused with a ValueError: delete it to start afresh.
 """
 
 from __future__ import annotations
@@ -35,12 +45,13 @@ from torch import nn
 from .checkpoint import load_state, save_state
 from .configio import from_dict_strict
 from .loader import batches, epoch_order
-from .metrics import compute_metrics
+from .metrics import compute_metrics, is_chance
 from .predict import predict_logits
-from .tasks import check_task, loss, probabilities
+from .tasks import CLASS_NAMES, check_task, loss, n_classes, predicted_class, probabilities
 
 STATE_FORMAT = "mtmixg-resume"
-STATE_VERSION = 1
+STATE_VERSION = 2
+ATTEMPT_SEED_STEP = 10**9  # restart k of seed s trains with seed s + k * ATTEMPT_SEED_STEP; seeds < this
 # settings that change where and how fast a run goes, not its result: allowed to differ on resume
 _EXECUTION_KEYS = ("device", "require_gpu", "threads")
 
@@ -76,13 +87,20 @@ class TrainConfig:
     threads: int | None = None
     min_delta: float = 0.0
     chance_auc: float = 0.55
+    warmup_steps: int = 1200
+    chance_margin: float = 0.01
+    max_restarts: int = 2
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "patience", "lr_patience"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f"train key '{name}' must be an integer >= 1, got {getattr(self, name)!r}")
-        if not isinstance(self.warmup_epochs, int) or self.warmup_epochs < 0:
-            raise ValueError(f"train key 'warmup_epochs' must be an integer >= 0, got {self.warmup_epochs!r}")
+        for name in ("warmup_epochs", "warmup_steps", "max_restarts"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"train key '{name}' must be an integer >= 0, got {value!r}")
+        if not (isinstance(self.chance_margin, (int, float)) and 0 <= self.chance_margin < 1):
+            raise ValueError(f"train key 'chance_margin' must be in [0, 1), got {self.chance_margin!r}")
         if not (isinstance(self.lr, (int, float)) and self.lr > 0):
             raise ValueError(f"train key 'lr' must be > 0, got {self.lr!r}")
         if not 0 < self.lr_factor <= 1:
@@ -121,6 +139,40 @@ def resolve_device(cfg: TrainConfig) -> torch.device:
     return torch.device("cpu")
 
 
+def warmup_length(cfg: TrainConfig, n_train: int) -> int:
+    """Warm-up epochs: max(warmup_epochs, ceil(warmup_steps / optimizer steps per epoch))."""
+    steps_per_epoch = max(1, math.ceil(n_train / cfg.batch_size))
+    return max(cfg.warmup_epochs, math.ceil(cfg.warmup_steps / steps_per_epoch))
+
+
+def attempt_seed(seed: int, attempt: int) -> int:
+    """Seed of restart `attempt` (0: the run itself) of a run with a configured seed < ATTEMPT_SEED_STEP."""
+    if not 0 <= seed < ATTEMPT_SEED_STEP:
+        raise ValueError(f"seed {seed}: seeds must be in 0..{ATTEMPT_SEED_STEP - 1} (restarts use seed + k * {ATTEMPT_SEED_STEP})")
+    return int(seed) + int(attempt) * ATTEMPT_SEED_STEP
+
+
+def chance_loss(y_val: np.ndarray, task: str) -> float:
+    """Loss of the best constant prediction on y_val: the entropy of its class frequencies (nats)."""
+    freq = np.bincount(np.asarray(y_val, np.int64), minlength=n_classes(task)) / max(len(y_val), 1)
+    return float(-(freq[freq > 0] * np.log(freq[freq > 0])).sum())
+
+
+def chance_verdict(best_val_loss: float, y_val: np.ndarray, val_prob: np.ndarray, task: str, cfg: TrainConfig) -> str | None:
+    """Why a run is at chance level (None: it trained). val_prob (N,) or (N, 3) at the best weights."""
+    reasons = []
+    plateau = chance_loss(y_val, task)
+    if best_val_loss >= plateau - cfg.chance_margin:
+        reasons.append(f"best validation loss {best_val_loss:.4f} is within {cfg.chance_margin:g} of the chance loss {plateau:.4f}")
+    pred = predicted_class(np.asarray(val_prob), task)
+    if len(np.unique(y_val)) > 1 and len(np.unique(pred)) == 1:
+        reasons.append(f"every validation gene is predicted {CLASS_NAMES[task][int(pred[0])]}")
+    auc = compute_metrics(y_val, val_prob, task)["auc"]
+    if is_chance(auc, cfg.chance_auc):
+        reasons.append(f"validation AUC {auc if auc is None else round(auc, 4)} <= {cfg.chance_auc}")
+    return "; ".join(reasons) or None
+
+
 @dataclass
 class FitResult:
     history: list[dict]
@@ -132,6 +184,11 @@ class FitResult:
     train_seconds: float
     seq_per_s: float
     resumed_from_epoch: int = 0
+    warmup_epochs: int = 0
+    seed: int = 0
+    attempt: int = 0
+    failure_reason: str | None = None
+    attempts: list[dict] = field(default_factory=list)  # every attempt, this one last
     extra: dict = field(default_factory=dict)
 
 
@@ -142,10 +199,16 @@ def _digest(*arrays: np.ndarray) -> str:
     return h.hexdigest()
 
 
-def _fingerprint(run_info: dict, cfg: TrainConfig, train_idx, val_idx, y) -> dict:
+def _fingerprint(run_info: dict, cfg: TrainConfig, train_idx, val_idx, y, codes: np.ndarray) -> dict:
+    """What identifies a run. run_info's "dataset" (windows + genes digest) covers the window contents;
+    without it, the codes of the train and validation rows are hashed here."""
     hyper = {k: v for k, v in cfg.to_dict().items() if k not in _EXECUTION_KEYS}
     data = _digest(np.asarray(train_idx, np.int64), np.asarray(val_idx, np.int64), y[train_idx], y[val_idx])
-    return json.loads(json.dumps({**run_info, "train": hyper, "data": data}, sort_keys=True, default=str))
+    info = dict(run_info)
+    if not info.get("dataset"):
+        rows = np.sort(np.concatenate([train_idx, val_idx]))
+        info["dataset"] = _digest(*(np.asarray(codes[rows[i : i + 4096]]) for i in range(0, len(rows), 4096)))
+    return json.loads(json.dumps({**info, "train": hyper, "data": data}, sort_keys=True, default=str))
 
 
 def _diff_keys(a: dict, b: dict, prefix: str = "") -> list[str]:
@@ -166,6 +229,55 @@ def _log_stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
+# ------------------------------------------------------------------ resume state
+def _read_resume(path: Path | None, fingerprint: dict) -> dict | None:
+    """The saved state of this run at path, None when there is none; ValueError when it is another run's."""
+    if path is None or not path.is_file():
+        return None
+    saved = load_state(path)
+    if not isinstance(saved, dict) or saved.get("format") != STATE_FORMAT or saved.get("version") != STATE_VERSION:
+        raise ValueError(f"{path}: not an mtmixg resume state of version {STATE_VERSION}; delete it to start the run afresh")
+    if saved["fingerprint"] != fingerprint:
+        keys = _diff_keys(saved["fingerprint"], fingerprint)
+        raise ValueError(f"{path}: resume state belongs to a different run (differs in: {', '.join(keys)}); "
+                         "delete it to start this run afresh")
+    return saved
+
+
+def _write_resume(path: Path, fingerprint: dict, attempt: dict, model, optimizer, scaler, best_state, st, device) -> None:
+    save_state(path, {
+        "format": STATE_FORMAT, "version": STATE_VERSION, "fingerprint": fingerprint, "attempt": copy.deepcopy(attempt),
+        "model": _cpu_state(model), "optimizer": optimizer.state_dict(),
+        "scaler": scaler.state_dict() if scaler.is_enabled() else {},
+        "best_model": best_state, "counters": copy.deepcopy(st),
+        "rng_cpu": torch.get_rng_state(),
+        "rng_cuda": torch.cuda.get_rng_state_all() if device.type == "cuda" else [],
+    })
+
+
+# ------------------------------------------------------------------ early stopping
+def _new_counters(lr: float) -> dict:
+    return {"epoch": 0, "best_loss": math.inf, "best_epoch": 0, "bad": 0, "lr_bad": 0, "lr": float(lr),
+            "stopped": False, "history": [], "train_seconds": 0.0}
+
+
+def _early_stopping(st: dict, cfg: TrainConfig, improved: bool, optimizer) -> None:
+    """After a post-warm-up epoch: count epochs without gain, decay the LR, set st["stopped"]."""
+    if improved:
+        st["bad"] = st["lr_bad"] = 0
+        return
+    st["bad"] += 1
+    st["lr_bad"] += 1
+    if st["lr_bad"] >= cfg.lr_patience:
+        st["lr"] *= cfg.lr_factor
+        st["lr_bad"] = 0
+        for group in optimizer.param_groups:
+            group["lr"] = st["lr"]
+    if st["bad"] >= cfg.patience:
+        st["stopped"] = True
+
+
+# ------------------------------------------------------------------ fit
 def fit(
     model: nn.Module,
     codes: np.ndarray,
@@ -180,145 +292,153 @@ def fit(
     log: Callable[[str], None] | None = _log_stderr,
     on_epoch_end: Callable[[dict], None] | None = None,
     stop_after_epochs: int | None = None,
+    build: Callable[[], nn.Module] | None = None,
 ) -> FitResult:
     """Train model in place on codes uint8 (N, L) with class targets y int64 (N,) at train_idx,
     selecting on val_idx; the best-validation-loss weights are loaded into model at the end.
 
-    run_info: what identifies the run besides cfg and data (task, fold, seed, model config...),
-    stored in the resume state and compared on resume. on_epoch_end(record) runs after the resume
-    state of each epoch is saved. stop_after_epochs: raise TrainingInterrupted after that epoch.
+    A run at chance level (chance_verdict) is restarted up to cfg.max_restarts times: build() makes
+    the fresh model (under torch.manual_seed(attempt seed)); its weights are then copied into model.
+    Without build there are no restarts. The result's attempts list records every attempt.
+
+    run_info: what identifies the run besides cfg and data (task, fold, model config, "dataset"
+    digest...), stored in the resume state and compared on resume. on_epoch_end(record) runs after
+    the resume state of each epoch is saved. stop_after_epochs: raise TrainingInterrupted after that
+    (cumulative, over attempts) epoch.
     """
     check_task(task)
+    attempt_seed(seed, 0)  # a seed out of range fails here, before any work
     log = log or (lambda line: None)
     device = resolve_device(cfg)
+    y, train_idx, val_idx = np.asarray(y, np.int64), np.asarray(train_idx, np.int64), np.asarray(val_idx, np.int64)
+    fingerprint = _fingerprint({**(run_info or {}), "seed": int(seed), "task": task}, cfg, train_idx, val_idx, y, codes)
+    resume_path = Path(resume_path) if resume_path else None
+    saved = _read_resume(resume_path, fingerprint)
+    done: list[dict] = saved["attempt"]["failed"] if saved else []
     old_threads = torch.get_num_threads()
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     try:
-        return _fit(model, codes, np.asarray(y, np.int64), np.asarray(train_idx, np.int64),
-                    np.asarray(val_idx, np.int64), task, cfg, seed, device, resume_path,
-                    run_info or {}, log, on_epoch_end, stop_after_epochs)
+        while True:
+            k = len(done)  # a saved state is always of attempt len(its failed attempts)
+            if k > 0 and saved is None:  # a restart: fresh weights from the attempt's seed
+                torch.manual_seed(attempt_seed(seed, k))
+                model.load_state_dict(build().state_dict())
+            attempt = {"index": k, "seed": attempt_seed(seed, k) if k else int(seed), "failed": done}
+            result = _fit_attempt(model, codes, y, train_idx, val_idx, task, cfg, device, resume_path,
+                                  fingerprint, attempt, saved, run_info or {}, log, on_epoch_end, stop_after_epochs)
+            saved = None
+            record = {"attempt": k, "seed": attempt["seed"], "epochs_run": result.epochs_run,
+                      "best_epoch": result.best_epoch, "best_val_loss": result.best_val_loss,
+                      "failure_reason": result.failure_reason, "history": result.history}
+            if result.failure_reason is None or build is None or k >= cfg.max_restarts:
+                result.attempts = [*done, record]
+                if result.failure_reason is not None and build is not None:
+                    log(f"run stayed at chance level after {k + 1} attempt(s): {result.failure_reason}")
+                return result
+            done = [*done, record]
+            log(f"attempt {k + 1} at chance level ({result.failure_reason}); re-initialising with seed "
+                f"{attempt_seed(seed, k + 1)} (restart {k + 1} of at most {cfg.max_restarts})")
     finally:
         torch.set_num_threads(old_threads)
 
 
-def _fit(model, codes, y, train_idx, val_idx, task, cfg, seed, device, resume_path, run_info,
-         log, on_epoch_end, stop_after_epochs) -> FitResult:
+def _train_epoch(model, codes, y_t, train_idx, seed, epoch, cfg, device, optimizer, scaler, task, use_amp, amp_dtype) -> float:
+    """One pass over train_idx in the (seed, epoch) order; returns the mean training loss."""
+    model.train()
+    total, seen = 0.0, 0
+    for rows, x in batches(codes, epoch_order(train_idx, seed, epoch), cfg.batch_size, device=device):
+        target = y_t[rows].to(device)
+        optimizer.zero_grad(set_to_none=True)
+        with torch.autocast(device_type=device.type, dtype=amp_dtype, enabled=use_amp):
+            logits = model(x)
+        batch_loss = loss(logits, target, task)
+        scaler.scale(batch_loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+        total += float(batch_loss.detach()) * len(rows)
+        seen += len(rows)
+    return total / max(seen, 1)
+
+
+def _fit_attempt(model, codes, y, train_idx, val_idx, task, cfg, device, resume_path, fingerprint, attempt,
+                 saved, run_info, log, on_epoch_end, stop_after_epochs) -> FitResult:
+    """One attempt: train until early stop or cfg.epochs, load the best weights, give the chance verdict."""
+    seed = attempt["seed"]
     model.to(device)
     use_amp = cfg.amp and device.type == "cuda"
     amp_dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype == torch.float16)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    fingerprint = _fingerprint({**run_info, "seed": int(seed), "task": task}, cfg, train_idx, val_idx, y)
     torch.manual_seed(seed + 1)  # dropout stream; independent of how the model was initialised
-
-    st = {"epoch": 0, "best_loss": math.inf, "best_epoch": 0, "bad": 0, "lr_bad": 0, "lr": float(cfg.lr),
-          "stopped": False, "history": [], "train_seconds": 0.0}
-    best_state = _cpu_state(model)
-    resumed_from = 0
-    resume_path = Path(resume_path) if resume_path else None
-    if resume_path is not None and resume_path.is_file():
-        saved = load_state(resume_path)
-        if not isinstance(saved, dict) or saved.get("format") != STATE_FORMAT:
-            raise ValueError(f"{resume_path}: not an mtmixg resume state; delete it to start the run afresh")
-        if saved["fingerprint"] != fingerprint:
-            keys = _diff_keys(saved["fingerprint"], fingerprint)
-            raise ValueError(
-                f"{resume_path}: resume state belongs to a different run (differs in: {', '.join(keys)}); "
-                "delete it to start this run afresh"
-            )
+    st, best_state, resumed_from = _new_counters(cfg.lr), _cpu_state(model), 0
+    if saved is not None:
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         scaler.load_state_dict(saved["scaler"]) if saved["scaler"] else None
-        best_state = saved["best_model"]
-        st = saved["counters"]
+        best_state, st = saved["best_model"], saved["counters"]
         torch.set_rng_state(saved["rng_cpu"])
         if device.type == "cuda" and saved["rng_cuda"]:
             torch.cuda.set_rng_state_all(saved["rng_cuda"])
         resumed_from = st["epoch"]
-        log(f"resuming from {resume_path} after epoch {resumed_from}")
-
-    y_t = torch.from_numpy(y)
-    y_val = y[val_idx]
-    n_train = len(train_idx)
+        log(f"resuming from {resume_path} after epoch {resumed_from} (attempt {attempt['index'] + 1})")
+    warmup = warmup_length(cfg, len(train_idx))
+    if resumed_from == 0:
+        log(f"warm-up: {warmup} epochs (warmup_epochs {cfg.warmup_epochs}, warmup_steps {cfg.warmup_steps}, "
+            f"{max(1, math.ceil(len(train_idx) / cfg.batch_size))} steps per epoch)")
+    y_t, y_val, n_train = torch.from_numpy(y), y[val_idx], len(train_idx)
+    earlier = sum(a["epochs_run"] for a in attempt["failed"])
     while not st["stopped"] and st["epoch"] < cfg.epochs:
         epoch = st["epoch"] + 1
         t0 = time.perf_counter()
-        model.train()
-        total, seen = 0.0, 0
-        for rows, x in batches(codes, epoch_order(train_idx, seed, epoch), cfg.batch_size, device=device):
-            target = y_t[rows].to(device)
-            optimizer.zero_grad(set_to_none=True)
-            with torch.autocast(device_type=device.type, dtype=amp_dtype, enabled=use_amp):
-                logits = model(x)
-            batch_loss = loss(logits, target, task)
-            scaler.scale(batch_loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
-            total += float(batch_loss.detach()) * len(rows)
-            seen += len(rows)
+        train_loss = _train_epoch(model, codes, y_t, train_idx, seed, epoch, cfg, device, optimizer, scaler,
+                                  task, use_amp, amp_dtype)
         train_seconds = time.perf_counter() - t0
         val_logits = predict_logits(model, codes, val_idx, batch_size=max(cfg.batch_size, 256), amp=use_amp)
         val_loss = float(loss(val_logits, torch.from_numpy(y_val), task))
         if not math.isfinite(val_loss):
-            where = f"fold {run_info['fold']}, " if run_info and "fold" in run_info else ""
+            where = f"fold {run_info['fold']}, " if "fold" in run_info else ""
             raise ValueError(
                 f"{where}epoch {epoch}: validation loss is {val_loss}: training diverged at learning rate "
                 f"{st['lr']:g}; lower the learning rate" + (" or turn mixed precision off (amp: false)" if use_amp else "")
             )
         val_m = compute_metrics(y_val, probabilities(val_logits, task).double().numpy(), task)
         seconds = time.perf_counter() - t0
-
         improved = val_loss < st["best_loss"] - cfg.min_delta
         if improved:
             st["best_loss"], st["best_epoch"] = val_loss, epoch
             best_state = _cpu_state(model)
         lr_used = st["lr"]
-        if epoch > cfg.warmup_epochs:
-            if improved:
-                st["bad"] = st["lr_bad"] = 0
-            else:
-                st["bad"] += 1
-                st["lr_bad"] += 1
-                if st["lr_bad"] >= cfg.lr_patience:
-                    st["lr"] *= cfg.lr_factor
-                    st["lr_bad"] = 0
-                    for group in optimizer.param_groups:
-                        group["lr"] = st["lr"]
-                if st["bad"] >= cfg.patience:
-                    st["stopped"] = True
-        record = {"epoch": epoch, "loss": total / max(seen, 1), "val_loss": val_loss, "val_auc": val_m["auc"],
-                  "val_accuracy": val_m["accuracy"], "lr": lr_used, "seconds": seconds,
+        if epoch > warmup:
+            _early_stopping(st, cfg, improved, optimizer)
+        record = {"epoch": epoch, "attempt": attempt["index"], "loss": train_loss, "val_loss": val_loss,
+                  "val_auc": val_m["auc"], "val_accuracy": val_m["accuracy"], "lr": lr_used, "seconds": seconds,
                   "seq_per_s": n_train / train_seconds if train_seconds > 0 else 0.0}
         st["history"].append(record)
         st["epoch"] = epoch
         st["train_seconds"] += train_seconds
         auc = "nan" if val_m["auc"] is None else f"{val_m['auc']:.3f}"
-        mark = " (warm-up)" if epoch <= cfg.warmup_epochs else ""
-        mark += " *" if improved else ""
-        log(f"epoch {epoch}/{cfg.epochs} loss {record['loss']:.4f} val_loss {val_loss:.4f} val_auc {auc} "
+        mark = (" (warm-up)" if epoch <= warmup else "") + (" *" if improved else "")
+        log(f"epoch {epoch}/{cfg.epochs} loss {train_loss:.4f} val_loss {val_loss:.4f} val_auc {auc} "
             f"lr {lr_used:.1e} {seconds:.1f}s {record['seq_per_s']:.0f} seq/s{mark}")
         if st["stopped"]:
             log(f"early stop: no validation-loss gain for {cfg.patience} epochs after warm-up; best epoch {st['best_epoch']}")
         if resume_path is not None:
-            save_state(resume_path, {
-                "format": STATE_FORMAT, "version": STATE_VERSION, "fingerprint": fingerprint,
-                "model": _cpu_state(model), "optimizer": optimizer.state_dict(),
-                "scaler": scaler.state_dict() if scaler.is_enabled() else {},
-                "best_model": best_state, "counters": copy.deepcopy(st),
-                "rng_cpu": torch.get_rng_state(),
-                "rng_cuda": torch.cuda.get_rng_state_all() if device.type == "cuda" else [],
-            })
+            _write_resume(resume_path, fingerprint, attempt, model, optimizer, scaler, best_state, st, device)
         if on_epoch_end is not None:
             on_epoch_end(record)
-        if stop_after_epochs is not None and epoch >= stop_after_epochs and not st["stopped"] and epoch < cfg.epochs:
-            raise TrainingInterrupted(epoch)
+        if (stop_after_epochs is not None and earlier + epoch >= stop_after_epochs and not st["stopped"]
+                and epoch < cfg.epochs):
+            raise TrainingInterrupted(earlier + epoch)
 
     model.load_state_dict(best_state)
+    val_prob = probabilities(predict_logits(model, codes, val_idx, batch_size=max(cfg.batch_size, 256),
+                                            amp=use_amp), task).double().numpy()
     total_train = st["train_seconds"]
-    n_seen = n_train * len(st["history"])
     return FitResult(
         history=st["history"], best_epoch=st["best_epoch"], best_val_loss=st["best_loss"],
         epochs_run=st["epoch"], stopped_early=st["stopped"], device=str(device), train_seconds=total_train,
-        seq_per_s=n_seen / total_train if total_train > 0 else 0.0, resumed_from_epoch=resumed_from,
+        seq_per_s=n_train * len(st["history"]) / total_train if total_train > 0 else 0.0,
+        resumed_from_epoch=resumed_from, warmup_epochs=warmup, seed=seed, attempt=attempt["index"],
+        failure_reason=chance_verdict(st["best_loss"], y_val, val_prob, task, cfg),
     )

@@ -160,7 +160,7 @@ def _score_chunk(chunk, letters, chrom, spec, models, task, batch_size, info) ->
         for allele in [None, *(v.allele for v in vs)]:
             codes[r] = encode(window_with_allele(letters, chrom, gene.start, gene.end, gene.strand, spec, allele))
             r += 1
-    prob = np.mean([predict(m.model, codes, task, spec=spec, batch_size=batch_size) for m in models], axis=0)
+    prob = np.mean([predict(m.model, codes, task, batch_size=batch_size) for m in models], axis=0)
     prob = prob.reshape(n_rows, -1)
     names = ",".join(m.name for m in models)
     held_out = all(m.fold == chrom for m in models)
