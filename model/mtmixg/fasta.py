@@ -123,10 +123,12 @@ def decompress_fasta(src: str | Path, dst: str | Path) -> Path:
 def rewrap_fasta(src: str | Path, dst: str | Path, width: int = 60) -> Path:
     """Write a (plain or gzip) FASTA to dst with every sequence line `width` letters long (the last
     of a record shorter) and no blank lines, atomically; streams, holding one line at a time."""
+    from .dataset import _atomic_write
+
     src, dst = Path(src), Path(dst)
-    fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as out, _open_binary(src) as inp:
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as out, _open_binary(src) as inp:
             pending = b""
             for raw in inp:
                 line = raw.strip()
@@ -143,10 +145,8 @@ def rewrap_fasta(src: str | Path, dst: str | Path, width: int = 60) -> Path:
                 pending = pending[full:]
             if pending:
                 out.write(pending + b"\n")
-        os.replace(tmp, dst)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    _atomic_write(dst, write)
     return dst
 
 
