@@ -72,7 +72,8 @@ def explain_fold(
         rows, table = rows[:max_genes], table.iloc[:max_genes].reset_index(drop=True)
     if len(rows) == 0:
         raise ValueError(f"{model_path}: the fold has no held-out genes to explain")
-    x = torch.from_numpy(codes_to_one_hot_batch(spec.mask(np.asarray(gw.codes[np.sort(rows)]))[np.argsort(np.argsort(rows))]))
+    # the model masks DeepCRE's codons itself (ModelConfig.mask_codons): the maps show zeros there
+    x = torch.from_numpy(codes_to_one_hot_batch(np.asarray(gw.codes[np.sort(rows)])[np.argsort(np.argsort(rows))]))
     score = HighScore(model, task).eval()
     label = f"explain {variant} seed {meta.get('seed')} fold {meta.get('fold')}"
     info = {"variant": variant, "task": task, "fold": meta.get("fold"), "seed": meta.get("seed"), "model": str(model_path),
