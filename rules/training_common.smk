@@ -81,14 +81,18 @@ def train_windows(wildcards):
             f"fold {wildcards.fold!r} is not a chromosome of species {wildcards.species} "
             f"({', '.join(species_folds(wildcards.species))}) nor 'all'"
         )
-    files = windows_outputs(wildcards.species)
-    core = ("windows.npy", "genes.tsv", "window.json")
-    return {
-        "windows": f"results/{wildcards.species}/windows/windows.npy",
-        "genes": f"results/{wildcards.species}/windows/genes.tsv",
-        "spec": f"results/{wildcards.species}/windows/window.json",
-        "extra": [path for path in files if not path.endswith(core)],
+    folder = f"results/{wildcards.species}/windows"
+    inputs = {
+        "windows": f"{folder}/windows.npy",
+        "genes": f"{folder}/genes.tsv",
+        "spec": f"{folder}/window.json",
+        "skipped": f"{folder}/skipped.tsv",
     }
+    if config["homology_filter"]["enabled"]:
+        inputs["test_genes"] = (
+            f"{folder}/test_genes.tsv"  # the homology filter's test genes
+        )
+    return inputs
 
 
 def experiment_settings(wildcards):

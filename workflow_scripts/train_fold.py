@@ -44,7 +44,7 @@ def run(windows_dir, fold, model_cfg, train_cfg, out_dir, resume) -> None:
         sys.exit(1)
     print(f"device {device}, {train_cfg.threads} thread(s)", file=sys.stderr)
     # the homology filter's test-eligible genes, when config homology_filter.enabled
-    test_genes = next((path for path in snakemake.input.extra if path.endswith("test_genes.tsv")), None)
+    test_genes = snakemake.input.get("test_genes")
     train_fold(windows_dir, fold, snakemake.config["task"], model_cfg, train_cfg, int(snakemake.wildcards.seed),
                out_dir, resume_path=resume, test_genes=test_genes)
 
