@@ -66,7 +66,7 @@ class Mamba(nn.Module):
         """(N, L, d_model) -> (N, L, d_model)."""
         fused = self._use_fused(hidden)
         x, z = self.in_proj(hidden).transpose(1, 2).chunk(2, dim=1)  # (N, d_inner, L) each
-        x = causal_conv1d(x.contiguous(), self.conv1d.weight, self.conv1d.bias, fused=fused)
+        x = causal_conv1d(x, self.conv1d.weight, self.conv1d.bias, fused=fused)
         dt, B, C = self.x_proj(x.transpose(1, 2)).split([self.dt_rank, self.d_state, self.d_state], dim=-1)
         dt = (dt @ self.dt_proj.weight.t()).transpose(1, 2)  # (N, d_inner, L); bias added in the scan
         B, C = B.transpose(1, 2).contiguous(), C.transpose(1, 2).contiguous()  # (N, d_state, L)
