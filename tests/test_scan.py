@@ -114,6 +114,19 @@ def test_compiled_scan_matches_reference_values_and_grads(length: int) -> None:
 
 
 @needs_numba
+def test_compiled_scan_channels_last_inputs_match_reference() -> None:
+    """u, delta, z laid out (N, L, D) in memory, B and C as transposed views (as the Mamba block
+    passes them): the kernels read the strides as given, results equal the reference's."""
+    inputs = _inputs(torch.device("cpu"), n=2, length=50)
+    for i in (0, 1, 6):  # u, delta, z: leaves with channels-last strides
+        inputs[i] = inputs[i].detach().transpose(1, 2).contiguous().transpose(1, 2).requires_grad_()
+        assert not inputs[i].is_contiguous()
+    ours, ref = _run(compiled_selective_scan, inputs), _run(selective_scan_ref, inputs)
+    for name, a, b in zip(NAMES, ours, ref):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5, msg=lambda m, n=name: f"{n}: {m}")
+
+
+@needs_numba
 @pytest.mark.parametrize("drop", ["D", "z", "delta_bias", "softplus", "all"])
 def test_compiled_scan_optional_terms_match_reference(drop: str) -> None:
     """Without the skip, the gate, the bias or the softplus (each, or all): still the reference's

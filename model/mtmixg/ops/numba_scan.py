@@ -8,7 +8,9 @@ PyPI and conda-forge, compiles at first call and caches the machine code on disk
 Everything element-wise around the recurrence is fused into the kernels: the step sizes
 softplus(delta + delta_bias), the decays exp(dt A) (computed per position in registers by a
 vectorisable exp, never stored for the batch), the skip D u and the gate y * SiLU(z), with their
-derivatives in the backward. Outside them only the (N, L, S) layout of B and C is made.
+derivatives in the backward. Outside them only the (N, L, S) layout of B and C is made; u, delta,
+z, the output and the gradients may be any strided (N, D, L) views (the Mamba block's are channels
+last, so its projections need no transposing copies).
 
 Kernels work on one (batch, channel) row at a time, in parallel over batch x channels (prange), with
 the inner loops over d_state contiguous (B, C laid out (N, L, S)) so LLVM vectorises them. The
@@ -85,7 +87,8 @@ if HAS_NUMBA:
         """y[n, d, t] = (C[n, t] . h_t + D[d] u) * SiLU(z) (gate only if gate), h_t = exp(dt A[d]) h_{t-1}
         + dt u B[n, t], dt = softplus(delta + bias[d]) (softplus only if softplus).
 
-        u, delta, z, y (N, D, L); bias, Dskip (D,); A (D, S); B, C (N, L, S); float32, C-contiguous.
+        u, delta, z, y (N, D, L), any strides; bias, Dskip (D,); A (D, S); B, C (N, L, S)
+        C-contiguous; all float32.
         """
         n_batch, d_inner, length = u.shape
         d_state = B.shape[2]
@@ -187,6 +190,15 @@ if HAS_NUMBA:
                 dbias_rows[n, d] = dbias_acc
 
 
+def like(t: torch.Tensor) -> torch.Tensor:
+    """An empty (N, D, L) float32 tensor laid out as t: channels last ((N, L, D) memory) when t's
+    channels are its unit stride, so the next projection reads it (or autograd sends its gradient)
+    without a copy; else contiguous. The kernels read and write any strides."""
+    if t.stride(1) == 1 and t.stride(2) != 1:
+        return t.new_empty(t.shape[0], t.shape[2], t.shape[1], dtype=torch.float32).transpose(1, 2)
+    return t.new_empty(t.shape, dtype=torch.float32)
+
+
 def _threads() -> int:
     """numba's threads follow torch's (torch.set_num_threads), capped at numba's pool size."""
     return max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS))
@@ -203,7 +215,7 @@ class _NumbaScan(torch.autograd.Function):
     def forward(ctx, u, delta, delta_bias, softplus, A, B, C, D, z, gate):  # noqa: ANN001, ANN205
         ctx.save_for_backward(u, delta, delta_bias, A, B, C, D, z)
         ctx.softplus, ctx.gate = softplus, gate
-        y = torch.empty_like(u)
+        y = like(u)
         numba.set_num_threads(_threads())
         _forward_kernel(
             u.numpy(), delta.numpy(), delta_bias.numpy(), softplus, A.numpy(), B.numpy(), C.numpy(),
@@ -214,10 +226,10 @@ class _NumbaScan(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_y):  # noqa: ANN001, ANN205
         u, delta, delta_bias, A, B, C, D, z = ctx.saved_tensors
-        grad_y = grad_y.float().contiguous()
+        grad_y = grad_y.float()
         n_batch, d_inner = u.shape[:2]
         threads = _threads()
-        du, ddelta, dz = torch.empty_like(u), torch.empty_like(delta), torch.empty_like(z)
+        du, ddelta, dz = like(u), like(delta), like(z)
         dA_rows = u.new_empty(n_batch, d_inner, A.shape[1])
         dD_rows, dbias_rows = u.new_empty(n_batch, d_inner), u.new_empty(n_batch, d_inner)
         groups = max(1, min(d_inner, -(-2 * threads // n_batch)))  # >= 2 tasks per thread
@@ -230,7 +242,8 @@ class _NumbaScan(torch.autograd.Function):
         )  # fmt: skip
         dB = dB_parts[0] if groups == 1 else dB_parts.sum(0)
         dC = dC_parts[0] if groups == 1 else dC_parts.sum(0)
-        return du, ddelta, dbias_rows.sum(0), None, dA_rows.sum(0), dB, dC, dD_rows.sum(0), dz if ctx.gate else None, None
+        dz = dz if ctx.gate else None
+        return du, ddelta, dbias_rows.sum(0), None, dA_rows.sum(0), dB, dC, dD_rows.sum(0), dz, None
 
 
 def compiled_selective_scan(
@@ -246,19 +259,19 @@ def compiled_selective_scan(
 ) -> torch.Tensor:
     """Selective scan on CPU with the numba kernels; arguments and result as mamba_ssm's
     selective_scan_fn: u, delta (N, D, L); A (D, S); B, C (N, S, L); D (D,); z (N, D, L);
-    delta_bias (D,) -> y (N, D, L) float32. Step sizes, skip D u and gate y * SiLU(z) are
-    computed inside the kernels; absent D / delta_bias enter as zeros (no gradient reaches them)."""
+    delta_bias (D,) -> y (N, D, L) float32, channels last in memory when u is (see `like`). Step
+    sizes, skip D u and gate y * SiLU(z) are computed inside the kernels; absent D / delta_bias
+    enter as zeros."""
     if not HAS_NUMBA:
         raise RuntimeError("the compiled scan needs numba (pip install numba)")
-    u, delta, A = (t.float().contiguous() for t in (u, delta, A))
+    u, delta, A = u.float(), delta.float(), A.float().contiguous()  # u, delta: any strides
     Bt, Ct = (t.float().transpose(1, 2).contiguous() for t in (B, C))  # (N, L, S): d_state contiguous
     zeros = u.new_zeros(u.shape[1])
     D = zeros if D is None else D.float().contiguous()
     delta_bias = zeros if delta_bias is None else delta_bias.float().contiguous()
     gate = z is not None
-    z = z.float().contiguous() if gate else u  # u: a placeholder the kernels never read
+    z = z.float() if gate else u  # u: a placeholder the kernels never read
     return _NumbaScan.apply(u, delta, delta_bias, bool(delta_softplus), A, Bt, Ct, D, z, gate)
-
 
 
 if HAS_NUMBA:
