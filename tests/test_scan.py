@@ -157,42 +157,14 @@ def test_compiled_scan_optional_terms_match_reference(drop: str) -> None:
 
 
 @needs_numba
-def test_compiled_scan_exp_matches_torch_over_the_whole_range() -> None:
-    """The kernels' vectorisable exp: within 2 ulp of torch.exp where the result is a normal float32."""
+def test_compiled_scan_elementwise_functions_match_torch() -> None:
+    """The kernels' arithmetic-only exp, softplus and its slope (sigmoid): exp within 2 ulp of
+    torch.exp where the result is a normal float32; softplus and slope as torch's to 1 ulp-ish."""
     x = torch.linspace(-87.3, 88.0, 200_001)
-    ours = torch.from_numpy(numba_module._exp_all(x.numpy()))
-    torch.testing.assert_close(ours, torch.exp(x), atol=0.0, rtol=2.5e-7)
-
-
-@needs_numba
-@pytest.mark.parametrize("threads", [1, 3])
-def test_compiled_scan_equal_for_any_thread_count(threads: int) -> None:
-    """Tasks split the channels differently with the thread count; results stay those of the reference."""
-    inputs = _inputs(torch.device("cpu"), n=1, d=7)
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        ours = _run(compiled_selective_scan, inputs)
-    finally:
-        torch.set_num_threads(before)
-    for a, b in zip(ours, _run(selective_scan_ref, inputs)):
-        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
-
-
-def test_scan_dispatch_compiled_on_cpu_else_chunked(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The Mamba block runs the compiled scan on CPU when numba is installed, the chunked one without
-    it; both give the same output from the same parameters."""
-    calls = []
-    for name in ("chunked_selective_scan", "compiled_selective_scan"):
-        original = getattr(dispatch_module, name)
-        monkeypatch.setattr(dispatch_module, name, lambda *a, o=original, n=name: calls.append(n) or o(*a))
-    block, x = Mamba(8, d_state=4), torch.randn(2, 30, 8)
-    with torch.no_grad():
-        default = block(x)
-        monkeypatch.setattr(dispatch_module, "HAS_NUMBA", False)
-        fallback = block(x)
-    assert calls == ["compiled_selective_scan" if HAS_NUMBA else "chunked_selective_scan", "chunked_selective_scan"]
-    torch.testing.assert_close(default, fallback, atol=1e-5, rtol=1e-5)
+    exp, softplus, slope = torch.from_numpy(numba_module._elementwise_all(x.numpy()))
+    torch.testing.assert_close(exp, torch.exp(x), atol=0.0, rtol=2.5e-7)
+    torch.testing.assert_close(softplus, torch.nn.functional.softplus(x), atol=1e-37, rtol=3e-7)
+    torch.testing.assert_close(slope, torch.sigmoid(x), atol=1e-37, rtol=3e-7)
 
 
 @needs_numba

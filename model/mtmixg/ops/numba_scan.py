@@ -44,6 +44,8 @@ if HAS_NUMBA:
     _P0, _P1, _P2 = np.float32(1.9875691500e-4), np.float32(1.3981999507e-3), np.float32(8.3334519073e-3)
     _P3, _P4, _P5 = np.float32(4.1665795894e-2), np.float32(1.6666665459e-1), np.float32(5.0000001201e-1)
     _ONE, _HALF, _ZERO, _TWENTY = np.float32(1.0), np.float32(0.5), np.float32(0.0), np.float32(20.0)
+    _TWO, _Q3, _Q5, _Q7 = np.float32(2.0), np.float32(1 / 3), np.float32(1 / 5), np.float32(1 / 7)
+    _Q9, _Q11, _Q13, _Q15 = np.float32(1 / 9), np.float32(1 / 11), np.float32(1 / 13), np.float32(1 / 15)
 
     @intrinsic
     def _float32_from_bits(typingctx, bits):  # noqa: ANN001, ANN202, ARG001 (numba intrinsic)
@@ -73,14 +75,33 @@ if HAS_NUMBA:
         return p * _float32_from_bits((np.int32(k) + np.int32(127)) << np.int32(23))
 
     @njit(cache=True)
-    def _step(x, softplus):  # noqa: ANN001, ANN202
-        """softplus(x) (torch's: x itself above 20) if softplus else x, and its derivative."""
-        if not softplus:
-            return x, _ONE
-        if x > _TWENTY:
-            return x, _ONE
-        e = np.float32(np.exp(x))
-        return np.float32(np.log1p(e)), e / (e + _ONE)
+    def _softplus(x):  # noqa: ANN001, ANN202
+        """softplus(x) and its slope sigmoid(x) of a float32 in branch-free arithmetic (loops over
+        it vectorise): max(x, 0) + log1p(w), w = exp(-|x|), log1p(w) = 2 atanh(w / (2 + w)) by its
+        odd series (w / (2 + w) <= 1/3: 8 terms). Above 20 the log1p term is below x's last bit, so
+        this equals torch's softplus (x itself there)."""
+        w = _exp(-abs(x))
+        r = w / (_TWO + w)
+        r2 = r * r
+        series = _ONE + r2 * (_Q3 + r2 * (_Q5 + r2 * (_Q7 + r2 * (_Q9 + r2 * (_Q11 + r2 * (_Q13 + r2 * _Q15))))))
+        inv = _ONE / (_ONE + w)
+        return max(x, _ZERO) + _TWO * r * series, (w if x < _ZERO else _ONE) * inv
+
+    @njit(cache=True)
+    def _step_sizes(delta, bias, softplus, steps, slopes):  # noqa: ANN001, ANN202
+        """One row: steps[t] = softplus(delta[t] + bias) (or delta[t] + bias), slopes[t] its derivative."""
+        for t in range(steps.size):
+            steps[t] = delta[t] + bias
+        if softplus:
+            for t in range(steps.size):
+                steps[t], slopes[t] = _softplus(steps[t])
+        else:
+            slopes[:] = _ONE
+
+    @njit(cache=True)
+    def _sigmoid(x):  # noqa: ANN001, ANN202
+        """1 / (1 + exp(-x)) for a float32, with the kernels' exp."""
+        return _ONE / (_ONE + _exp(-x))
 
     @njit(parallel=True, cache=True, fastmath={"reassoc"})
     def _forward_kernel(u, delta, bias, softplus, A, B, C, Dskip, z, gate, y):  # noqa: ANN001, ANN202
@@ -95,9 +116,11 @@ if HAS_NUMBA:
         for row in prange(n_batch * d_inner):
             n, d = row // d_inner, row % d_inner
             h = np.zeros(d_state, dtype=np.float32)
+            steps, slopes = np.empty(length, dtype=np.float32), np.empty(length, dtype=np.float32)
+            _step_sizes(delta[n, d], bias[d], softplus, steps, slopes)
             a_row = A[d]
             for t in range(length):
-                dt, _ = _step(delta[n, d, t] + bias[d], softplus)
+                dt = steps[t]
                 ut = u[n, d, t]
                 drive = dt * ut
                 b, c = B[n, t], C[n, t]
@@ -108,7 +131,7 @@ if HAS_NUMBA:
                 out = acc + Dskip[d] * ut
                 if gate:
                     zt = z[n, d, t]
-                    out = out * zt / (_ONE + np.float32(np.exp(-zt)))
+                    out = out * zt * _sigmoid(zt)
                 y[n, d, t] = out
 
     @njit(parallel=True, cache=True, fastmath={"reassoc"})
@@ -133,7 +156,6 @@ if HAS_NUMBA:
             steps = np.empty(length, dtype=np.float32)
             slopes = np.empty(length, dtype=np.float32)  # d step / d delta
             lam = np.empty(d_state, dtype=np.float32)
-            m = np.empty(d_state, dtype=np.float32)
             dA_acc = np.empty(d_state, dtype=np.float64)
             dB, dC = dB_parts[g, n], dC_parts[g, n]
             dB[:] = 0.0
@@ -141,9 +163,9 @@ if HAS_NUMBA:
             for d in range(g, d_inner, groups):
                 a_row, skip = A[d], Dskip[d]
                 states[0] = 0.0
+                _step_sizes(delta[n, d], bias[d], softplus, steps, slopes)
                 for t in range(length):
-                    dt, slope = _step(delta[n, d, t] + bias[d], softplus)
-                    steps[t], slopes[t] = dt, slope
+                    dt = steps[t]
                     drive = dt * u[n, d, t]
                     a, b, h_prev, h = decay[t], B[n, t], states[t], states[t + 1]
                     for s in range(d_state):
@@ -155,31 +177,28 @@ if HAS_NUMBA:
                 for t in range(length - 1, -1, -1):
                     gy, dt, ut = grad_y[n, d, t], steps[t], u[n, d, t]
                     a, b, c, h_prev, h = decay[t], B[n, t], C[n, t], states[t], states[t + 1]
-                    if gate:
+                    g_out = gy
+                    if gate:  # gy: dL/dy before the gate
                         zt = z[n, d, t]
-                        sig = _ONE / (_ONE + np.float32(np.exp(-zt)))
-                        ch = _ZERO
-                        for s in range(d_state):
-                            ch += c[s] * h[s]
-                        dz_out[n, d, t] = gy * (ch + skip * ut) * sig * (_ONE + zt * (_ONE - sig))
+                        sig = _sigmoid(zt)
                         gy = gy * zt * sig
                     dD_acc += gy * ut
                     drive = dt * ut
                     dC_t, dB_t = dC[t], dB[t]
-                    for s in range(d_state):
-                        lam[s] = gy * c[s] + lam[s]  # dL/dh_t
+                    ch, lam_b, dd = _ZERO, _ZERO, _ZERO
+                    for s in range(d_state):  # one pass, three sums: vectorised over d_state
+                        ch += c[s] * h[s]
+                        lam_s = gy * c[s] + lam[s]  # dL/dh_t
                         dC_t[s] += gy * h[s]
-                        dB_t[s] += lam[s] * drive
-                    lam_b = _ZERO
-                    for s in range(d_state):
-                        lam_b += lam[s] * b[s]
-                    for s in range(d_state):
-                        lam[s] = a[s] * lam[s]
-                        m[s] = lam[s] * h_prev[s]  # dL/d(decay_t) * decay_t
-                    dd = _ZERO
-                    for s in range(d_state):
-                        dd += m[s] * a_row[s]
-                        dA_acc[s] += m[s] * dt
+                        dB_t[s] += lam_s * drive
+                        lam_b += lam_s * b[s]
+                        lam_s = a[s] * lam_s
+                        lam[s] = lam_s
+                        m_s = lam_s * h_prev[s]  # dL/d(decay_t) * decay_t
+                        dd += m_s * a_row[s]
+                        dA_acc[s] += m_s * dt
+                    if gate:
+                        dz_out[n, d, t] = g_out * (ch + skip * ut) * sig * (_ONE + zt * (_ONE - sig))
                     du_out[n, d, t] = dt * lam_b + gy * skip
                     g_delta = (ut * lam_b + dd) * slopes[t]
                     ddelta_out[n, d, t] = g_delta
@@ -277,9 +296,10 @@ def compiled_selective_scan(
 if HAS_NUMBA:
 
     @njit(cache=True)
-    def _exp_all(x):  # noqa: ANN001, ANN202
-        """_exp of every element of a float32 array (tests)."""
-        out = np.empty_like(x)
+    def _elementwise_all(x):  # noqa: ANN001, ANN202
+        """_exp, and _softplus's softplus and slope, of every element of a float32 array (tests)."""
+        out = np.empty((3, x.size), dtype=np.float32)
         for i in range(x.size):
-            out[i] = _exp(x[i])
+            out[0, i] = _exp(x[i])
+            out[1, i], out[2, i] = _softplus(x[i])
         return out
