@@ -103,13 +103,10 @@ def test_fused_backend_without_mamba_ssm_is_a_clear_error() -> None:
 
 
 @needs_numba
-@pytest.mark.parametrize("block_elements", [1, 2000, 1 << 22])
 @pytest.mark.parametrize("length", [1, 77])
-def test_compiled_scan_matches_reference_values_and_grads(
-    monkeypatch: pytest.MonkeyPatch, block_elements: int, length: int
-) -> None:
-    """Blocks of one sequence, of two, or the whole batch at once: gradients of A sum across blocks."""
-    monkeypatch.setattr(numba_module, "BLOCK_ELEMENTS", block_elements)
+def test_compiled_scan_matches_reference_values_and_grads(length: int) -> None:
+    """Step sizes (softplus of delta + bias), skip D u and gate SiLU(z) fused in the kernels: the
+    output and the gradient of every input equal the reference's."""
     inputs = _inputs(torch.device("cpu"), n=3, length=length)
     ours, ref = _run(compiled_selective_scan, inputs), _run(selective_scan_ref, inputs)
     for name, a, b in zip(NAMES, ours, ref):
@@ -117,31 +114,78 @@ def test_compiled_scan_matches_reference_values_and_grads(
 
 
 @needs_numba
-@pytest.mark.parametrize("threads", [1, 3])
-def test_compiled_scan_equal_for_any_thread_count(threads: int) -> None:
-    """Tasks split the channels differently with the thread count; results stay those of the reference."""
-    inputs = _inputs(torch.device("cpu"), n=1, d=7)
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        ours = _run(compiled_selective_scan, inputs)
-    finally:
-        torch.set_num_threads(before)
-    for a, b in zip(ours, _run(selective_scan_ref, inputs)):
+def test_compiled_scan_channels_last_inputs_match_reference() -> None:
+    """u, delta, z laid out (N, L, D) in memory, B and C as transposed views (as the Mamba block
+    passes them): the kernels read the strides as given, results equal the reference's."""
+    inputs = _inputs(torch.device("cpu"), n=2, length=50)
+    for i in (0, 1, 6):  # u, delta, z: leaves with channels-last strides
+        inputs[i] = inputs[i].detach().transpose(1, 2).contiguous().transpose(1, 2).requires_grad_()
+        assert not inputs[i].is_contiguous()
+    ours, ref = _run(compiled_selective_scan, inputs), _run(selective_scan_ref, inputs)
+    for name, a, b in zip(NAMES, ours, ref):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5, msg=lambda m, n=name: f"{n}: {m}")
+
+
+@needs_numba
+@pytest.mark.parametrize("drop", ["D", "z", "delta_bias", "softplus", "all"])
+def test_compiled_scan_optional_terms_match_reference(drop: str) -> None:
+    """Without the skip, the gate, the bias or the softplus (each, or all): still the reference's
+    values and gradients (the kernels' switches for absent terms)."""
+    u, delta, A, B, C, D, z, bias = _inputs(torch.device("cpu"), n=2, length=40)
+    if drop in ("softplus", "all"):
+        with torch.no_grad():
+            delta.abs_()  # step sizes used as given: keep them (and the decays' products) in range
+            bias.abs_()
+    leaves = [u, delta, A, B, C, D, z, bias]
+    kwargs = {"D": D, "z": z, "delta_bias": bias, "delta_softplus": drop != "softplus"}
+    for key in ("D", "z", "delta_bias") if drop == "all" else (drop,) if drop in kwargs else ():
+        kwargs[key] = None
+    if drop == "all":
+        kwargs["delta_softplus"] = False
+    results = []
+    for fn in (compiled_selective_scan, selective_scan_ref):
+        for t in leaves:
+            t.grad = None
+        y = fn(u, delta, A, B, C, **kwargs)
+        (y * torch.randn(y.shape, generator=torch.Generator().manual_seed(2))).sum().backward()
+        results.append([y.detach()] + [None if t.grad is None else t.grad.clone() for t in leaves])
+    for a, b in zip(*results):
+        if b is None:
+            assert a is None or not a.any()
+        else:
+            torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+
+
+@needs_numba
+def test_compiled_scan_elementwise_functions_match_torch() -> None:
+    """The kernels' arithmetic-only exp, softplus and its slope (sigmoid): exp within 2 ulp of
+    torch.exp where the result is a normal float32; softplus and slope as torch's to 1 ulp-ish."""
+    x = torch.linspace(-87.3, 88.0, 200_001)
+    exp, softplus, slope = torch.from_numpy(numba_module._elementwise_all(x.numpy()))
+    torch.testing.assert_close(exp, torch.exp(x), atol=0.0, rtol=2.5e-7)
+    torch.testing.assert_close(softplus, torch.nn.functional.softplus(x), atol=1e-37, rtol=3e-7)
+    torch.testing.assert_close(slope, torch.sigmoid(x), atol=1e-37, rtol=3e-7)
+
+
+@needs_numba
+@pytest.mark.parametrize("width", [1, 4])
+def test_compiled_causal_conv_matches_shifted_sums(width: int) -> None:
+    """The numba conv on a strided (transposed) input, as the Mamba block passes it: values and the
+    gradients of input, weight and bias equal the PyTorch shifted sums'."""
+    from mtmixg.ops.causal_conv import shifted_sum_conv
+    from mtmixg.ops.numba_conv import numba_causal_conv
+
+    g = torch.Generator().manual_seed(3)
+    base = torch.randn(3, 50, 12, generator=g).requires_grad_()
+    weight = torch.randn(6, 1, width, generator=g).requires_grad_()
+    bias = torch.randn(6, generator=g).requires_grad_()
+    results = []
+    for conv in (numba_causal_conv, shifted_sum_conv):
+        for t in (base, weight, bias):
+            t.grad = None
+        x = base.transpose(1, 2)[:, :6]  # (N, 6, 50), not contiguous
+        out = conv(x, weight, bias)
+        (out * torch.randn(out.shape, generator=torch.Generator().manual_seed(4))).sum().backward()
+        results.append([out.detach(), base.grad.clone(), weight.grad.clone(), bias.grad.clone()])
+    for a, b in zip(*results):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
-
-
-def test_scan_dispatch_compiled_on_cpu_else_chunked(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The Mamba block runs the compiled scan on CPU when numba is installed, the chunked one without
-    it; both give the same output from the same parameters."""
-    calls = []
-    for name in ("chunked_selective_scan", "compiled_selective_scan"):
-        original = getattr(dispatch_module, name)
-        monkeypatch.setattr(dispatch_module, name, lambda *a, o=original, n=name: calls.append(n) or o(*a))
-    block, x = Mamba(8, d_state=4), torch.randn(2, 30, 8)
-    with torch.no_grad():
-        default = block(x)
-        monkeypatch.setattr(dispatch_module, "HAS_NUMBA", False)
-        fallback = block(x)
-    assert calls == ["compiled_selective_scan" if HAS_NUMBA else "chunked_selective_scan", "chunked_selective_scan"]
-    torch.testing.assert_close(default, fallback, atol=1e-5, rtol=1e-5)

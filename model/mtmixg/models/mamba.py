@@ -20,6 +20,8 @@ class Mamba(nn.Module):
 
     Parameter names and shapes equal mamba_ssm's `Mamba` (A_log, D, in_proj, conv1d, x_proj,
     dt_proj, out_proj), so one state_dict loads on either backend (and in mambapy's MambaBlock).
+    The scan receives z: softplus(dt + bias), the D skip and the gate y * SiLU(z) run inside it
+    (inside the compiled kernels on CPU with numba, see ops/numba_scan.py).
     """
 
     def __init__(
@@ -66,14 +68,14 @@ class Mamba(nn.Module):
         """(N, L, d_model) -> (N, L, d_model)."""
         fused = self._use_fused(hidden)
         x, z = self.in_proj(hidden).transpose(1, 2).chunk(2, dim=1)  # (N, d_inner, L) each
-        x = causal_conv1d(x.contiguous(), self.conv1d.weight, self.conv1d.bias, fused=fused)
+        x = causal_conv1d(x, self.conv1d.weight, self.conv1d.bias, fused=fused)
         dt, B, C = self.x_proj(x.transpose(1, 2)).split([self.dt_rank, self.d_state, self.d_state], dim=-1)
         dt = (dt @ self.dt_proj.weight.t()).transpose(1, 2)  # (N, d_inner, L); bias added in the scan
-        B, C = B.transpose(1, 2).contiguous(), C.transpose(1, 2).contiguous()  # (N, d_state, L)
+        B, C = B.transpose(1, 2), C.transpose(1, 2)  # (N, d_state, L); each scan lays them out itself
         A = -torch.exp(self.A_log.float())
         scan = fused_selective_scan if fused else selective_scan
         y = scan(
-            x, dt.contiguous(), A, B, C, self.D.float(), z=z.contiguous(),
+            x, dt, A, B, C, self.D.float(), z=z,
             delta_bias=self.dt_proj.bias.float(), delta_softplus=True,
         )  # fmt: skip
         return self.out_proj(y.transpose(1, 2).to(hidden.dtype))
