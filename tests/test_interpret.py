@@ -170,3 +170,15 @@ def test_meme_round_trip_bad_file_and_tomtom_match(tmp_path):
     # CACGTG is the E-box of plant bHLH factors: the best match is one
     best = [p for p in plants if p[0] == table["match_id"].iloc[0]][0][2]
     assert "CACGTG" in "".join("ACGT"[i] for i in best.argmax(0)) or "CACGTG" in "".join("ACGT"[i] for i in best.argmax(0))[::-1]
+
+
+def test_deeplift_deltas_converge_for_deepcre():
+    """DeepCRE's Keras 'same' pools (pad + MaxPool1d) and its codon mask are modules DeepLIFT handles."""
+    torch.manual_seed(0)
+    spec = WindowSpec(256, 64, 0, 64, 256)  # 640 = 8 * 80: pools 640 -> 80 -> 10 -> 2
+    cfg = ModelConfig(variant="deepcre", seq_len=spec.length, tss_index=spec.tss_index, tts_index=spec.tts_index)
+    score = with_module_activations(HighScore(build_model(cfg), "binary").eval())
+    x = _x(2, spec.length)
+    hyp, deltas = deeplift_shap(score, x, spec, n_shuffles=4, seed=1)
+    assert hyp.shape == x.shape
+    assert deltas.abs().max() < deeplift.TOLERANCE

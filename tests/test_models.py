@@ -179,7 +179,7 @@ def test_deepcre_pools_round_up_like_keras_same_padding() -> None:
     assert model.head[1].in_features == 384
     assert sum(p.numel() for p in model.parameters()) == 387_841
     # Keras pads 4 positions of 3020 as 2 left + 2 right: the first window is [0, 6)
-    pool = SameMaxPool1d(8)
+    pool = SameMaxPool1d(8, 3020)
     signal = torch.zeros(1, 1, 3020)
     signal[0, 0, 6] = 1.0
     assert pool(signal)[0, 0, :2].tolist() == [0.0, 1.0]

@@ -255,7 +255,7 @@ def test_lone_model_equals_predict_on_the_edited_genome(small, tmp_path):
             (tmp_path / "e.fa").write_text("".join(f">{c}\n{s}\n" for c, s in chroms.items()))
             codes, kept, _ = extract_windows(tmp_path / "e.fa", genes, SMALL)
             i = kept.index[kept.gene_id == row.gene_id][0]
-            expected = predict(model, codes[i : i + 1], "binary", spec=SMALL)[0]
+            expected = predict(model, codes[i : i + 1], "binary")[0]
             assert getattr(row, column) == pytest.approx(expected, rel=1e-5, abs=1e-6)
     assert (table["delta_prob"].abs() > 0).any()
 

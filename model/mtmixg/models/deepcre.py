@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .cnn import SameConv1d, flat_size
@@ -14,21 +13,19 @@ _POOL = 8
 _DENSE = (128, 64)
 
 
-class SameMaxPool1d(nn.MaxPool1d):
-    """Keras MaxPooling1D(pool, padding='same'): (N, C, L) -> (N, C, ceil(L / pool)).
+class SameMaxPool1d(nn.Sequential):
+    """Keras MaxPooling1D(pool, padding='same') for inputs of `length`: (N, C, length) ->
+    (N, C, ceil(length / pool)).
 
-    Keras pads pool * ceil(L / pool) - L positions, the smaller half on the left, and ignores
-    them. Here they are zero: the input comes after a ReLU (>= 0) and every window holds at least
-    one real position, so a zero never wins over a real value and the result equals Keras'.
+    Keras pads pool * ceil(length / pool) - length positions, the smaller half on the left, and
+    ignores them. Here they are zero (ConstantPad1d, then MaxPool1d): the input comes after a ReLU
+    (>= 0) and every window holds at least one real position, so a zero never wins over a real
+    value and the result equals Keras'. Plain modules, so attribution hooks (DeepLIFT) see them.
     """
 
-    def __init__(self, pool: int) -> None:
-        super().__init__(pool)
-        self.pool = pool
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        total = -x.shape[-1] % self.pool
-        return super().forward(F.pad(x, (total // 2, total - total // 2)))
+    def __init__(self, pool: int, length: int) -> None:
+        total = -length % pool
+        super().__init__(nn.ConstantPad1d((total // 2, total - total // 2), 0.0), nn.MaxPool1d(pool))
 
 
 class DeepCRE(nn.Module):
@@ -48,14 +45,14 @@ class DeepCRE(nn.Module):
         self.seq_len = seq_len
         self.codon_mask = nn.Identity() if codon_mask is None else codon_mask
         layers: list[nn.Module] = []
-        width = 4
+        width, length = 4, seq_len
         for out in _WIDTHS:
             layers += [
                 SameConv1d(width, out, kernel_size), nn.ReLU(),
                 SameConv1d(out, out, kernel_size), nn.ReLU(),
-                SameMaxPool1d(_POOL), nn.Dropout(dropout),
+                SameMaxPool1d(_POOL, length), nn.Dropout(dropout),
             ]  # fmt: skip
-            width = out
+            width, length = out, -(-length // _POOL)
         self.features = nn.Sequential(*layers)
         self.head = nn.Sequential(
             nn.Flatten(),

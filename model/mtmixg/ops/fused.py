@@ -25,9 +25,14 @@ def fused_available(x: torch.Tensor) -> bool:
 
 def kernel_path(model: torch.nn.Module, device: str | torch.device) -> str:
     """Which Mamba kernels `model` runs on `device`: 'fused' (mamba_ssm / causal_conv1d CUDA
-    kernels), 'pure' (the PyTorch scan and convolution) or 'none' (no Mamba block)."""
+    kernels), 'numba' (the compiled CPU kernels, ops.numba_scan / numba_conv), 'pure' (the chunked
+    PyTorch scan and convolution) or 'none' (no Mamba block)."""
+    from .numba_scan import HAS_NUMBA
+
     probe = torch.empty(0, device=device)
     blocks = [m for m in model.modules() if hasattr(m, "_use_fused")]
     if not blocks:
         return "none"
-    return "fused" if all(m._use_fused(probe) for m in blocks) else "pure"
+    if all(m._use_fused(probe) for m in blocks):
+        return "fused"
+    return "numba" if HAS_NUMBA and probe.device.type == "cpu" else "pure"
