@@ -11,6 +11,8 @@ if CROSS_ENABLED:
         input:
             model="results/{train_species}/models/{variant}/seed{seed}/all/model.pt",
             meta="results/{train_species}/models/{variant}/seed{seed}/all/model.json",
+            # read beside model.pt: whether the all-chromosome model stayed at chance level
+            trained="results/{train_species}/models/{variant}/seed{seed}/all/metrics.json",
             windows="results/{test_species}/windows/windows.npy",
             genes="results/{test_species}/windows/genes.tsv",
             spec="results/{test_species}/windows/window.json",

@@ -51,10 +51,11 @@ class SelfAttention(nn.Module):
         if counts is None:
             attended = F.scaled_dot_product_attention(q, k, v)
         else:
-            # in float32 even under autocast: a count such as 3020 does not survive bf16
-            logits = q.float() @ k.float().transpose(-1, -2) / math.sqrt(q.shape[-1])  # (N, heads, M, M)
-            log_counts = counts.float().log()[:, None, None, :]  # log 0 = -inf: weight 0
-            attended = (torch.softmax(logits + log_counts, dim=-1) @ v.float()).to(v.dtype)
+            # at least float32 under autocast: a count such as 3020 does not survive bf16
+            wide = torch.promote_types(q.dtype, torch.float32)
+            logits = q.to(wide) @ k.to(wide).transpose(-1, -2) / math.sqrt(q.shape[-1])  # (N, heads, M, M)
+            log_counts = counts.to(wide).log()[:, None, None, :]  # log 0 = -inf: weight 0
+            attended = (torch.softmax(logits + log_counts, dim=-1) @ v.to(wide)).to(v.dtype)
         return self.out_proj(attended.transpose(1, 2).reshape(n, rows, dim))
 
     def forward(self, x: torch.Tensor, tokens: torch.Tensor | None = None) -> torch.Tensor:
