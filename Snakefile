@@ -40,7 +40,15 @@ include: "rules/homology.smk"
 
 
 # the training half, included when present
-for stage in ("train", "evaluate", "cross_species", "plots", "variant_effects", "attributions", "motifs"):
+for stage in (
+    "train",
+    "evaluate",
+    "cross_species",
+    "plots",
+    "variant_effects",
+    "attributions",
+    "motifs",
+):
     if Path(workflow.basedir, "rules", f"{stage}.smk").exists():
 
         include: f"rules/{stage}.smk"
