@@ -15,16 +15,10 @@ import json
 import sys
 from pathlib import Path
 
-RESTART_KEYS = ("restarts", "n_restarts", "attempts")
-"""metrics.json keys that count restarted runs, whichever the training code writes."""
-
-
 def _restarts(metrics: dict) -> str:
-    for key in RESTART_KEYS:
-        if key in metrics:
-            value = metrics[key]
-            return str(len(value) if isinstance(value, list) else value)
-    return "-"
+    """Restarts of a run: its attempts (metrics.json `attempts`, one per attempt) less the first."""
+    attempts = metrics.get("attempts")
+    return str(len(attempts) - 1) if attempts else "-"
 
 
 def _seconds_per_epoch(metrics: dict) -> float | None:
