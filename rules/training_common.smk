@@ -293,7 +293,8 @@ def explain_targets():
         f"results/{species}/motifs/{variant}/{name}"
         for species in explained_species()
         for variant in EXPLAIN["experiments"]
-        if variant in species_experiments(species)  # a sweep entry only where it is trained
+        # a sweep entry only where it is trained
+        if variant in species_experiments(species)
         for name in ("motifs.tsv", "metaprofile.png", "logos.png")
     ]
 
