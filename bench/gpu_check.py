@@ -28,6 +28,8 @@ from mtmixg.fold import train_fold
 from mtmixg.models import VARIANTS, Mamba, ModelConfig, build_model
 from mtmixg.ops import HAS_FUSED_CONV, HAS_FUSED_SCAN
 from mtmixg.sequence import WindowSpec
+
+from bench_model import _seconds  # one timer (CUDA-synchronised) for both benchmarks
 from mtmixg.training import TrainConfig
 
 REPO = Path(__file__).resolve().parents[1]
@@ -54,16 +56,8 @@ def one_hot(n: int, device: str) -> torch.Tensor:
 def timed(step, repeats: int, device: str) -> float:  # noqa: ANN001
     """Median seconds of step() over repeats runs, after one warm-up run."""
     step()
-    times = []
-    for _ in range(repeats):
-        if device == "cuda":
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        step()
-        if device == "cuda":
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    return sorted(times)[len(times) // 2]
+    times = sorted(_seconds(step, device) for _ in range(repeats))
+    return times[len(times) // 2]
 
 
 def cuda_tests() -> None:
