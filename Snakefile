@@ -1,8 +1,20 @@
+import os
+import sys
 from pathlib import Path
 
 from snakemake.utils import min_version
 
 min_version("9.0")
+
+# How rules and scripts reach the package: model/ goes first on the import path of this process
+# (the rule files import the torch-free mtmixg.core) and, through PYTHONPATH, of every job's
+# Python (the `script:` files, also inside --use-conda envs and on Slurm nodes, whose Snakemake
+# reads this file again). The envs do not install the package: that would pull an unpinned torch.
+PACKAGE_DIR = str(Path(workflow.basedir) / "model")
+sys.path.insert(0, PACKAGE_DIR)
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [PACKAGE_DIR] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+)
 
 
 # A --configfile replaces config/config.yaml instead of merging into it (merged species maps
@@ -16,6 +28,7 @@ report: "report/workflow.rst"
 
 
 include: "rules/common.smk"
+include: "rules/training_common.smk"
 
 
 rule all:
@@ -37,18 +50,10 @@ include: "rules/quant.smk"
 include: "rules/expression.smk"
 include: "rules/windows.smk"
 include: "rules/homology.smk"
-
-
-# the training half, included when present
-for stage in (
-    "train",
-    "evaluate",
-    "cross_species",
-    "plots",
-    "variant_effects",
-    "attributions",
-    "motifs",
-):
-    if Path(workflow.basedir, "rules", f"{stage}.smk").exists():
-
-        include: f"rules/{stage}.smk"
+include: "rules/train.smk"
+include: "rules/evaluate.smk"
+include: "rules/cross_species.smk"
+include: "rules/plots.smk"
+include: "rules/variant_effects.smk"
+include: "rules/attributions.smk"
+include: "rules/motifs.smk"

@@ -7,9 +7,6 @@
 # reruns that experiment's folds only.
 
 
-include: "training_common.smk"
-
-
 wildcard_constraints:
     variant=alternatives(EXPERIMENTS),
     seed=r"\d+",

@@ -1,12 +1,9 @@
 # Config and helper functions of the training half (train, evaluate, cross_species, plots).
-# Included by rules/train.smk; the config keys task, variants, seeds, model, training, gpu,
+# Included by the Snakefile after rules/common.smk; the config keys task, variants, seeds, model, training, gpu,
 # sweep, cross_species and plots are validated here (config/schemas/training.schema.yaml).
 
 import json
-import sys
 
-# mtmixg.gpus uses the standard library only: no torch in the Snakemake process
-sys.path.insert(0, str(Path(workflow.basedir) / "model"))
 from mtmixg.gpus import count_gpus
 
 validate(config, schema="../config/schemas/training.schema.yaml")

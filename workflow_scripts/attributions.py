@@ -4,11 +4,10 @@ import sys
 from pathlib import Path
 
 sys.stderr = open(snakemake.log[0], "w", buffering=1)
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "model"))
 
-import torch  # noqa: E402
+import torch
 
-from mtmixg.interpret.attributions import explain_fold  # noqa: E402
+from mtmixg.interpret.attributions import explain_fold
 
 torch.set_num_threads(snakemake.threads)
 window = snakemake.params.ism_window

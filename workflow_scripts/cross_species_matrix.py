@@ -4,14 +4,13 @@ import sys
 from pathlib import Path
 
 sys.stderr = open(snakemake.log[0], "w", buffering=1)
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "model"))
 
-import json  # noqa: E402
+import json
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from mtmixg.cross_species import cross_matrix  # noqa: E402
-from mtmixg.summary import read_summary, write_tsv  # noqa: E402
+from mtmixg.cross_species import cross_matrix
+from mtmixg.summary import read_summary, write_tsv
 
 rows = []
 for run, path in zip(snakemake.params.runs, snakemake.input.cross, strict=True):

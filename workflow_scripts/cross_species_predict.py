@@ -4,21 +4,20 @@ import sys
 from pathlib import Path
 
 sys.stderr = open(snakemake.log[0], "w", buffering=1)
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "model"))
 
-import json  # noqa: E402
+import json
 
-import torch  # noqa: E402
+import torch
 
-from mtmixg.cross_species import predict_species  # noqa: E402
-from mtmixg.dataset import _atomic_write  # noqa: E402
+from mtmixg.cross_species import predict_species
+from mtmixg.core.atomic import atomic_write
 
 torch.set_num_threads(snakemake.threads)
 wc = snakemake.wildcards
 frame, metrics = predict_species(snakemake.input.model, Path(snakemake.input.windows).parent)
 metrics.update({"train_species": wc.train_species, "test_species": wc.test_species, "variant": wc.variant,
                 "seed": int(wc.seed)})
-_atomic_write(Path(snakemake.output.predictions),
+atomic_write(Path(snakemake.output.predictions),
               lambda tmp: frame.to_csv(tmp, sep="\t", index=False, float_format="%.6g"))
-_atomic_write(Path(snakemake.output.metrics), lambda tmp: Path(tmp).write_text(json.dumps(metrics, indent=2) + "\n"))
+atomic_write(Path(snakemake.output.metrics), lambda tmp: Path(tmp).write_text(json.dumps(metrics, indent=2) + "\n"))
 print(json.dumps(metrics), file=sys.stderr)

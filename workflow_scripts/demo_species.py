@@ -7,9 +7,8 @@ import tempfile
 from pathlib import Path
 
 sys.stderr = open(snakemake.log[0], "w")
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "model"))
 
-from mtmixg.demo import make_demo  # noqa: E402
+from mtmixg.demo import make_demo
 
 out = Path(snakemake.output.meta).parent
 out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,12 +1,10 @@
 """Fetch one reference file of a species (download or local), check it, store it decompressed."""
 
 import sys
-from pathlib import Path
 
 sys.stderr = open(snakemake.log[0], "w")
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "model"))
 
-from mtmixg.references import fetch_reference  # noqa: E402
+from mtmixg.references import fetch_reference
 
 fetch_reference(
     kind=snakemake.params.kind,

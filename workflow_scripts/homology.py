@@ -4,13 +4,12 @@ import sys
 from pathlib import Path
 
 sys.stderr = open(snakemake.log[0], "w")
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "model"))
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from mtmixg.dataset import _atomic_write  # noqa: E402
-from mtmixg.gff import protein_coding_genes, tx2gene_from_cdna  # noqa: E402
-from mtmixg.homology import longest_sequence_per_gene, non_homologous_genes, run_blast  # noqa: E402
+from mtmixg.core.atomic import atomic_write
+from mtmixg.gff import protein_coding_genes, tx2gene_from_cdna
+from mtmixg.homology import longest_sequence_per_gene, non_homologous_genes, run_blast
 
 out = Path(snakemake.output[0])
 method = snakemake.params.method
@@ -35,4 +34,4 @@ eligible = non_homologous_genes(
 )
 table = genes[["gene_id", "chrom"]].assign(test_eligible=genes["gene_id"].isin(eligible))
 print(f"{int(table['test_eligible'].sum())} of {len(table)} genes are test-eligible", file=sys.stderr)
-_atomic_write(out, lambda tmp: table.to_csv(tmp, sep="\t", index=False))
+atomic_write(out, lambda tmp: table.to_csv(tmp, sep="\t", index=False))

@@ -4,11 +4,10 @@ import sys
 from pathlib import Path
 
 sys.stderr = open(snakemake.log[0], "w")
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "model"))
 
-from mtmixg.dataset import _atomic_write  # noqa: E402
-from mtmixg.gff import read_genes  # noqa: E402
-from mtmixg.labels import match_to_annotation, read_tpm  # noqa: E402
+from mtmixg.core.atomic import atomic_write
+from mtmixg.gff import read_genes
+from mtmixg.labels import match_to_annotation, read_tpm
 
 tpm = read_tpm(snakemake.input.table)
 genes = read_genes(snakemake.input.gff)
@@ -16,4 +15,4 @@ matched, warning = match_to_annotation(tpm.index, genes["gene_id"], snakemake.in
 print(f"{len(matched)} of {len(tpm)} genes of {snakemake.input.table} are in the annotation", file=sys.stderr)
 if warning:
     print(f"warning: {warning}", file=sys.stderr)
-_atomic_write(Path(snakemake.output[0]), lambda tmp: tpm.loc[matched].to_csv(tmp, sep="\t"))
+atomic_write(Path(snakemake.output[0]), lambda tmp: tpm.loc[matched].to_csv(tmp, sep="\t"))

@@ -4,12 +4,11 @@ import sys
 from pathlib import Path
 
 sys.stderr = open(snakemake.log[0], "w", buffering=1)
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "model"))
 
-import json  # noqa: E402
+import json
 
-from mtmixg.interpret.motifs import find_motifs  # noqa: E402
-from mtmixg.sequence import WindowSpec  # noqa: E402
+from mtmixg.interpret.motifs import find_motifs
+from mtmixg.sequence import WindowSpec
 
 meta = json.loads(Path(snakemake.input.spec).read_text())
 meta.pop("mtmixg_version", None)

@@ -1,13 +1,11 @@
 """Accuracy / AUC-ROC / F1 bars with sd error bars (rules plot_ablation, plot_sweep)."""
 
 import sys
-from pathlib import Path
 
 sys.stderr = open(snakemake.log[0], "w", buffering=1)
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "model"))
 
-from mtmixg.plots import metric_bars_figure, save_figure  # noqa: E402
-from mtmixg.summary import read_summary  # noqa: E402
+from mtmixg.plots import metric_bars_figure, save_figure
+from mtmixg.summary import read_summary
 
 summary = read_summary(snakemake.input.summary)
 fig = metric_bars_figure(summary, snakemake.params.order, title=snakemake.params.title)

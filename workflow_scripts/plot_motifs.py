@@ -1,16 +1,14 @@
 """Meta-profile and motif logos of one species and experiment (rule motif_figures)."""
 
 import sys
-from pathlib import Path
 
 sys.stderr = open(snakemake.log[0], "w", buffering=1)
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "model"))
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from mtmixg.interpret.figures import logos_figure, metaprofile_figure  # noqa: E402
-from mtmixg.interpret.jaspar import read_meme  # noqa: E402
-from mtmixg.plots import save_figure  # noqa: E402
+from mtmixg.interpret.figures import logos_figure, metaprofile_figure
+from mtmixg.interpret.jaspar import read_meme
+from mtmixg.plots import save_figure
 
 wc = snakemake.wildcards
 profile = pd.read_csv(snakemake.input.profile, sep="\t")

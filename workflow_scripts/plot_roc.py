@@ -1,14 +1,12 @@
 """ROC curves per experiment (rule plot_roc)."""
 
 import sys
-from pathlib import Path
 
 sys.stderr = open(snakemake.log[0], "w", buffering=1)
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "model"))
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from mtmixg.plots import roc_figure, save_figure  # noqa: E402
+from mtmixg.plots import roc_figure, save_figure
 
 preds = pd.read_csv(snakemake.input.predictions, sep="\t", dtype={"fold": str, "chrom": str})
 fig = roc_figure(preds, snakemake.params.order, title=f"Held-out ROC ({snakemake.wildcards.species})")

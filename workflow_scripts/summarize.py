@@ -1,12 +1,10 @@
 """Per-species summary tables (rule summarize): summary.tsv, summary_folds.tsv, test_predictions.tsv."""
 
 import sys
-from pathlib import Path
 
 sys.stderr = open(snakemake.log[0], "w", buffering=1)
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "model"))
 
-from mtmixg.summary import fold_table, pooled_predictions, summarize, write_tsv  # noqa: E402
+from mtmixg.summary import fold_table, pooled_predictions, summarize, write_tsv
 
 runs = [dict(run, path=path) for run, path in zip(snakemake.params.runs, snakemake.input.metrics, strict=True)]
 folds = fold_table(runs)

@@ -5,9 +5,8 @@ from dataclasses import replace
 from pathlib import Path
 
 sys.stderr = open(snakemake.log[0], "w", buffering=1)
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "model"))
 
-from mtmixg.experiments import resolve_experiment  # noqa: E402
+from mtmixg.experiments import resolve_experiment
 
 
 def main() -> None:

@@ -8,11 +8,10 @@ import sys
 from pathlib import Path
 
 sys.stderr = open(snakemake.log[0], "w")
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "model"))
 
-from mtmixg.dataset import _atomic_write  # noqa: E402
-from mtmixg.fasta import iter_records  # noqa: E402
-from mtmixg.gff import AnnotationError, tx2gene_from_cdna, tx2gene_from_gff3  # noqa: E402
+from mtmixg.core.atomic import atomic_write
+from mtmixg.fasta import iter_records
+from mtmixg.gff import AnnotationError, tx2gene_from_cdna, tx2gene_from_gff3
 
 transcripts = {name for name, _ in iter_records(snakemake.input.cdna)}
 try:
@@ -32,4 +31,4 @@ if table.empty:
         "are the cDNA and the annotation from the same release?"
     )
 print(f"tx2gene: {len(table)} transcripts of {table['gene_id'].nunique()} genes", file=sys.stderr)
-_atomic_write(Path(snakemake.output[0]), lambda tmp: table.to_csv(tmp, sep="\t", index=False))
+atomic_write(Path(snakemake.output[0]), lambda tmp: table.to_csv(tmp, sep="\t", index=False))

@@ -1,12 +1,10 @@
 """Score the species' VCF with one variant's fold models (rule variant_effects): mtmixg score-variants."""
 
 import sys
-from pathlib import Path
 
 sys.stderr = open(snakemake.log[0], "w", buffering=1)
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "model"))
 
-from mtmixg.cli import main  # noqa: E402
+from mtmixg.cli import main
 
 code = main(
     ["score-variants", *snakemake.input.models, "--genome", snakemake.input.genome, "--gff3", snakemake.input.gff,

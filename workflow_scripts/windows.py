@@ -9,17 +9,17 @@ import sys
 from pathlib import Path
 
 sys.stderr = open(snakemake.log[0], "w")
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "model"))
 
-import pandas as pd  # noqa: E402
+import pandas as pd
 
-from mtmixg.dataset import GeneWindows, _atomic_write, save_windows  # noqa: E402
-from mtmixg.datachecks import check_chromosome_names, check_fold_classes  # noqa: E402
-from mtmixg.fasta import FastaIndex  # noqa: E402
-from mtmixg.folds import assign_folds  # noqa: E402
-from mtmixg.genome import SKIPPED_COLUMNS, extract_windows  # noqa: E402
-from mtmixg.gff import protein_coding_genes  # noqa: E402
-from mtmixg.sequence import WindowSpec  # noqa: E402
+from mtmixg.core.atomic import atomic_write
+from mtmixg.dataset import GeneWindows, save_windows
+from mtmixg.datachecks import check_chromosome_names, check_fold_classes
+from mtmixg.fasta import FastaIndex
+from mtmixg.folds import assign_folds
+from mtmixg.genome import SKIPPED_COLUMNS, extract_windows
+from mtmixg.gff import protein_coding_genes
+from mtmixg.sequence import WindowSpec
 
 REASON_NO_EXPRESSION = "no expression value"
 
@@ -53,6 +53,6 @@ kept["fold"] = assign_folds(kept, chromosomes)
 skipped = pd.concat([skipped, no_expression], ignore_index=True)
 
 save_windows(Path(snakemake.output.genes).parent, GeneWindows(codes[labelled], kept, spec))
-_atomic_write(Path(snakemake.output.skipped), lambda tmp: skipped.to_csv(tmp, sep="\t", index=False))
+atomic_write(Path(snakemake.output.skipped), lambda tmp: skipped.to_csv(tmp, sep="\t", index=False))
 print(f"{len(kept)} windows of length {spec.length}; {len(skipped)} genes skipped:", file=sys.stderr)
 print(skipped["reason"].value_counts().to_string(), file=sys.stderr)

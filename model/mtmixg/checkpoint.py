@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from . import __version__
-from .dataset import _atomic_write
+from .core.atomic import atomic_write
 from .models.config import ModelConfig
 from .sequence import WindowSpec
 from .tasks import check_task, n_outputs
@@ -62,8 +62,8 @@ def save_model(path: str | Path, model: nn.Module, meta: dict) -> None:
     # model.json first: a model.pt on disk always has its description beside it
     full = json.loads(json.dumps(full))  # the digest is of what model.json will read back
     payload = {"format": WEIGHTS_FORMAT, "meta_sha256": meta_digest(full), "state_dict": state}
-    _atomic_write(meta_path(path), lambda tmp: Path(tmp).write_text(json.dumps(full, indent=2) + "\n"))
-    _atomic_write(path, lambda tmp: torch.save(payload, tmp))
+    atomic_write(meta_path(path), lambda tmp: Path(tmp).write_text(json.dumps(full, indent=2) + "\n"))
+    atomic_write(path, lambda tmp: torch.save(payload, tmp))
 
 
 def _migrate_model(model: dict, window: dict) -> dict:
@@ -147,7 +147,7 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[nn
 
 def save_state(path: str | Path, state: dict) -> None:
     """Atomically torch.save a resume state (tensors and plain containers only)."""
-    _atomic_write(Path(path), lambda tmp: torch.save(state, tmp))
+    atomic_write(Path(path), lambda tmp: torch.save(state, tmp))
 
 
 def load_state(path: str | Path) -> dict:

@@ -105,9 +105,9 @@ def _device(name: str):
 
 
 def _write_table(path: str, table) -> None:
-    from .dataset import _atomic_write
+    from .core.atomic import atomic_write
 
-    _atomic_write(Path(path), lambda tmp: table.to_csv(tmp, sep="\t", index=False, float_format="%.6g"))
+    atomic_write(Path(path), lambda tmp: table.to_csv(tmp, sep="\t", index=False, float_format="%.6g"))
 
 
 # ------------------------------------------------------------------ train
@@ -243,9 +243,9 @@ def _run_evaluate(args: argparse.Namespace) -> int:
            "windows": str(args.windows), "model_fold": meta.get("fold"), "variant": meta["model_config"].variant,
            "same_dataset": meta.get("dataset_digest") == gw.digest,
            "mtmixg_version": __version__}
-    from .dataset import _atomic_write
+    from .core.atomic import atomic_write
 
-    _atomic_write(Path(args.metrics), lambda tmp: Path(tmp).write_text(json.dumps(out, indent=2) + "\n"))
+    atomic_write(Path(args.metrics), lambda tmp: Path(tmp).write_text(json.dumps(out, indent=2) + "\n"))
     if args.predictions:
         _write_table(args.predictions, predictions_frame(gw.genes.iloc[index], y[index], prob, task))
     print(json.dumps({k: out[k] for k in ("accuracy", "auc", "f1", "n")}))

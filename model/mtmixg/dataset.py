@@ -8,11 +8,9 @@ Folder layout (written by the workflow's windows rule):
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from .core.atomic import atomic_write
 from .sequence import WindowSpec
 
 GENE_COLUMNS: tuple[str, ...] = ("gene_id", "chrom", "start", "end", "strand", "logMaxTPM", "label", "fold")
@@ -49,59 +48,6 @@ class GeneWindows:
         return self.codes.shape[0]
 
 
-def _umask() -> int:
-    """The process umask, read without changing it (Linux /proc), else set and restored."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except OSError:
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _disk_full(folder: Path, err: BaseException) -> bool:
-    """True when err is (or, for writers that lose the errno, looks like) a full disk or quota."""
-    if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-        return True
-    try:
-        stat = os.statvfs(folder)
-    except OSError:
-        return False
-    return stat.f_bavail * stat.f_frsize < (1 << 20)
-
-
-def _atomic_write(path: Path, write) -> None:
-    """Write through a temporary file in the same folder, then rename: never a half-written file.
-
-    The file gets the mode a plain open() would give (0666 less the umask), not mkstemp's 0600,
-    so a lab group can read results on a shared cluster. Errors name path, never the temporary file: a folder at path, or a full
-    disk, is an OSError saying so.
-    """
-    path = Path(path)
-    if path.is_dir():
-        raise IsADirectoryError(errno.EISDIR, "is a folder; give a file name", str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException as err:
-        full = isinstance(err, Exception) and _disk_full(path.parent, err)
-        Path(tmp).unlink(missing_ok=True)
-        if full:
-            raise OSError(errno.ENOSPC, "the disk is full (no space left on device); nothing was written, "
-                          "free space and rerun", str(path)) from None
-        if isinstance(err, OSError) and err.filename == tmp:
-            raise OSError(err.errno, err.strerror, str(path)) from None
-        raise
-
-
 def save_windows(folder: str | Path, windows: GeneWindows) -> None:
     """Write windows.npy, genes.tsv and window.json into folder (each written atomically)."""
     folder = Path(folder)
@@ -113,10 +59,10 @@ def save_windows(folder: str | Path, windows: GeneWindows) -> None:
         with open(tmp, "wb") as handle:
             np.save(handle, np.ascontiguousarray(windows.codes, dtype=np.uint8))
 
-    _atomic_write(folder / WINDOWS_FILE, write_npy)
-    _atomic_write(folder / GENES_FILE, lambda tmp: windows.genes.loc[:, list(GENE_COLUMNS)].to_csv(tmp, sep="\t", index=False))
+    atomic_write(folder / WINDOWS_FILE, write_npy)
+    atomic_write(folder / GENES_FILE, lambda tmp: windows.genes.loc[:, list(GENE_COLUMNS)].to_csv(tmp, sep="\t", index=False))
     meta = {**windows.spec.to_dict(), "mtmixg_version": __version__}
-    _atomic_write(folder / SPEC_FILE, lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=2) + "\n"))
+    atomic_write(folder / SPEC_FILE, lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=2) + "\n"))
 
 
 N_CODES = 5  # A, C, G, T, other

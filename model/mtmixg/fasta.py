@@ -108,7 +108,7 @@ def validate_fasta(path: str | Path, protein: bool = False) -> dict[str, int]:
 
 def decompress_fasta(src: str | Path, dst: str | Path) -> Path:
     """Write a gzip (or bgzip) FASTA uncompressed to dst, atomically. Returns dst."""
-    from .dataset import _atomic_write
+    from .core.atomic import atomic_write
 
     src, dst = Path(src), Path(dst)
 
@@ -116,14 +116,14 @@ def decompress_fasta(src: str | Path, dst: str | Path) -> Path:
         with open(tmp, "wb") as out, _open_binary(src) as inp:
             shutil.copyfileobj(inp, out, length=1 << 22)
 
-    _atomic_write(dst, write)
+    atomic_write(dst, write)
     return dst
 
 
 def rewrap_fasta(src: str | Path, dst: str | Path, width: int = 60) -> Path:
     """Write a (plain or gzip) FASTA to dst with every sequence line `width` letters long (the last
     of a record shorter) and no blank lines, atomically; streams, holding one line at a time."""
-    from .dataset import _atomic_write
+    from .core.atomic import atomic_write
 
     src, dst = Path(src), Path(dst)
 
@@ -146,7 +146,7 @@ def rewrap_fasta(src: str | Path, dst: str | Path, width: int = 60) -> Path:
             if pending:
                 out.write(pending + b"\n")
 
-    _atomic_write(dst, write)
+    atomic_write(dst, write)
     return dst
 
 

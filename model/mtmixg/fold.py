@@ -24,7 +24,8 @@ import torch
 
 from . import __version__
 from .checkpoint import MODEL_FILE, save_model
-from .dataset import _atomic_write, load_windows
+from .core.atomic import atomic_write
+from .dataset import load_windows
 from .metrics import compute_metrics, predictions_frame
 from .ops import kernel_path
 from .models.config import ModelConfig
@@ -177,8 +178,8 @@ def train_fold(
             "fold": fold, "seed": int(seed), "windows_dir": str(windows_dir), "dataset_digest": gw.digest}
     outputs = [out_dir / name for name in ("predictions.tsv", "metrics.json", "model.json", MODEL_FILE)]
     try:
-        _atomic_write(outputs[0], lambda tmp: table.to_csv(tmp, sep="\t", index=False, float_format="%.6g"))
-        _atomic_write(outputs[1], lambda tmp: Path(tmp).write_text(json.dumps(metrics, indent=2) + "\n"))
+        atomic_write(outputs[0], lambda tmp: table.to_csv(tmp, sep="\t", index=False, float_format="%.6g"))
+        atomic_write(outputs[1], lambda tmp: Path(tmp).write_text(json.dumps(metrics, indent=2) + "\n"))
         save_model(out_dir / MODEL_FILE, model, meta)
     except BaseException:  # all four outputs or none (e.g. a full disk at model.pt)
         for path in outputs:

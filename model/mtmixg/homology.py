@@ -114,9 +114,9 @@ def run_blast(
                 raise RuntimeError(f"{cmd[0]} failed on {fasta} (exit {done.returncode}): {done.stderr.strip()[-2000:]}")
         table = read_blast6(hits)
         if out_tsv is not None:
-            from .dataset import _atomic_write
+            from .core.atomic import atomic_write
 
-            _atomic_write(Path(out_tsv), lambda t: table.to_csv(t, sep="\t", header=False, index=False))
+            atomic_write(Path(out_tsv), lambda t: table.to_csv(t, sep="\t", header=False, index=False))
     return table
 
 
@@ -135,7 +135,7 @@ def longest_sequence_per_gene(
             continue
         if len(seq) > len(best.get(gene, "")):
             best[gene] = seq
-    from .dataset import _atomic_write
+    from .core.atomic import atomic_write
 
     def write(tmp: str) -> None:
         with open(tmp, "w") as handle:
@@ -144,5 +144,5 @@ def longest_sequence_per_gene(
                 for i in range(0, len(seq), 60):
                     handle.write(seq[i : i + 60] + "\n")
 
-    _atomic_write(Path(out_fasta), write)
+    atomic_write(Path(out_fasta), write)
     return len(best)

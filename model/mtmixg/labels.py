@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .dataset import _atomic_write
+from .core.atomic import atomic_write
 
 LABEL_LOW, LABEL_MEDIUM, LABEL_HIGH = -1, 0, 1
 LABEL_COLUMNS: tuple[str, ...] = ("gene_id", "logMaxTPM", "label")
@@ -169,9 +169,9 @@ def compare_thresholds(thresholds: dict, expected: dict | None) -> tuple[str, bo
 
 def save_labels(table: pd.DataFrame, thresholds: dict, labels_path: str | Path, thresholds_path: str | Path) -> None:
     """Write labels.tsv (gene_id, logMaxTPM, label) and thresholds.tsv (one row), atomically."""
-    _atomic_write(Path(labels_path), lambda tmp: table.loc[:, list(LABEL_COLUMNS)].to_csv(tmp, sep="\t", index=False))
+    atomic_write(Path(labels_path), lambda tmp: table.loc[:, list(LABEL_COLUMNS)].to_csv(tmp, sep="\t", index=False))
     row = pd.DataFrame([{k: thresholds[k] for k in THRESHOLD_KEYS}])
-    _atomic_write(Path(thresholds_path), lambda tmp: row.to_csv(tmp, sep="\t", index=False))
+    atomic_write(Path(thresholds_path), lambda tmp: row.to_csv(tmp, sep="\t", index=False))
 
 
 def _normalise(gene_id: str) -> str:

@@ -122,11 +122,11 @@ def summarize(folds: pd.DataFrame, order: list[str] | None = None) -> pd.DataFra
 
 def write_tsv(frame: pd.DataFrame, path: str | Path) -> None:
     """Write a table atomically (temp file in the same folder, then rename); NaN written as 'NA'."""
-    from .dataset import _atomic_write
+    from .core.atomic import atomic_write
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(path, lambda tmp: frame.to_csv(tmp, sep="\t", index=False, na_rep="NA", float_format="%.6g"))
+    atomic_write(path, lambda tmp: frame.to_csv(tmp, sep="\t", index=False, na_rep="NA", float_format="%.6g"))
 
 
 def read_summary(path: str | Path) -> pd.DataFrame:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..dataset import _atomic_write
+from ..core.atomic import atomic_write
 
 Motif = tuple[str, str, np.ndarray]  # (id, name, probabilities float (4, width), rows A, C, G, T)
 
@@ -40,7 +40,7 @@ def meme_text(motifs: list[Motif]) -> str:
 
 
 def write_meme(path: str | Path, motifs: list[Motif]) -> None:
-    _atomic_write(Path(path), lambda tmp: Path(tmp).write_text(meme_text(motifs)))
+    atomic_write(Path(path), lambda tmp: Path(tmp).write_text(meme_text(motifs)))
 
 
 def read_meme(path: str | Path) -> list[Motif]:

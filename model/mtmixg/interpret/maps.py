@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..dataset import _atomic_write
+from ..core.atomic import atomic_write
 
 OHE_FILE = "ohe.npz"
 ATTR_FILE = "attr.npz"
@@ -49,7 +49,7 @@ def _savez(path: Path, array: np.ndarray) -> None:
         with open(tmp, "wb") as handle:
             np.savez_compressed(handle, array)
 
-    _atomic_write(path, write)
+    atomic_write(path, write)
 
 
 def save_maps(folder: str | Path, maps: Maps) -> None:
@@ -57,8 +57,8 @@ def save_maps(folder: str | Path, maps: Maps) -> None:
     folder = Path(folder)
     _savez(folder / OHE_FILE, maps.ohe.astype(np.int8))
     _savez(folder / ATTR_FILE, maps.attr.astype(np.float16))
-    _atomic_write(folder / GENES_FILE, lambda tmp: maps.genes.to_csv(tmp, sep="\t", index=False, float_format="%.6g"))
-    _atomic_write(folder / INFO_FILE, lambda tmp: Path(tmp).write_text(json.dumps(maps.info, indent=2) + "\n"))
+    atomic_write(folder / GENES_FILE, lambda tmp: maps.genes.to_csv(tmp, sep="\t", index=False, float_format="%.6g"))
+    atomic_write(folder / INFO_FILE, lambda tmp: Path(tmp).write_text(json.dumps(maps.info, indent=2) + "\n"))
 
 
 def load_maps(folder: str | Path) -> Maps:

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..dataset import _atomic_write
+from ..core.atomic import atomic_write
 from ..sequence import WindowSpec
 from . import jaspar
 from .maps import ATTR_FILE, OHE_FILE, Maps, _savez, load_maps
@@ -206,9 +206,9 @@ def find_motifs(
     matches.insert(1, "database", db_name)
     table = summarize(patterns, positions, matches)
     for name, frame in (("genes", maps.genes), ("positions", positions), ("matches", matches), ("metaprofile", metaprofile(maps, spec))):
-        _atomic_write(out_dir / f"{name}.tsv", lambda tmp, f=frame: f.to_csv(tmp, sep="\t", index=False, float_format="%.6g"))
+        atomic_write(out_dir / f"{name}.tsv", lambda tmp, f=frame: f.to_csv(tmp, sep="\t", index=False, float_format="%.6g"))
     info = {**maps.info, "database": db_name, "n_motifs": len(patterns), "seconds": time.perf_counter() - started}
-    _atomic_write(out_dir / "motifs.json", lambda tmp: Path(tmp).write_text(json.dumps(info, indent=2) + "\n"))
-    _atomic_write(out_dir / "motifs.tsv", lambda tmp: table.to_csv(tmp, sep="\t", index=False, float_format="%.6g"))
+    atomic_write(out_dir / "motifs.json", lambda tmp: Path(tmp).write_text(json.dumps(info, indent=2) + "\n"))
+    atomic_write(out_dir / "motifs.tsv", lambda tmp: table.to_csv(tmp, sep="\t", index=False, float_format="%.6g"))
     log(f"motifs: {len(patterns)} motifs in {info['seconds']:.0f} s")
     return table

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pysam
 
-from ..dataset import _atomic_write
+from ..core.atomic import atomic_write
 from ..demo import CHROMOSOMES, DEMO_WINDOW, MOTIFS, _gene_to_genome
 from ..fasta import iter_records
 from ..sequence import reverse_complement
@@ -109,7 +109,7 @@ def write_vcf(path: str | Path, variants: pd.DataFrame, contigs: dict[str, int])
                 rec = out.new_record(contig=v.chrom, start=int(v.pos) - 1, alleles=(v.ref, v.alt), id=v.id)
                 out.write(rec)
 
-    _atomic_write(path, write)
+    atomic_write(path, write)
     pysam.tabix_index(str(path), preset="vcf", force=True)
 
 

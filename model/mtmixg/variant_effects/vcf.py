@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pysam
 
-from ..dataset import _atomic_write
+from ..core.atomic import atomic_write
 from .alleles import Allele
 
 INFO_KEY = "MTMIXG"
@@ -115,7 +115,7 @@ def write_annotated(src: str | Path, dst: str | Path, info: dict[int, list[str]]
                         rec.info[INFO_KEY] = info[index]
                     out.write(rec)
 
-    _atomic_write(dst, write)
+    atomic_write(dst, write)
     if mode == "wz":
         try:
             pysam.tabix_index(str(dst), preset="vcf", force=True)

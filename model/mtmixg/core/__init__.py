@@ -1,0 +1,14 @@
+"""The torch-free core of mtmixg: what the Snakefile and the package both read.
+
+Importing any module here never imports torch (tests/test_core.py checks it), so the Snakemake
+process can plan a run without PyTorch.
+
+    names        variant and task names (the one list of each)
+    configio     strict construction of the config dataclasses from dicts
+    model_config ModelConfig: every hyper-parameter of a model
+    train_config TrainConfig: every setting of a training run
+    experiments  workflow config -> experiments, their settings, GPUs, resources and env
+    gpus         local GPUs: count them, claim a free one per training process
+    samples      the sample sheet: read and checked line by line
+    atomic       atomic_write: a file is whole or absent
+"""
