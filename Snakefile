@@ -34,7 +34,8 @@ include: "rules/training_common.smk"
 rule all:
     default_target: True
     input:
-        all_targets,
+        data_targets,
+        training_targets,
 
 
 rule data:

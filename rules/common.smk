@@ -4,7 +4,7 @@ import shlex
 import sys
 from pathlib import Path
 
-import pandas as pd
+from mtmixg.core.samples import read_sample_sheet
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
@@ -49,8 +49,6 @@ if (
                 "proteins: add 'pep' (Ensembl Plants pep/*.pep.all.fa.gz), or set "
                 "homology_filter.method: blastn"
             )
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9._-]+$")
-SRA_RUN = re.compile(r"^[SED]RR[0-9]+$")
 NO_MATCH = "(?!)"  # a wildcard constraint that matches nothing
 
 
@@ -66,105 +64,14 @@ def resolve_config_path(path):
 ##### sample sheet #####
 
 
-def read_sample_sheet(path):
-    """The sample sheet (TSV, '#' comments) -> DataFrame of str (None where empty).
-
-    Checks, each naming the sheet and line: sample names ([A-Za-z0-9._-]), unique samples,
-    species known to the config, a source of reads per row.
-    """
-    if path is None and READS_SPECIES:
-        raise WorkflowError(
-            f"config key 'samples' is missing: species {', '.join(READS_SPECIES)} have no "
-            "tpm_table, so their expression comes from the runs of a sample sheet"
-        )
-    if path is not None and not path.is_file() and READS_SPECIES:
-        raise WorkflowError(f"sample sheet {path} not found (config key 'samples')")
-    header, rows, lines = None, [], []
-    # utf-8-sig: a byte-order mark (spreadsheet exports) is not part of the first column name
-    exists = path is not None and path.is_file()
-    text = path.read_text(encoding="utf-8-sig") if exists else ""
-    for lineno, line in enumerate(text.splitlines(keepends=True), start=1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        fields = [f.strip() for f in line.rstrip("\r\n").split("\t")]
-        if header is None:
-            header = fields
-            continue
-        if len(fields) > len(header):
-            raise WorkflowError(
-                f"{path}:{lineno}: {len(fields)} tab-separated fields but the header has "
-                f"{len(header)} ({', '.join(header)})"
-            )
-        fields += [""] * (len(header) - len(fields))
-        rows.append([f or None for f in fields])
-        lines.append(lineno)
-    if header is None:
-        header = ["species", "sample", "layout"]
-    missing = [c for c in ("species", "sample", "layout") if c not in header]
-    if missing:
-        raise WorkflowError(
-            f"{path}: the header lacks column(s) {', '.join(missing)}; "
-            "see config/schemas/samples.schema.yaml"
-        )
-    sheet = pd.DataFrame(rows, columns=header, dtype=object)
-    sheet["line"] = lines
-    for row in sheet.itertuples():
-        where = f"sample sheet {path}, line {row.line}"
-        if row.sample is None or not NAME_PATTERN.match(row.sample):
-            raise WorkflowError(
-                f"{where}: sample name {row.sample!r} is not allowed: use only letters, digits, "
-                "'.', '_' and '-' (no spaces or shell characters)"
-            )
-        if row.species not in config["species"]:
-            raise WorkflowError(
-                f"{where}: species {row.species!r} of sample {row.sample!r} is not in the config's "
-                f"species ({', '.join(SPECIES)})"
-            )
-        if row.layout not in ("SE", "PE"):
-            raise WorkflowError(
-                f"{where}: layout of sample {row.sample!r} must be SE or PE, got {row.layout!r}"
-            )
-    duplicated = sheet[sheet["sample"].duplicated(keep=False)]
-    if not duplicated.empty:
-        names = ", ".join(
-            f"{name!r} (lines {', '.join(map(str, group['line']))})"
-            for name, group in duplicated.groupby("sample")
-        )
-        raise WorkflowError(f"sample sheet {path}: duplicate sample name(s): {names}")
-    for column in (
-        "run",
-        "fq1",
-        "fq2",
-        "sra_file",
-        "fragment_length_mean",
-        "fragment_length_sd",
-    ):
-        if column not in sheet.columns:
-            sheet[column] = None
-    for row in sheet.itertuples():
-        where = f"sample sheet {path}, line {row.line} (sample {row.sample})"
-        if row.run is not None and not NAME_PATTERN.match(row.run):
-            raise WorkflowError(f"{where}: run {row.run!r} is not an SRA accession")
-        if row.fq1 is None and row.sra_file is None and row.run is None:
-            raise WorkflowError(
-                f"{where}: give the reads: fq1 (and fq2), sra_file or run"
-            )
-        if row.fq1 is None and row.sra_file is None and not SRA_RUN.match(row.run):
-            raise WorkflowError(
-                f"{where}: run {row.run!r} is not an SRA run accession (SRR, ERR or DRR and "
-                "digits) to download; put a real run there (REPLACE_ME rows are placeholders), "
-                "or give local reads with fq1/fq2 or sra_file"
-            )
-        if row.fq1 is not None and row.layout == "PE" and row.fq2 is None:
-            raise WorkflowError(f"{where}: layout PE needs fq2 besides fq1")
-        if row.fq2 is not None and row.layout == "SE":
-            raise WorkflowError(f"{where}: layout SE but fq2 is given")
-    return sheet.set_index("sample", drop=False)
-
-
-samples = read_sample_sheet(
-    resolve_config_path(config["samples"]) if config.get("samples") else None
-)
+try:
+    samples = read_sample_sheet(
+        resolve_config_path(config["samples"]) if config.get("samples") else None,
+        configured_species=list(config["species"]),
+        reads_species=READS_SPECIES,
+    )
+except ValueError as err:
+    raise WorkflowError(str(err))
 validate(samples.drop(columns="line"), schema="../config/schemas/samples.schema.yaml")
 # species with a TPM table take no reads, disabled species are left out: their rows are ignored
 samples = samples[samples["species"].isin(READS_SPECIES)]
@@ -368,13 +275,3 @@ def data_targets(wildcards=None):
         targets += windows_outputs(species)
         targets.append(f"results/{species}/expression/thresholds.tsv")
     return targets
-
-
-def all_targets(wildcards=None):
-    """Targets of the default target (all): the data half, plus the training half's and the
-    variant effects' (rules/variant_effects.smk) if included."""
-    targets = data_targets()
-    training_targets = globals().get("training_targets")
-    if training_targets is not None:
-        targets += list(training_targets())
-    return targets + globals().get("VARIANT_EFFECTS_TARGETS", [])

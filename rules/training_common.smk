@@ -2,42 +2,27 @@
 # Included by the Snakefile after rules/common.smk; the config keys task, variants, seeds, model, training, gpu,
 # sweep, cross_species and plots are validated here (config/schemas/training.schema.yaml).
 
-import json
 
-from mtmixg.gpus import count_gpus
+from mtmixg.core import experiments
+from mtmixg.core.names import VARIANTS
 
 validate(config, schema="../config/schemas/training.schema.yaml")
 
-##### experiments: variants and sweep entries #####
+##### experiments: variants and sweep entries (mtmixg.core.experiments) #####
 
-SWEEP = {str(entry["name"]): entry for entry in config["sweep"]}
-if len(SWEEP) != len(config["sweep"]):
-    raise WorkflowError("config key 'sweep': entry names must be unique")
-EXPERIMENTS = list(config["variants"]) + list(SWEEP)
-# the sweep runs for these species only (default: the first enabled one, as the paper's A. thaliana)
-SWEEP_SPECIES = [
-    str(s) for s in config.get("sweep_species") or SPECIES[:1] if str(s) in SPECIES
-]
-for _name in config.get("sweep_species") or []:
-    if _name not in config["species"]:
-        raise WorkflowError(
-            f"config key 'sweep_species': {_name!r} is not a configured species "
-            f"({', '.join(config['species'])})"
-        )
+try:
+    EXPERIMENTS = experiments.experiment_names(config)
+    SWEEP_SPECIES = experiments.sweep_species(config, SPECIES)
+    experiments.check_experiment_keys(config, SPECIES)
+except ValueError as err:
+    raise WorkflowError(str(err))
+SWEEP = experiments.sweep_names(config)
 SEEDS = [int(seed) for seed in config["seeds"]]
-TRAIN_RESOURCES = config["training"]["resources"]
-# gpu.use true: every job asks for GPUs; "auto": only where this machine has one (on a cluster,
-# the profile's set-resources decides); false: none.
-USE_GPU = config["gpu"]["use"] is True or (
-    config["gpu"]["use"] == "auto" and count_gpus() > 0
-)
-GPUS_PER_JOB = config["gpu"]["per_job"] if USE_GPU else 0
-# gpu.use true: PyTorch's CUDA build with --use-conda; else the plain env (CPU build where no GPU)
-TRAIN_ENV = (
-    "../envs/pytorch-cuda.yaml"
-    if config["gpu"]["use"] is True
-    else "../envs/python.yaml"
-)
+TRAIN_RESOURCES = experiments.job_resources(config)
+# gpu.use true: every job asks for gpu.per_job GPUs; "auto": only where this machine has one (on a
+# cluster, set true); false: none. Jobs that ask for a GPU run in PyTorch's CUDA env (--use-conda).
+GPUS_PER_JOB = experiments.gpus_per_job(config)
+TRAIN_ENV = f"../envs/{experiments.training_env(config)}"
 MODEL_DIR = "results/{species}/models/{variant}/seed{seed}/{fold}"
 
 
@@ -51,7 +36,7 @@ ALL_FOLDS = sorted({fold for species in SPECIES for fold in species_folds(specie
 
 def species_experiments(species):
     """The experiments of a species: the variants, plus the sweep entries for SWEEP_SPECIES."""
-    return list(config["variants"]) + (list(SWEEP) if species in SWEEP_SPECIES else [])
+    return experiments.species_experiments(config, species, SWEEP_SPECIES)
 
 
 def experiment_order(wildcards):
@@ -93,16 +78,8 @@ def train_windows(wildcards):
 
 
 def experiment_settings(wildcards):
-    """The config that defines an experiment's models, as canonical JSON (sorted keys, so
-    reordering the config file changes nothing); a change reruns that experiment's folds only.
-    """
-    settings = {
-        "task": config["task"],
-        "model": config["model"],
-        "training": {k: v for k, v in config["training"].items() if k != "resources"},
-        "sweep": SWEEP.get(wildcards.variant, {}),
-    }
-    return json.dumps(settings, sort_keys=True)
+    """Params function: the experiment's settings as canonical JSON (a change reruns its folds only)."""
+    return experiments.experiment_settings(wildcards.variant, config)
 
 
 def resume_state(wildcards):
@@ -135,19 +112,11 @@ def summary_input(wildcards):
 ##### plots #####
 
 PLOT_FORMATS = ["png", "svg"] if config["plots"]["svg"] else ["png"]
-ABLATION_ORDER = [
-    "cnn",
-    "cnn_mamba",
-    "cnn_attention",
-    "cnn_mixenc",
-    "mtmixg",
-    "deepcre",
-]
 
 
 def plot_names(species):
     names = ["roc", "confusion", "fold_accuracy"]
-    if any(v in ABLATION_ORDER for v in config["variants"]):
+    if config["variants"]:
         names.append("ablation")
     if SWEEP and species in SWEEP_SPECIES:
         names.append("sweep")
@@ -163,13 +132,13 @@ def plot_targets(species):
 
 
 def ablation_order():
-    return [v for v in ABLATION_ORDER if v in config["variants"]]
+    return [v for v in VARIANTS if v in config["variants"]]
 
 
 def sweep_order():
     """Sweep entries in config order, after the trained variants they modify."""
-    bases = {entry.get("variant", "mtmixg") for entry in SWEEP.values()}
-    return [v for v in ablation_order() if v in bases] + list(SWEEP)
+    bases = {experiments.experiment_variant(name, config) for name in SWEEP}
+    return [v for v in ablation_order() if v in bases] + SWEEP
 
 
 def figure(path, caption, category="Figures", **labels):
@@ -195,19 +164,6 @@ CROSS_SPECIES = [
     str(s) for s in config["cross_species"]["species"] if str(s) in SPECIES
 ]
 CROSS_VARIANTS = [str(v) for v in config["cross_species"]["variants"]]
-for _name in config["cross_species"]["species"]:
-    if _name not in config["species"]:
-        raise WorkflowError(
-            f"config key 'cross_species.species': {_name!r} is not a configured species "
-            f"({', '.join(config['species'])})"
-        )
-for _name in CROSS_VARIANTS:
-    if _name not in config["variants"]:
-        raise WorkflowError(
-            f"config key 'cross_species.variants': {_name!r} is not in 'variants' "
-            f"({', '.join(config['variants'])}); the matrix's diagonal needs its "
-            "leave-one-chromosome-out runs"
-        )
 CROSS_ENABLED = len(CROSS_SPECIES) >= 2 and len(CROSS_VARIANTS) >= 1
 CROSS_DIR = "results/cross_species/{variant}"
 
@@ -251,18 +207,6 @@ def cross_matrix_runs(wildcards):
 
 EXPLAIN = config["explain"]
 EXPLAIN_DIR = "results/{species}/attributions/{variant}/seed{seed}/{fold}"
-for _name in EXPLAIN["experiments"]:
-    if _name not in EXPERIMENTS:
-        raise WorkflowError(
-            f"config key 'explain.experiments': {_name!r} is not an experiment "
-            f"({', '.join(EXPERIMENTS)})"
-        )
-for _name in EXPLAIN["species"]:
-    if _name not in SPECIES:
-        raise WorkflowError(
-            f"config key 'explain.species': {_name!r} is not a configured species "
-            f"({', '.join(SPECIES)})"
-        )
 
 
 def explained_species():
@@ -296,12 +240,27 @@ def explain_targets():
     ]
 
 
+##### variant effects #####
+
+VARIANT_SPECIES = [s for s in SPECIES if config["species"][s].get("vcf")]
+
+
+def variant_effects_targets():
+    """Scored variants of every species with a VCF, per trained variant."""
+    return [
+        f"results/{species}/variant_effects/{variant}/{name}"
+        for species in VARIANT_SPECIES
+        for variant in config["variants"]
+        for name in ("variants.tsv", "variants.vcf.gz")
+    ]
+
+
 ##### all targets #####
 
 
 def training_targets(wildcards=None):
     """Final files of the training half: summaries and figures of every species, and the
-    cross-species matrices and heatmaps when configured."""
+    cross-species matrices, motifs and variant effects when configured."""
     targets = []
     for species in SPECIES:
         targets += [
@@ -309,4 +268,9 @@ def training_targets(wildcards=None):
             f"results/{species}/summary_folds.tsv",
         ]
         targets += plot_targets(species)
-    return targets + cross_species_targets() + explain_targets()
+    return (
+        targets
+        + cross_species_targets()
+        + explain_targets()
+        + variant_effects_targets()
+    )

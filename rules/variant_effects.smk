@@ -3,14 +3,6 @@
 # gene by the models that held out its chromosome, averaged over seeds. Outputs a TSV (one row per
 # variant x gene) and the VCF with INFO field MTMIXG added.
 
-VARIANT_SPECIES = [s for s in SPECIES if config["species"][s].get("vcf")]
-VARIANT_EFFECTS_TARGETS = [
-    f"results/{species}/variant_effects/{variant}/{name}"
-    for species in VARIANT_SPECIES
-    for variant in config["variants"]
-    for name in ("variants.tsv", "variants.vcf.gz")
-]
-
 
 rule variant_effects:
     input:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mtmixg.experiments import (
+from mtmixg.core.experiments import (
     DERIVED_MODEL_KEYS,
     DERIVED_TRAIN_KEYS,
     RESOURCE_KEY,
@@ -16,9 +16,10 @@ from mtmixg.experiments import (
     gpus_per_job,
     job_resources,
     resolve_experiment,
+    training_env,
 )
-from mtmixg.models.config import ModelConfig
-from mtmixg.training import TrainConfig
+from mtmixg.core.model_config import ModelConfig
+from mtmixg.core.train_config import TrainConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT / "config" / "schemas" / "training.schema.yaml"
@@ -104,8 +105,13 @@ def test_gpu_settings_and_resources() -> None:
     assert gpus_per_job(base_config(gpu={"use": True, "per_job": 2})) == 2
     _, train = resolve_experiment("cnn", base_config(gpu={"use": "auto"}))
     assert (train.device, train.require_gpu) == ("auto", False)
-    assert gpus_per_job(base_config(gpu={"use": "auto", "per_job": 1})) == 0
+    # auto: the README's behaviour - per_job GPUs where this machine has one, in the CUDA env
+    auto = base_config(gpu={"use": "auto", "per_job": 1})
+    assert (gpus_per_job(auto, visible_gpus=0), training_env(auto, visible_gpus=0)) == (0, "python.yaml")
+    assert (gpus_per_job(auto, visible_gpus=2), training_env(auto, visible_gpus=2)) == (1, "pytorch-cuda.yaml")
+    assert training_env(base_config(gpu={"use": True, "per_job": 2})) == "pytorch-cuda.yaml"
     assert gpus_per_job(base_config()) == 0
+    assert training_env(base_config()) == "python.yaml"
     assert job_resources(base_config()) == {"threads": 3, "mem_mb": 1000, "runtime": 30}
     with pytest.raises(ValueError, match=r"'gpu.use'"):
         resolve_experiment("cnn", base_config(gpu={"use": "yes"}))

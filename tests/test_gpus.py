@@ -1,4 +1,4 @@
-"""mtmixg.gpus: concurrent local training processes claim different GPUs (real processes, real locks)."""
+"""mtmixg.core.gpus: concurrent local training processes claim different GPUs (real processes, real locks)."""
 
 from __future__ import annotations
 
@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from mtmixg import gpus
+from mtmixg.core import gpus
 
 # A holder: claims with n_devices=2, prints "<index> <CUDA_VISIBLE_DEVICES>", holds until stdin closes.
 HOLDER = textwrap.dedent(
     """
     import os, sys
     from pathlib import Path
-    from mtmixg.gpus import claim_gpu, GpuBusyError
+    from mtmixg.core.gpus import claim_gpu, GpuBusyError
     try:
         with claim_gpu(n_devices=2, lock_dir=Path(sys.argv[1]), timeout_s=float(sys.argv[2]), poll_s=0.1) as gpu:
             print(gpu, os.environ.get("CUDA_VISIBLE_DEVICES", "<unset>"), flush=True)
@@ -205,7 +205,7 @@ rule fold:
 GPU_PROBE = """\
 import sys, time
 from pathlib import Path
-from mtmixg.gpus import claim_gpu
+from mtmixg.core.gpus import claim_gpu
 
 with claim_gpu(n_devices=2, lock_dir=Path(sys.argv[2]), timeout_s=30) as gpu:
     start = time.time()

@@ -115,7 +115,7 @@ TINY = textwrap.dedent(
 # Inside a Slurm job with a GPU: claim_gpu must keep Slurm's CUDA_VISIBLE_DEVICES and claim nothing.
 GPU_PROBE = """\
 import os
-from mtmixg.gpus import claim_gpu
+from mtmixg.core.gpus import claim_gpu
 
 with claim_gpu(n_devices=4) as gpu:
     print(os.environ["SLURM_JOB_ID"], gpu, os.environ.get("CUDA_VISIBLE_DEVICES", "<unset>"))

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from mtmixg.dataset import GeneWindows, save_windows
-from mtmixg.models.config import ModelConfig
+from mtmixg.core.model_config import ModelConfig
 from mtmixg.sequence import WindowSpec, encode
 
 SPEC = WindowSpec(60, 30, 0, 30, 60)

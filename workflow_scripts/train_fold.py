@@ -6,7 +6,7 @@ from pathlib import Path
 
 sys.stderr = open(snakemake.log[0], "w", buffering=1)
 
-from mtmixg.experiments import resolve_experiment
+from mtmixg.core.experiments import resolve_experiment
 
 
 def main() -> None:
@@ -24,7 +24,7 @@ def main() -> None:
         run(windows_dir, fold, model_cfg, train_cfg, out_dir, resume)
         return
     # a GPU was asked for (or may be used): take a free one before CUDA starts
-    from mtmixg.gpus import claim_gpu
+    from mtmixg.core.gpus import claim_gpu
 
     with claim_gpu() as gpu:
         if gpu is not None:

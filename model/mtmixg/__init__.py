@@ -1,6 +1,8 @@
 """mtmixg: predict a plant gene's expression class from the DNA around its TSS and TTS.
 
 Modules, in the order data flows:
+    core           the torch-free core the Snakefile reads too: variant and task names, the config
+                   dataclasses, experiments and their resources, GPUs, the sample sheet, atomic_write
     references     fetch, verify, decompress and validate a species' reference files
     fasta, gff     FASTA validation and indexed access; GFF3 genes and tx2gene
     labels, folds  TPM table -> logMaxTPM and quartile labels; one fold per chromosome
@@ -15,9 +17,7 @@ Modules, in the order data flows:
     training       the loop: early stopping after a warm-up, LR schedule, exact resume
     fold           one leave-one-chromosome-out fold end to end
     metrics        accuracy, AUC-ROC, F1; predict: probabilities; checkpoint: weights + JSON
-    experiments    workflow config -> (ModelConfig, TrainConfig) of a variant or sweep entry
     summary, plots, cross_species   the evaluation tables and figures
-    gpus           a free local GPU per training process
     cli            the `mtmixg` command
 """
 

@@ -21,7 +21,7 @@ from torch import nn
 
 from . import __version__
 from .core.atomic import atomic_write
-from .models.config import ModelConfig
+from .core.model_config import ModelConfig
 from .sequence import WindowSpec
 from .tasks import check_task, n_outputs
 

@@ -112,7 +112,7 @@ def _write_table(path: str, table) -> None:
 
 # ------------------------------------------------------------------ train
 def _add_train(p: argparse.ArgumentParser) -> None:
-    from .models.config import VARIANTS
+    from .core.names import VARIANTS
     from .tasks import TASKS
 
     p.add_argument("windows", help="windows folder (windows.npy, genes.tsv, window.json)")
@@ -144,7 +144,7 @@ def _add_train(p: argparse.ArgumentParser) -> None:
 
 def _run_train(args: argparse.Namespace) -> int:
     from .fold import train_fold
-    from .models.config import ModelConfig
+    from .core.model_config import ModelConfig
     from .training import TrainConfig
 
     model_values = _read_config(args.model_config, "model") if args.model_config else {}

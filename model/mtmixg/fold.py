@@ -28,7 +28,7 @@ from .core.atomic import atomic_write
 from .dataset import load_windows
 from .metrics import compute_metrics, predictions_frame
 from .ops import kernel_path
-from .models.config import ModelConfig
+from .core.model_config import ModelConfig
 from .predict import predict
 from .splits import make_split
 from .tasks import CLASS_NAMES, check_task, gene_mask, n_classes, n_outputs, targets

@@ -21,15 +21,10 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from sklearn.metrics import confusion_matrix, roc_auc_score, roc_curve  # noqa: E402
 
-from .models.config import VARIANTS  # noqa: E402
+from .core.names import PAPER_NAMES, VARIANTS  # noqa: E402
 from .summary import MEAN_LABELS, METRIC_LABELS, METRICS  # noqa: E402
 from .tasks import CLASS_NAMES  # noqa: E402
 
-PAPER_NAMES: dict[str, str] = {
-    "cnn": "M1", "cnn_mamba": "M1+M21", "cnn_attention": "M1+M22", "cnn_mixenc": "M1+M2",
-    "mtmixg": "MTMixG-Net", "deepcre": "DeepCRE",
-}
-"""The paper's names of the ablation variants (Table 2)."""
 METRIC_COLORS: dict[str, str] = {"accuracy": "#4C72B0", "auc": "#DD8452", "f1": "#55A868"}
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .models.config import VARIANTS
+from .core.names import VARIANTS
 
 METRICS: tuple[str, ...] = ("accuracy", "auc", "f1")
 METRIC_LABELS: dict[str, str] = {"accuracy": "Accuracy", "auc": "AUC-ROC", "f1": "F1"}

@@ -15,25 +15,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-TASKS: tuple[str, ...] = ("binary", "ternary")
-CLASS_NAMES: dict[str, tuple[str, ...]] = {"binary": ("low", "high"), "ternary": ("low", "medium", "high")}
-# label (-1, 0, 1) of each class index
-CLASS_LABELS: dict[str, tuple[int, ...]] = {"binary": (-1, 1), "ternary": (-1, 0, 1)}
-
-
-def check_task(task: str) -> str:
-    if task not in TASKS:
-        raise ValueError(f"unknown task '{task}'; choose one of: {', '.join(TASKS)}")
-    return task
-
-
-def n_outputs(task: str) -> int:
-    """Number of model outputs (logits) of a task."""
-    return 1 if check_task(task) == "binary" else 3
-
-
-def n_classes(task: str) -> int:
-    return len(CLASS_NAMES[check_task(task)])
+# the task names live in the torch-free core; imported here for the modules that train
+from .core.names import CLASS_LABELS, CLASS_NAMES, TASKS, check_task, n_classes, n_outputs  # noqa: F401
 
 
 def gene_mask(labels: np.ndarray, task: str) -> np.ndarray:

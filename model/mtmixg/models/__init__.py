@@ -6,7 +6,8 @@ lives in the loss. `build_model(ModelConfig(...))` builds the variant named by `
 deepcre) and `variants` wires them.
 """
 
-from .config import VARIANTS, ModelConfig
+from ..core.model_config import ModelConfig
+from ..core.names import VARIANTS
 from .mamba import BACKENDS, Mamba
 from .variants import build_model
 

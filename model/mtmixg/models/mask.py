@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from ..sequence import codon_positions
-from .config import ModelConfig
+from ..core.model_config import ModelConfig
 
 
 class CodonMask(nn.Module):

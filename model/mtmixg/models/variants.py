@@ -6,7 +6,8 @@ from torch import nn
 
 from .attention import SelfAttention
 from .cnn import ResidualCNN, check_pools, flat_size
-from .config import ModelConfig
+from ..core.model_config import ModelConfig
+from ..core.names import VARIANTS
 from .deepcre import DeepCRE
 from .gate import DualPathGate
 from .head import MLPHead
@@ -40,7 +41,7 @@ def build_model(cfg: ModelConfig, *, mamba_backend: str = "auto") -> nn.Module:
     """
     if cfg.variant == "deepcre":
         return DeepCRE(cfg.seq_len, cfg.n_outputs, cfg.kernel_size, cfg.dropout, codon_mask(cfg))
-    if cfg.variant not in ("cnn", "cnn_mamba", "cnn_attention", "cnn_mixenc", "mtmixg"):
+    if cfg.variant not in VARIANTS:
         raise ValueError(f"unknown variant '{cfg.variant}'")
     check_pools(cfg.seq_len, cfg.pools)
     mixer, width = _mixer(cfg, mamba_backend)

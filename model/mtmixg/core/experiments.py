@@ -15,10 +15,13 @@ overrides on top of them. seq_len comes from the windows (window.json), n_output
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from .models.config import VARIANTS, ModelConfig
-from .tasks import check_task, n_outputs
+from .gpus import count_gpus
+from .model_config import ModelConfig
+from .names import VARIANTS, check_task, n_outputs
+from .train_config import TrainConfig
 
 DERIVED_MODEL_KEYS: tuple[str, ...] = ("variant", "seq_len", "n_outputs", "tss_index", "tts_index")
 """ModelConfig keys the workflow sets itself (from the experiment, the windows and the task)."""
@@ -86,10 +89,23 @@ def gpu_settings(config: dict) -> dict[str, Any]:
     raise ValueError(f"config key 'gpu.use': expected true, false or \"auto\", got {use!r}")
 
 
-def gpus_per_job(config: dict) -> int:
-    """GPUs a training job asks for (resources gpu): gpu.per_job when gpu.use is true, else 0."""
+def gpus_per_job(config: dict, visible_gpus: int | None = None) -> int:
+    """GPUs a training job asks for (resources gpu): gpu.per_job when gpu.use is true, or "auto"
+    and this machine has a GPU (visible_gpus, default: count_gpus()); else 0.
+
+    On a cluster "auto" looks at the submit host: set use: true there (README, GPUs).
+    """
     gpu = config.get("gpu") or {}
-    return int(gpu.get("per_job", 1)) if gpu.get("use", False) is True else 0
+    use = gpu.get("use", False)
+    if use == "auto":
+        use = (count_gpus() if visible_gpus is None else visible_gpus) > 0
+    return int(gpu.get("per_job", 1)) if use is True else 0
+
+
+def training_env(config: dict, visible_gpus: int | None = None) -> str:
+    """The conda env file (in envs/) of the training jobs: PyTorch's CUDA build wherever a job
+    asks for a GPU (gpu.use true, or "auto" on a machine with one), else the plain env."""
+    return "pytorch-cuda.yaml" if gpus_per_job(config, visible_gpus) > 0 else "python.yaml"
 
 
 def model_dict(name: str, config: dict) -> dict:
@@ -120,13 +136,11 @@ def train_dict(name: str, config: dict) -> dict:
     return base
 
 
-def resolve_experiment(name: str, config: dict, seq_len: int | None = None):
+def resolve_experiment(name: str, config: dict, seq_len: int | None = None) -> tuple[ModelConfig, TrainConfig]:
     """Experiment name -> (ModelConfig, TrainConfig). seq_len: the window length (default: ModelConfig's).
 
     ValueError naming the config key on an unknown name or an invalid setting.
     """
-    from .training import TrainConfig
-
     if name not in VARIANTS:
         _sweep_entry(name, config)  # unknown names fail here, naming the keys
     mdict = model_dict(name, config)
@@ -153,3 +167,70 @@ def job_resources(config: dict) -> dict[str, int]:
         "mem_mb": int(res.get("mem_mb", 4000)),
         "runtime": int(res.get("runtime", 120)),
     }
+
+
+def experiment_settings(name: str, config: dict) -> str:
+    """The config that defines an experiment's models, as canonical JSON (sorted keys: reordering
+    the config file changes nothing). A rule param: a change reruns that experiment's folds only."""
+    sweep = {} if name in VARIANTS else _sweep_entry(name, config)
+    settings = {
+        "task": config["task"],
+        "model": config["model"],
+        "training": {k: v for k, v in config["training"].items() if k != RESOURCE_KEY},
+        "sweep": sweep,
+    }
+    return json.dumps(settings, sort_keys=True)
+
+
+def sweep_species(config: dict, species: list[str]) -> list[str]:
+    """The species the sweep runs for: config sweep_species (default: the first of species, the
+    enabled ones, as the paper's A. thaliana), less the disabled ones.
+
+    ValueError naming the key for a name that is not a configured species.
+    """
+    configured = config.get("species") or {}
+    for name in config.get("sweep_species") or []:
+        if str(name) not in configured:
+            raise ValueError(
+                f"config key 'sweep_species': {name!r} is not a configured species ({', '.join(configured)})"
+            )
+    return [str(s) for s in config.get("sweep_species") or species[:1] if str(s) in species]
+
+
+def species_experiments(config: dict, species: str, swept: list[str]) -> list[str]:
+    """The experiments of a species: the variants, plus the sweep entries where species is swept."""
+    return list(dict.fromkeys(str(v) for v in config["variants"])) + (
+        sweep_names(config) if species in swept else []
+    )
+
+
+def check_experiment_keys(config: dict, species: list[str]) -> None:
+    """The keys that name experiments or species must name configured ones; ValueError naming the key.
+
+    experiment_names checks variants and sweep; this checks cross_species and explain.
+    """
+    experiments = experiment_names(config)
+    configured = list(config.get("species") or {})
+    cross = config.get("cross_species") or {}
+    for name in cross.get("species") or []:
+        if str(name) not in configured:
+            raise ValueError(
+                f"config key 'cross_species.species': {name!r} is not a configured species ({', '.join(configured)})"
+            )
+    for name in cross.get("variants") or []:
+        if str(name) not in config["variants"]:
+            raise ValueError(
+                f"config key 'cross_species.variants': {name!r} is not in 'variants' ({', '.join(config['variants'])}); "
+                "the matrix's diagonal needs its leave-one-chromosome-out runs"
+            )
+    explain = config.get("explain") or {}
+    for name in explain.get("experiments") or []:
+        if name not in experiments:
+            raise ValueError(
+                f"config key 'explain.experiments': {name!r} is not an experiment ({', '.join(experiments)})"
+            )
+    for name in explain.get("species") or []:
+        if name not in species:
+            raise ValueError(
+                f"config key 'explain.species': {name!r} is not a configured species ({', '.join(species)})"
+            )

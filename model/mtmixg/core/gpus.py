@@ -3,7 +3,7 @@
 Snakemake never sets CUDA_VISIBLE_DEVICES for local jobs: two training jobs started at once on a
 2-GPU workstation would both land on GPU 0. `claim_gpu()` gives each process its own device:
 
-    from mtmixg.gpus import claim_gpu
+    from mtmixg.core.gpus import claim_gpu
     with claim_gpu() as gpu:          # BEFORE anything initialises CUDA
         ...                           # gpu: the claimed index, or None (nothing claimed)
 

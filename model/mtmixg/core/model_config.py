@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from ..configio import from_dict_strict
-
-VARIANTS: tuple[str, ...] = ("cnn", "cnn_mamba", "cnn_attention", "cnn_mixenc", "mtmixg", "deepcre")
-"""cnn = M1, cnn_mamba = M1+M21, cnn_attention = M1+M22, cnn_mixenc = M1+M2, mtmixg = M1+M2+M3."""
+from .configio import from_dict_strict
+from .names import VARIANTS
 
 
 @dataclass

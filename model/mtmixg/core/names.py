@@ -1,0 +1,35 @@
+"""Names the whole workflow shares: the model variants and the prediction tasks (one list each).
+
+config/schemas/training.schema.yaml holds the variant list once (`$defs/variant`); a test checks
+that it equals VARIANTS.
+"""
+
+from __future__ import annotations
+
+VARIANTS: tuple[str, ...] = ("cnn", "cnn_mamba", "cnn_attention", "cnn_mixenc", "mtmixg", "deepcre")
+"""cnn = M1, cnn_mamba = M1+M21, cnn_attention = M1+M22, cnn_mixenc = M1+M2, mtmixg = M1+M2+M3;
+deepcre = the DeepCRE baseline. Also the order of tables and figures (the paper's ablation order)."""
+PAPER_NAMES: dict[str, str] = dict(zip(VARIANTS, ("M1", "M1+M21", "M1+M22", "M1+M2", "MTMixG-Net", "DeepCRE")))
+"""The paper's name of each variant (Table 2), for figure labels."""
+
+TASKS: tuple[str, ...] = ("binary", "ternary")
+CLASS_NAMES: dict[str, tuple[str, ...]] = {"binary": ("low", "high"), "ternary": ("low", "medium", "high")}
+CLASS_LABELS: dict[str, tuple[int, ...]] = {"binary": (-1, 1), "ternary": (-1, 0, 1)}
+"""Label (-1 low, 0 medium, 1 high in genes.tsv) of each class index."""
+
+
+def check_task(task: str) -> str:
+    """task itself; ValueError naming the choices when it is not a task."""
+    if task not in TASKS:
+        raise ValueError(f"unknown task '{task}'; choose one of: {', '.join(TASKS)}")
+    return task
+
+
+def n_outputs(task: str) -> int:
+    """Number of model outputs (logits) of a task."""
+    return 1 if check_task(task) == "binary" else 3
+
+
+def n_classes(task: str) -> int:
+    """Number of classes of a task."""
+    return len(CLASS_NAMES[check_task(task)])

@@ -1,0 +1,62 @@
+"""TrainConfig: every setting of a training run (the loop itself is mtmixg.training)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from .configio import from_dict_strict
+
+
+@dataclass
+class TrainConfig:
+    """Hyper-parameters and execution settings of a training run."""
+
+    epochs: int = 100
+    batch_size: int = 64
+    lr: float = 1e-4
+    patience: int = 10
+    lr_patience: int = 5
+    lr_factor: float = 0.1
+    warmup_epochs: int = 6
+    val_fraction: float = 0.1
+    balance: bool = True
+    device: str = "auto"
+    require_gpu: bool = False
+    amp: bool = True
+    threads: int | None = None
+    min_delta: float = 0.0
+    chance_auc: float = 0.55
+    warmup_steps: int = 1200
+    chance_margin: float = 0.01
+    max_restarts: int = 2
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size", "patience", "lr_patience"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ValueError(f"train key '{name}' must be an integer >= 1, got {getattr(self, name)!r}")
+        for name in ("warmup_epochs", "warmup_steps", "max_restarts"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"train key '{name}' must be an integer >= 0, got {value!r}")
+        if not (isinstance(self.chance_margin, (int, float)) and 0 <= self.chance_margin < 1):
+            raise ValueError(f"train key 'chance_margin' must be in [0, 1), got {self.chance_margin!r}")
+        if not (isinstance(self.lr, (int, float)) and self.lr > 0):
+            raise ValueError(f"train key 'lr' must be > 0, got {self.lr!r}")
+        if not 0 < self.lr_factor <= 1:
+            raise ValueError(f"train key 'lr_factor' must be in (0, 1], got {self.lr_factor!r}")
+        if not 0 < self.val_fraction < 1:
+            raise ValueError(f"train key 'val_fraction' must be in (0, 1), got {self.val_fraction!r}")
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise ValueError(f"train key 'device' must be auto, cpu or cuda, got {self.device!r}")
+        if self.require_gpu and self.device == "cpu":
+            raise ValueError("train keys 'require_gpu' and 'device': a GPU is required but device is 'cpu'")
+        if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
+            raise ValueError(f"train key 'threads' must be an integer >= 1 or null, got {self.threads!r}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "TrainConfig":
+        """Build from a dict; an unknown key is a ValueError naming it."""
+        return from_dict_strict(cls, values, "train")
