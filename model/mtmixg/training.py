@@ -47,7 +47,7 @@ from .configio import from_dict_strict
 from .loader import batches, epoch_order
 from .metrics import compute_metrics, is_chance
 from .predict import predict_logits
-from .tasks import CLASS_NAMES, check_task, loss, n_classes, predicted_class, probabilities
+from .tasks import CLASS_NAMES, check_task, loss, n_classes, n_outputs, predicted_class, probabilities
 
 STATE_FORMAT = "mtmixg-resume"
 STATE_VERSION = 2
@@ -394,7 +394,8 @@ def _fit_attempt(model, codes, y, train_idx, val_idx, task, cfg, device, resume_
         train_loss = _train_epoch(model, codes, y_t, train_idx, seed, epoch, cfg, device, optimizer, scaler,
                                   task, use_amp, amp_dtype)
         train_seconds = time.perf_counter() - t0
-        val_logits = predict_logits(model, codes, val_idx, batch_size=max(cfg.batch_size, 256), amp=use_amp)
+        val_logits = predict_logits(model, codes, val_idx, batch_size=max(cfg.batch_size, 256), amp=use_amp,
+                                    n_outputs=n_outputs(task))
         val_loss = float(loss(val_logits, torch.from_numpy(y_val), task))
         if not math.isfinite(val_loss):
             where = f"fold {run_info['fold']}, " if "fold" in run_info else ""
@@ -433,7 +434,7 @@ def _fit_attempt(model, codes, y, train_idx, val_idx, task, cfg, device, resume_
 
     model.load_state_dict(best_state)
     val_prob = probabilities(predict_logits(model, codes, val_idx, batch_size=max(cfg.batch_size, 256),
-                                            amp=use_amp), task).double().numpy()
+                                            amp=use_amp, n_outputs=n_outputs(task)), task).double().numpy()
     total_train = st["train_seconds"]
     return FitResult(
         history=st["history"], best_epoch=st["best_epoch"], best_val_loss=st["best_loss"],
