@@ -66,7 +66,7 @@ rule plot_ablation:
     conda:
         "../envs/python.yaml"
     params:
-        order=ablation_order(),
+        order=ablation_order(config["variants"]),
         title="Ablation ({species})",
     script:
         "../workflow_scripts/plot_bars.py"

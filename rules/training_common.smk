@@ -4,7 +4,7 @@
 
 
 from mtmixg.core import experiments
-from mtmixg.core.names import VARIANTS
+from mtmixg.core.names import ablation_order
 
 validate(config, schema="../config/schemas/training.schema.yaml")
 
@@ -131,14 +131,10 @@ def plot_targets(species):
     ]
 
 
-def ablation_order():
-    return [v for v in VARIANTS if v in config["variants"]]
-
-
 def sweep_order():
     """Sweep entries in config order, after the trained variants they modify."""
     bases = {experiments.experiment_variant(name, config) for name in SWEEP}
-    return [v for v in ablation_order() if v in bases] + SWEEP
+    return [v for v in ablation_order(config["variants"]) if v in bases] + SWEEP
 
 
 def figure(path, caption, category="Figures", **labels):

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mtmixg.folds import assign_folds, fold_order
+from mtmixg.folds import assign_folds
 from mtmixg.homology import BLAST6_COLUMNS, longest_sequence_per_gene, non_homologous_genes, read_blast6, run_blast
 
 
@@ -17,7 +17,6 @@ def test_assign_folds() -> None:
     genes = pd.DataFrame({"gene_id": ["a", "b", "c", "d"], "chrom": ["2", "1", "2", "4"]})
     folds = assign_folds(genes, [1, 2, 3, 4])
     assert folds.tolist() == ["2", "1", "2", "4"] and folds.name == "fold"
-    assert fold_order(genes, ["4", "3", "2", "1"]) == ["4", "2", "1"]
     with pytest.raises(ValueError, match=r"1 gene\(s\) on chromosome\(s\) not in the configured list \['1', '2'\]: 4"):
         assign_folds(genes, ["1", "2"])
     with pytest.raises(ValueError, match="duplicates"):

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from mtmixg import plots
+from mtmixg.core.names import ablation_order
 from mtmixg.summary import summarize
 
 ORDER = ["cnn", "mtmixg"]
@@ -70,8 +71,8 @@ def test_roc_and_confusion_one_panel_per_experiment(tmp_path: Path, task: str) -
 def test_ablation_bars_in_paper_order(tmp_path: Path) -> None:
     summary = summarize(fake_folds())
     names = ["mtmixg", "deepcre", "cnn", "lr_sweep"]
-    assert plots.ablation_order(names) == ["cnn", "mtmixg", "deepcre"]
-    order = plots.ablation_order(list(summary["experiment"]))
+    assert ablation_order(names) == ["cnn", "mtmixg", "deepcre"]
+    order = ablation_order(list(summary["experiment"]))
     fig = plots.metric_bars_figure(summary, order, title="ablation")
     assert len(fig.axes) == 1
     bars = fig.axes[0].patches

@@ -3,8 +3,7 @@
 Bad input ends with ONE line on stderr, `mtmixg: error: <file or key>: <what is wrong>`, and exit
 code 2. Subcommands come from SUBCOMMANDS: (name, help, module). A module other than this one either
 provides `add_arguments(parser)` and `main(args: argparse.Namespace) -> int | None`, or only
-`main(argv: list[str]) -> int | None` parsing its own arguments (as mtmixg.demo); a module that is
-not installed gives a subcommand that explains so.
+`main(argv: list[str]) -> int | None` parsing its own arguments (as mtmixg.demo).
 """
 
 from __future__ import annotations
@@ -266,16 +265,14 @@ def _add_predict(p: argparse.ArgumentParser) -> None:
 
 def _genome_windows(genome: str, gff3: str, spec):
     """Windows of every protein-coding gene of a genome + GFF3 (mtmixg.gff / mtmixg.genome)."""
+    from .genome import extract_windows
+    from .gff import protein_coding_genes
+
     for path, what in ((genome, "--genome"), (gff3, "--gff3")):
         if not Path(path).is_file():
             raise CLIError(f"{path}: no such file ({what})")
-    try:
-        gff = importlib.import_module("mtmixg.gff")
-        genome_mod = importlib.import_module("mtmixg.genome")
-    except ModuleNotFoundError as err:
-        raise CLIError(f"--genome: {err.name} is not available in this installation; give --fasta windows instead") from None
-    genes = gff.protein_coding_genes(gff3)
-    codes, table, skipped = genome_mod.extract_windows(genome, genes, spec, None)
+    genes = protein_coding_genes(gff3)
+    codes, table, skipped = extract_windows(genome, genes, spec, None)
     if len(skipped):
         print(f"mtmixg predict: {len(skipped)} gene(s) skipped (window off a chromosome end or chromosome "
               "not in the FASTA)", file=sys.stderr)
@@ -336,13 +333,8 @@ def build_parser() -> argparse.ArgumentParser:
             add(p)
             p.set_defaults(_run=run)
             continue
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as err:
-            if err.name != module:
-                raise
-            mod = None
-        if mod is not None and hasattr(mod, "add_arguments"):
+        mod = importlib.import_module(module)
+        if hasattr(mod, "add_arguments"):
             p = sub.add_parser(name, help=help_text, description=help_text)
             mod.add_arguments(p)
             p.set_defaults(_run=mod.main)
@@ -350,14 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
         # the module parses its own arguments (main(argv)), --help included
         p = sub.add_parser(name, help=help_text, add_help=False)
         p.add_argument("argv", nargs=argparse.REMAINDER)
-        if mod is None:
-
-            def missing(args, module=module, name=name):
-                raise CLIError(f"{name}: {module} is not available in this installation")
-
-            p.set_defaults(_run=missing)
-        else:
-            _PASSTHROUGH[name] = mod.main
+        _PASSTHROUGH[name] = mod.main
     return parser
 
 

@@ -26,8 +26,3 @@ def assign_folds(genes: pd.DataFrame, chromosomes: Sequence[str]) -> pd.Series:
         )
     return chrom.rename("fold")
 
-
-def fold_order(genes: pd.DataFrame, chromosomes: Sequence[str]) -> list[str]:
-    """The folds to train, in config order: configured chromosomes that hold at least one gene."""
-    present = set(genes["chrom"].astype(str))
-    return [str(c) for c in chromosomes if str(c) in present]

@@ -21,16 +21,11 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from sklearn.metrics import confusion_matrix, roc_auc_score, roc_curve  # noqa: E402
 
-from .core.names import PAPER_NAMES, VARIANTS  # noqa: E402
+from .core.names import PAPER_NAMES  # noqa: E402
 from .summary import MEAN_LABELS, METRIC_LABELS, METRICS  # noqa: E402
 from .tasks import CLASS_NAMES  # noqa: E402
 
 METRIC_COLORS: dict[str, str] = {"accuracy": "#4C72B0", "auc": "#DD8452", "f1": "#55A868"}
-
-
-def ablation_order(names: list[str]) -> list[str]:
-    """Names in the paper's Fig. 2 order (cnn, cnn_mamba, cnn_attention, cnn_mixenc, mtmixg, deepcre)."""
-    return [v for v in VARIANTS if v in names]
 
 
 def _label(name: str) -> str:

@@ -11,6 +11,7 @@ from torch import nn
 from .fasta import IUPAC
 from .loader import batches
 from .sequence import WindowSpec
+from .tasks import n_outputs as task_outputs
 from .tasks import probabilities
 
 
@@ -28,14 +29,21 @@ def predict_logits(
     index: np.ndarray | None = None,
     batch_size: int = 256,
     amp: bool = False,
+    n_outputs: int | None = None,
 ) -> torch.Tensor:
     """Logits float32 (n, n_outputs) on CPU for codes uint8 (N, L) at rows index (default: all).
 
     Runs on the model's device in eval mode (the previous mode is restored).
     amp: bf16/fp16 autocast when the model is on CUDA.
+    n_outputs: the model's number of outputs (tasks.n_outputs of its task), the width of the
+    (0, n_outputs) result when there are no rows; a model does not carry it. Needed only then.
     """
     device = model_device(model)
     index = np.arange(codes.shape[0]) if index is None else np.asarray(index, dtype=np.int64)
+    if len(index) == 0:
+        if n_outputs is None:
+            raise ValueError("predict_logits: no rows to predict and n_outputs not given")
+        return torch.zeros((0, n_outputs))
     use_amp = amp and device.type == "cuda"
     dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
     was_training = model.training
@@ -47,9 +55,6 @@ def predict_logits(
                 out.append(model(x).float().cpu())
     finally:
         model.train(was_training)
-    if not out:
-        n_out = getattr(getattr(model, "cfg", None), "n_outputs", 1)
-        return torch.zeros((0, n_out))
     return torch.cat(out)
 
 
@@ -62,7 +67,7 @@ def predict(
     amp: bool = False,
 ) -> np.ndarray:
     """Probabilities for codes uint8 (N, L): binary float64 (N,) = P(high); ternary (N, 3) rows sum to 1."""
-    logits = predict_logits(model, codes, index=index, batch_size=batch_size, amp=amp)
+    logits = predict_logits(model, codes, index=index, batch_size=batch_size, amp=amp, n_outputs=task_outputs(task))
     return probabilities(logits, task).double().numpy()
 
 

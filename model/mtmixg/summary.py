@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from .core.names import VARIANTS
@@ -146,15 +145,3 @@ def pooled_predictions(paths: list[str | Path], labels: list[dict] | None = None
         frames.append(frame)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
-
-def format_percent(summary: pd.DataFrame, which: str = "trained") -> pd.DataFrame:
-    """The paper's form: 'mean ± sd' in percent per metric (for reports); which: "trained" or "all"
-    (MEAN_LABELS)."""
-    suffix = {"trained": "", "all": "_all"}[which]
-    out = summary[["experiment", "n_runs", "n_failed"]].copy()
-    for metric in METRICS:
-        mean, sd = summary[f"{metric}_mean{suffix}"] * 100, summary[f"{metric}_sd{suffix}"] * 100
-        out[METRIC_LABELS[metric]] = [
-            "NA" if np.isnan(a) else (f"{a:.1f}" if np.isnan(b) else f"{a:.1f} ± {b:.1f}") for a, b in zip(mean, sd)
-        ]
-    return out

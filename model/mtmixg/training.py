@@ -1,7 +1,7 @@
 """The training loop: Adam, early stopping and LR decay on validation loss after a warm-up, resume,
 and restarts of runs that stayed at chance level.
 
-Early stopping (patience) and LR decay (lr_patience, lr_factor) count epochs without a validation-
+Early stopping (patience) and LR decay (lr_patience, lr_factor; EarlyStopping) count epochs without a validation-
 loss gain only after the warm-up: models first sit on the 0.693 BCE plateau (about 1000 Adam steps
 on real data) and would otherwise be stopped there. The warm-up lasts
 max(warmup_epochs, ceil(warmup_steps / steps per epoch)) epochs. The weights of the best
@@ -37,6 +37,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -47,7 +48,7 @@ from .core.train_config import TrainConfig
 from .loader import batches, epoch_order
 from .metrics import compute_metrics, is_chance
 from .predict import predict_logits
-from .tasks import CLASS_NAMES, check_task, loss, n_classes, predicted_class, probabilities
+from .tasks import CLASS_NAMES, check_task, loss, n_classes, n_outputs, predicted_class, probabilities
 
 STATE_FORMAT = "mtmixg-resume"
 STATE_VERSION = 2
@@ -189,37 +190,111 @@ def _read_resume(path: Path | None, fingerprint: dict) -> dict | None:
     return saved
 
 
-def _write_resume(path: Path, fingerprint: dict, attempt: dict, model, optimizer, scaler, best_state, st, device) -> None:
+_PROGRESS_KEYS = ("epoch", "history", "train_seconds")  # the counters of an attempt besides EarlyStopping.state()
+
+
+def _new_progress() -> dict:
+    """Progress of an attempt before its first epoch."""
+    return {"epoch": 0, "history": [], "train_seconds": 0.0}
+
+
+def _counters(progress: dict, stopping: EarlyStopping) -> dict:
+    """The "counters" of the resume state: progress and the early-stopping state, in one dict."""
+    return {"epoch": progress["epoch"], **stopping.state(), "history": progress["history"],
+            "train_seconds": progress["train_seconds"]}
+
+
+def _write_resume(path: Path, fingerprint: dict, attempt: dict, model, optimizer, scaler, best_state, counters: dict,
+                  device: torch.device) -> None:
+    """Save the state after an epoch (atomically, by save_state); counters: _counters(progress, stopping)."""
     save_state(path, {
         "format": STATE_FORMAT, "version": STATE_VERSION, "fingerprint": fingerprint, "attempt": copy.deepcopy(attempt),
         "model": _cpu_state(model), "optimizer": optimizer.state_dict(),
         "scaler": scaler.state_dict() if scaler.is_enabled() else {},
-        "best_model": best_state, "counters": copy.deepcopy(st),
+        "best_model": best_state, "counters": copy.deepcopy(counters),
         "rng_cpu": torch.get_rng_state(),
         "rng_cuda": torch.cuda.get_rng_state_all() if device.type == "cuda" else [],
     })
 
 
+def _restore_resume(saved: dict, model: nn.Module, optimizer, scaler, stopping: EarlyStopping,
+                    device: torch.device) -> tuple[dict, dict]:
+    """Load a saved attempt into model, optimizer, scaler, stopping and the RNGs.
+
+    Returns (best weights, progress): progress holds the counters epoch, history and train_seconds."""
+    model.load_state_dict(saved["model"])
+    optimizer.load_state_dict(saved["optimizer"])
+    if saved["scaler"]:
+        scaler.load_state_dict(saved["scaler"])
+    counters = saved["counters"]
+    stopping.load_state(counters)
+    torch.set_rng_state(saved["rng_cpu"])
+    if device.type == "cuda" and saved["rng_cuda"]:
+        torch.cuda.set_rng_state_all(saved["rng_cuda"])
+    return saved["best_model"], {k: counters[k] for k in _PROGRESS_KEYS}
+
+
 # ------------------------------------------------------------------ early stopping
-def _new_counters(lr: float) -> dict:
-    return {"epoch": 0, "best_loss": math.inf, "best_epoch": 0, "bad": 0, "lr_bad": 0, "lr": float(lr),
-            "stopped": False, "history": [], "train_seconds": 0.0}
+@dataclass
+class EarlyStopping:
+    """Early stopping and LR decay on the validation loss, counted only after the warm-up.
+
+    An epoch improves when its validation loss is below best_loss - min_delta; the best loss and
+    epoch are tracked from epoch 1, warm-up included. After the warm-up, each epoch without
+    improvement counts towards lr_patience (then lr is multiplied by lr_factor and that count
+    restarts) and towards patience (then stopped is set); an improvement resets both counts.
+    """
+
+    patience: int
+    lr_patience: int
+    lr_factor: float
+    warmup: int
+    lr: float
+    min_delta: float = 0.0
+    best_loss: float = math.inf
+    best_epoch: int = 0
+    bad: int = 0
+    lr_bad: int = 0
+    stopped: bool = False
+
+    STATE_KEYS: ClassVar[tuple[str, ...]] = ("best_loss", "best_epoch", "bad", "lr_bad", "lr", "stopped")
+
+    @classmethod
+    def from_config(cls, cfg: TrainConfig, warmup: int) -> "EarlyStopping":
+        return cls(patience=cfg.patience, lr_patience=cfg.lr_patience, lr_factor=cfg.lr_factor, warmup=warmup,
+                   lr=float(cfg.lr), min_delta=cfg.min_delta)
+
+    def update(self, epoch: int, val_loss: float) -> bool:
+        """Count epoch's validation loss; True when it is a new best (by more than min_delta)."""
+        improved = val_loss < self.best_loss - self.min_delta
+        if improved:
+            self.best_loss, self.best_epoch = val_loss, epoch
+        if epoch <= self.warmup:
+            return improved
+        if improved:
+            self.bad = self.lr_bad = 0
+            return improved
+        self.bad += 1
+        self.lr_bad += 1
+        if self.lr_bad >= self.lr_patience:
+            self.lr *= self.lr_factor
+            self.lr_bad = 0
+        if self.bad >= self.patience:
+            self.stopped = True
+        return improved
+
+    def state(self) -> dict:
+        """The counters saved in a resume state."""
+        return {k: getattr(self, k) for k in self.STATE_KEYS}
+
+    def load_state(self, state: dict) -> None:
+        for k in self.STATE_KEYS:
+            setattr(self, k, state[k])
 
 
-def _early_stopping(st: dict, cfg: TrainConfig, improved: bool, optimizer) -> None:
-    """After a post-warm-up epoch: count epochs without gain, decay the LR, set st["stopped"]."""
-    if improved:
-        st["bad"] = st["lr_bad"] = 0
-        return
-    st["bad"] += 1
-    st["lr_bad"] += 1
-    if st["lr_bad"] >= cfg.lr_patience:
-        st["lr"] *= cfg.lr_factor
-        st["lr_bad"] = 0
-        for group in optimizer.param_groups:
-            group["lr"] = st["lr"]
-    if st["bad"] >= cfg.patience:
-        st["stopped"] = True
+def _set_lr(optimizer, lr: float) -> None:
+    for group in optimizer.param_groups:
+        group["lr"] = lr
 
 
 # ------------------------------------------------------------------ fit
@@ -306,84 +381,98 @@ def _train_epoch(model, codes, y_t, train_idx, seed, epoch, cfg, device, optimiz
     return total / max(seen, 1)
 
 
+def _mixed_precision(cfg: TrainConfig, device: torch.device):
+    """(use_amp, autocast dtype, grad scaler): bf16 where supported, fp16 with loss scaling otherwise."""
+    use_amp = cfg.amp and device.type == "cuda"
+    amp_dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype == torch.float16)
+    return use_amp, amp_dtype, scaler
+
+
+def _val_logits(model, codes, val_idx, task, cfg, use_amp) -> torch.Tensor:
+    return predict_logits(model, codes, val_idx, batch_size=max(cfg.batch_size, 256), amp=use_amp,
+                          n_outputs=n_outputs(task))
+
+
+def _validate(model, codes, val_idx, y_val, task, cfg, use_amp, epoch: int, lr: float, run_info: dict) -> tuple[float, dict]:
+    """Validation loss and metrics after an epoch; ValueError naming fold, epoch and learning rate when
+    the loss is not finite (training diverged)."""
+    val_logits = _val_logits(model, codes, val_idx, task, cfg, use_amp)
+    val_loss = float(loss(val_logits, torch.from_numpy(y_val), task))
+    if not math.isfinite(val_loss):
+        where = f"fold {run_info['fold']}, " if "fold" in run_info else ""
+        raise ValueError(
+            f"{where}epoch {epoch}: validation loss is {val_loss}: training diverged at learning rate "
+            f"{lr:g}; lower the learning rate" + (" or turn mixed precision off (amp: false)" if use_amp else "")
+        )
+    return val_loss, compute_metrics(y_val, probabilities(val_logits, task).double().numpy(), task)
+
+
+def _epoch_line(record: dict, epochs: int, warmup: int, improved: bool) -> str:
+    auc = "nan" if record["val_auc"] is None else f"{record['val_auc']:.3f}"
+    mark = (" (warm-up)" if record["epoch"] <= warmup else "") + (" *" if improved else "")
+    return (f"epoch {record['epoch']}/{epochs} loss {record['loss']:.4f} val_loss {record['val_loss']:.4f} "
+            f"val_auc {auc} lr {record['lr']:.1e} {record['seconds']:.1f}s {record['seq_per_s']:.0f} seq/s{mark}")
+
+
 def _fit_attempt(model, codes, y, train_idx, val_idx, task, cfg, device, resume_path, fingerprint, attempt,
                  saved, run_info, log, on_epoch_end, stop_after_epochs) -> FitResult:
     """One attempt: train until early stop or cfg.epochs, load the best weights, give the chance verdict."""
     seed = attempt["seed"]
     model.to(device)
-    use_amp = cfg.amp and device.type == "cuda"
-    amp_dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
-    scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype == torch.float16)
+    use_amp, amp_dtype, scaler = _mixed_precision(cfg, device)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     torch.manual_seed(seed + 1)  # dropout stream; independent of how the model was initialised
-    st, best_state, resumed_from = _new_counters(cfg.lr), _cpu_state(model), 0
-    if saved is not None:
-        model.load_state_dict(saved["model"])
-        optimizer.load_state_dict(saved["optimizer"])
-        scaler.load_state_dict(saved["scaler"]) if saved["scaler"] else None
-        best_state, st = saved["best_model"], saved["counters"]
-        torch.set_rng_state(saved["rng_cpu"])
-        if device.type == "cuda" and saved["rng_cuda"]:
-            torch.cuda.set_rng_state_all(saved["rng_cuda"])
-        resumed_from = st["epoch"]
-        log(f"resuming from {resume_path} after epoch {resumed_from} (attempt {attempt['index'] + 1})")
     warmup = warmup_length(cfg, len(train_idx))
+    stopping = EarlyStopping.from_config(cfg, warmup)
+    progress, best_state, resumed_from = _new_progress(), _cpu_state(model), 0
+    if saved is not None:
+        best_state, progress = _restore_resume(saved, model, optimizer, scaler, stopping, device)
+        resumed_from = progress["epoch"]
+        log(f"resuming from {resume_path} after epoch {resumed_from} (attempt {attempt['index'] + 1})")
     if resumed_from == 0:
         log(f"warm-up: {warmup} epochs (warmup_epochs {cfg.warmup_epochs}, warmup_steps {cfg.warmup_steps}, "
             f"{max(1, math.ceil(len(train_idx) / cfg.batch_size))} steps per epoch)")
     y_t, y_val, n_train = torch.from_numpy(y), y[val_idx], len(train_idx)
     earlier = sum(a["epochs_run"] for a in attempt["failed"])
-    while not st["stopped"] and st["epoch"] < cfg.epochs:
-        epoch = st["epoch"] + 1
+    while not stopping.stopped and progress["epoch"] < cfg.epochs:
+        epoch, lr_used = progress["epoch"] + 1, stopping.lr
         t0 = time.perf_counter()
         train_loss = _train_epoch(model, codes, y_t, train_idx, seed, epoch, cfg, device, optimizer, scaler,
                                   task, use_amp, amp_dtype)
         train_seconds = time.perf_counter() - t0
-        val_logits = predict_logits(model, codes, val_idx, batch_size=max(cfg.batch_size, 256), amp=use_amp)
-        val_loss = float(loss(val_logits, torch.from_numpy(y_val), task))
-        if not math.isfinite(val_loss):
-            where = f"fold {run_info['fold']}, " if "fold" in run_info else ""
-            raise ValueError(
-                f"{where}epoch {epoch}: validation loss is {val_loss}: training diverged at learning rate "
-                f"{st['lr']:g}; lower the learning rate" + (" or turn mixed precision off (amp: false)" if use_amp else "")
-            )
-        val_m = compute_metrics(y_val, probabilities(val_logits, task).double().numpy(), task)
+        val_loss, val_m = _validate(model, codes, val_idx, y_val, task, cfg, use_amp, epoch, lr_used, run_info)
         seconds = time.perf_counter() - t0
-        improved = val_loss < st["best_loss"] - cfg.min_delta
+        improved = stopping.update(epoch, val_loss)
         if improved:
-            st["best_loss"], st["best_epoch"] = val_loss, epoch
             best_state = _cpu_state(model)
-        lr_used = st["lr"]
-        if epoch > warmup:
-            _early_stopping(st, cfg, improved, optimizer)
+        if stopping.lr != lr_used:
+            _set_lr(optimizer, stopping.lr)
         record = {"epoch": epoch, "attempt": attempt["index"], "loss": train_loss, "val_loss": val_loss,
                   "val_auc": val_m["auc"], "val_accuracy": val_m["accuracy"], "lr": lr_used, "seconds": seconds,
                   "seq_per_s": n_train / train_seconds if train_seconds > 0 else 0.0}
-        st["history"].append(record)
-        st["epoch"] = epoch
-        st["train_seconds"] += train_seconds
-        auc = "nan" if val_m["auc"] is None else f"{val_m['auc']:.3f}"
-        mark = (" (warm-up)" if epoch <= warmup else "") + (" *" if improved else "")
-        log(f"epoch {epoch}/{cfg.epochs} loss {train_loss:.4f} val_loss {val_loss:.4f} val_auc {auc} "
-            f"lr {lr_used:.1e} {seconds:.1f}s {record['seq_per_s']:.0f} seq/s{mark}")
-        if st["stopped"]:
-            log(f"early stop: no validation-loss gain for {cfg.patience} epochs after warm-up; best epoch {st['best_epoch']}")
+        progress["history"].append(record)
+        progress["epoch"] = epoch
+        progress["train_seconds"] += train_seconds
+        log(_epoch_line(record, cfg.epochs, warmup, improved))
+        if stopping.stopped:
+            log(f"early stop: no validation-loss gain for {cfg.patience} epochs after warm-up; best epoch {stopping.best_epoch}")
         if resume_path is not None:
-            _write_resume(resume_path, fingerprint, attempt, model, optimizer, scaler, best_state, st, device)
+            _write_resume(resume_path, fingerprint, attempt, model, optimizer, scaler, best_state,
+                          _counters(progress, stopping), device)
         if on_epoch_end is not None:
             on_epoch_end(record)
-        if (stop_after_epochs is not None and earlier + epoch >= stop_after_epochs and not st["stopped"]
+        if (stop_after_epochs is not None and earlier + epoch >= stop_after_epochs and not stopping.stopped
                 and epoch < cfg.epochs):
             raise TrainingInterrupted(earlier + epoch)
 
     model.load_state_dict(best_state)
-    val_prob = probabilities(predict_logits(model, codes, val_idx, batch_size=max(cfg.batch_size, 256),
-                                            amp=use_amp), task).double().numpy()
-    total_train = st["train_seconds"]
+    val_prob = probabilities(_val_logits(model, codes, val_idx, task, cfg, use_amp), task).double().numpy()
+    total_train = progress["train_seconds"]
     return FitResult(
-        history=st["history"], best_epoch=st["best_epoch"], best_val_loss=st["best_loss"],
-        epochs_run=st["epoch"], stopped_early=st["stopped"], device=str(device), train_seconds=total_train,
-        seq_per_s=n_train * len(st["history"]) / total_train if total_train > 0 else 0.0,
+        history=progress["history"], best_epoch=stopping.best_epoch, best_val_loss=stopping.best_loss,
+        epochs_run=progress["epoch"], stopped_early=stopping.stopped, device=str(device), train_seconds=total_train,
+        seq_per_s=n_train * len(progress["history"]) / total_train if total_train > 0 else 0.0,
         resumed_from_epoch=resumed_from, warmup_epochs=warmup, seed=seed, attempt=attempt["index"],
-        failure_reason=chance_verdict(st["best_loss"], y_val, val_prob, task, cfg),
+        failure_reason=chance_verdict(stopping.best_loss, y_val, val_prob, task, cfg),
     )

@@ -12,6 +12,13 @@ deepcre = the DeepCRE baseline. Also the order of tables and figures (the paper'
 PAPER_NAMES: dict[str, str] = dict(zip(VARIANTS, ("M1", "M1+M21", "M1+M22", "M1+M2", "MTMixG-Net", "DeepCRE")))
 """The paper's name of each variant (Table 2), for figure labels."""
 
+
+
+def ablation_order(names: list[str]) -> list[str]:
+    """The variants among names, in the paper's Fig. 2 order (VARIANTS); other names left out."""
+    return [v for v in VARIANTS if v in names]
+
+
 TASKS: tuple[str, ...] = ("binary", "ternary")
 CLASS_NAMES: dict[str, tuple[str, ...]] = {"binary": ("low", "high"), "ternary": ("low", "medium", "high")}
 CLASS_LABELS: dict[str, tuple[int, ...]] = {"binary": (-1, 1), "ternary": (-1, 0, 1)}
