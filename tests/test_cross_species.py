@@ -6,7 +6,7 @@ import pytest
 from training_data import make_windows, tiny_model
 
 from mtmixg.cross_species import predict_species
-from mtmixg.fold import train_fold
+from mtmixg.train import train_fold
 from mtmixg.sequence import WindowSpec
 from mtmixg.training import TrainConfig
 

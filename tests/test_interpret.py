@@ -15,7 +15,7 @@ from torch import nn
 from mtmixg.checkpoint import save_model
 from mtmixg.cli import main
 from mtmixg.dataset import load_windows
-from mtmixg.fold import train_fold
+from mtmixg.train import train_fold
 from mtmixg.interpret import attributions, deeplift, jaspar
 from mtmixg.interpret.deeplift import deeplift_shap, with_module_activations
 from mtmixg.interpret.ism import ism

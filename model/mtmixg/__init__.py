@@ -13,7 +13,7 @@ Modules, in the order data flows:
     tasks, splits  binary/ternary targets and losses; train/validation/test of a fold
     loader         one-hot mini-batches from uint8 codes
     training       the loop: early stopping after a warm-up, LR schedule, exact resume
-    fold           one leave-one-chromosome-out fold end to end
+    train          one leave-one-chromosome-out fold end to end (train_fold; train_job: the workflow job)
     metrics        accuracy, AUC-ROC, F1; predict: probabilities; checkpoint: weights + JSON
     experiments    workflow config -> (ModelConfig, TrainConfig) of a variant or sweep entry
     summary, plots, cross_species   the evaluation tables and figures

@@ -143,7 +143,7 @@ def _add_train(p: argparse.ArgumentParser) -> None:
 
 
 def _run_train(args: argparse.Namespace) -> int:
-    from .fold import train_fold
+    from .train import train_fold
     from .models.config import ModelConfig
     from .training import TrainConfig
 
@@ -216,7 +216,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     import numpy as np
 
     from .checkpoint import load_model
-    from .fold import all_targets
+    from .train import all_targets
     from .metrics import compute_metrics, is_chance, predictions_frame
     from .predict import predict
     from .splits import _str_column

@@ -38,7 +38,7 @@ def predict_species(model_path: str | Path, windows_dir: str | Path, batch_size:
     """
     from .checkpoint import load_model, meta_path, resolve_model_path
     from .dataset import load_windows
-    from .fold import all_targets
+    from .train import all_targets
     from .predict import predict
 
     model, meta = load_model(model_path, device=device)
