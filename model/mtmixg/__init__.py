@@ -8,6 +8,7 @@ Modules, in the order data flows:
     sequence       one-hot encoding, reverse complement, the gene window (WindowSpec)
     genome         window extraction for a whole genome, one chromosome at a time
     dataset        the windows folder (windows.npy + genes.tsv + window.json)
+    windows        a species' windows dataset and skipped.tsv (the workflow's windows job)
     demo           the synthetic demo species (genome, GFF3, cDNA, reads; simulate_reads)
     models, ops    MTMixG-Net, its ablations, DeepCRE (input (N, 4, L)); the selective scan
     tasks, splits  binary/ternary targets and losses; train/validation/test of a fold
