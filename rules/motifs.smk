@@ -80,4 +80,4 @@ rule motif_figures:
     conda:
         "../envs/explain.yaml"
     script:
-        "../workflow_scripts/plot_motifs.py"
+        "../workflow_scripts/motif_figures.py"

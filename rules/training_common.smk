@@ -1,4 +1,4 @@
-# Config and helper functions of the training half (train, evaluate, cross_species, plots).
+# Config and helper functions of the training half (train, summary, cross_species, plots).
 # Included by the Snakefile after rules/common.smk; the config keys task, variants, seeds, model, training, gpu,
 # sweep, cross_species and plots are validated here (config/schemas/training.schema.yaml).
 
