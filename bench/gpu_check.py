@@ -6,7 +6,7 @@
 Rows: the CUDA tests (tests/test_cuda.py, tests/test_kernel_path.py); fused-vs-pure equality of
 the Mamba block and of full-size mtmixg when mamba_ssm imports; seq/s of one training step
 (forward + BCE + backward + Adam) per variant at L = 3,020, batch 64, AMP on and off; one training
-epoch of full-size mtmixg on synthetic 3,020-bp windows (mtmixg.fold.train_fold, as the workflow).
+epoch of full-size mtmixg on synthetic 3,020-bp windows (mtmixg.train.train_fold, as the workflow).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import pandas as pd
 import torch
 
 from mtmixg.dataset import GeneWindows, save_windows
-from mtmixg.fold import train_fold
+from mtmixg.train import train_fold
 from mtmixg.models import VARIANTS, Mamba, ModelConfig, build_model
 from mtmixg.ops import HAS_FUSED_CONV, HAS_FUSED_SCAN
 from mtmixg.sequence import WindowSpec

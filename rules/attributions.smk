@@ -6,9 +6,11 @@
 rule attributions:
     input:
         model=f"{MODEL_DIR}/model.pt",
+        meta=f"{MODEL_DIR}/model.json",
         predictions=f"{MODEL_DIR}/predictions.tsv",
         windows="results/{species}/windows/windows.npy",
         genes="results/{species}/windows/genes.tsv",
+        spec="results/{species}/windows/window.json",
     output:
         ohe=f"{EXPLAIN_DIR}/ohe.npz",
         attr=f"{EXPLAIN_DIR}/attr.npz",

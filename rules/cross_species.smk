@@ -1,18 +1,18 @@
 # Cross-species evaluation (paper Fig. 4), when config cross_species lists >= 2 species and >= 1
 # variant: per variant and seed a model trained on every chromosome of species A (fold "all",
-# rule train_fold) predicts every gene of each other species B the task uses. matrix.tsv holds
+# rule train) predicts every gene of each other species B the task uses. matrix.tsv holds
 # train x test species accuracy / AUC-ROC / F1 (means over seeds); the diagonal is each species'
 # own leave-one-chromosome-out result (a species' genes were its all-chromosome model's training
 # data, so that model cannot score them).
 
 if CROSS_ENABLED:
 
-    rule cross_predict:
+    rule cross_species_predict:
         input:
             model="results/{train_species}/models/{variant}/seed{seed}/all/model.pt",
             meta="results/{train_species}/models/{variant}/seed{seed}/all/model.json",
-            # read beside model.pt: whether the all-chromosome model stayed at chance level
-            trained="results/{train_species}/models/{variant}/seed{seed}/all/metrics.json",
+            # whether the all-chromosome model stayed at chance level (failed)
+            trained_metrics="results/{train_species}/models/{variant}/seed{seed}/all/metrics.json",
             windows="results/{test_species}/windows/windows.npy",
             genes="results/{test_species}/windows/genes.tsv",
             spec="results/{test_species}/windows/window.json",
@@ -56,7 +56,7 @@ if CROSS_ENABLED:
         script:
             "../workflow_scripts/cross_species_matrix.py"
 
-    rule plot_cross_species:
+    rule cross_species_heatmap:
         input:
             matrix=f"{CROSS_DIR}/matrix.tsv",
         output:
@@ -74,4 +74,4 @@ if CROSS_ENABLED:
         conda:
             "../envs/python.yaml"
         script:
-            "../workflow_scripts/plot_cross_species.py"
+            "../workflow_scripts/cross_species_heatmap.py"

@@ -8,7 +8,7 @@ rule tx2gene:
         gff="resources/{species}/annotation.gff3",
         cdna="resources/{species}/cdna.fa",
     output:
-        "resources/{species}/tx2gene.tsv",
+        tx2gene="resources/{species}/tx2gene.tsv",
     log:
         "logs/{species}/tx2gene.log",
     localrule: True
@@ -45,7 +45,7 @@ rule import_tpm_table:
         table=tpm_table_input,
         gff="resources/{species}/annotation.gff3",
     output:
-        "results/{species}/expression/tpm.tsv",
+        tpm="results/{species}/expression/tpm.tsv",
     log:
         "logs/{species}/import_tpm_table.log",
     wildcard_constraints:
@@ -59,7 +59,7 @@ rule import_tpm_table:
 
 rule labels:
     input:
-        "results/{species}/expression/tpm.tsv",
+        tpm="results/{species}/expression/tpm.tsv",
     output:
         labels="results/{species}/expression/labels.tsv",
         thresholds="results/{species}/expression/thresholds.tsv",

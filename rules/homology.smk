@@ -11,7 +11,7 @@ rule homology:
     input:
         unpack(homology_input),
     output:
-        "results/{species}/windows/test_genes.tsv",
+        test_genes="results/{species}/windows/test_genes.tsv",
     log:
         "logs/{species}/homology.log",
     benchmark:

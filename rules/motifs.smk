@@ -6,7 +6,10 @@
 
 rule motifs:
     input:
-        maps=attribution_folders,
+        maps=attribution_files("explain.json"),
+        ohe=attribution_files("ohe.npz"),
+        attr=attribution_files("attr.npz"),
+        genes=attribution_files("genes.tsv"),
         spec="results/{species}/windows/window.json",
     output:
         table=report(
@@ -80,4 +83,4 @@ rule motif_figures:
     conda:
         "../envs/explain.yaml"
     script:
-        "../workflow_scripts/plot_motifs.py"
+        "../workflow_scripts/motif_figures.py"

@@ -13,7 +13,7 @@ wildcard_constraints:
     fold=alternatives(ALL_FOLDS + ["all"]),
 
 
-rule train_fold:
+rule train:
     input:
         unpack(train_windows),
     output:
@@ -36,4 +36,4 @@ rule train_fold:
         settings=experiment_settings,
         resume=resume_state,
     script:
-        "../workflow_scripts/train_fold.py"
+        "../workflow_scripts/train.py"

@@ -1,4 +1,4 @@
-# Config and helper functions of the training half (train, evaluate, cross_species, plots).
+# Config and helper functions of the training half (train, summary, cross_species, plots).
 # Included by the Snakefile after rules/common.smk; the config keys task, variants, seeds, model, training, gpu,
 # sweep, cross_species and plots are validated here (config/schemas/training.schema.yaml).
 
@@ -44,11 +44,12 @@ def experiment_order(wildcards):
     return species_experiments(wildcards.species)
 
 
-def fold_model_paths(species, name="model.pt"):
-    """A file of every (experiment, seed, fold) model of a species, experiment-major order."""
+def fold_model_paths(species, name="model.pt", experiments=None):
+    """A file of every (experiment, seed, fold) model of a species (or of the given experiments),
+    experiment-major order."""
     return [
         f"results/{species}/models/{variant}/seed{seed}/{fold}/{name}"
-        for variant in species_experiments(species)
+        for variant in experiments or species_experiments(species)
         for seed in SEEDS
         for fold in species_folds(species)
     ]
@@ -212,13 +213,18 @@ def explained_species():
     return list(EXPLAIN["species"]) or SPECIES
 
 
-def attribution_folders(wildcards):
-    """explain.json of every (seed, fold) map of a species' experiment."""
-    return [
-        f"results/{wildcards.species}/attributions/{wildcards.variant}/seed{seed}/{fold}/explain.json"
-        for seed in SEEDS
-        for fold in species_folds(wildcards.species)
-    ]
+def attribution_files(name):
+    """Input function: one file (explain.json, ohe.npz, attr.npz, genes.tsv) of every (seed,
+    fold) map of a species' experiment."""
+
+    def files(wildcards):
+        return [
+            f"results/{wildcards.species}/attributions/{wildcards.variant}/seed{seed}/{fold}/{name}"
+            for seed in SEEDS
+            for fold in species_folds(wildcards.species)
+        ]
+
+    return files
 
 
 MOTIFS_DIR = "results/{species}/motifs/{variant}"

@@ -7,11 +7,8 @@
 rule variant_effects:
     input:
         # every leave-one-chromosome-out model of the species and variant (all seeds)
-        models=lambda w: [
-            path
-            for path in fold_model_paths(w.species)
-            if f"/models/{w.variant}/" in path
-        ],
+        models=lambda w: fold_model_paths(w.species, experiments=[w.variant]),
+        metas=lambda w: fold_model_paths(w.species, "model.json", [w.variant]),
         genome="resources/{species}/genome.fa",
         fai="resources/{species}/genome.fa.fai",
         gff="resources/{species}/annotation.gff3",

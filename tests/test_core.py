@@ -57,7 +57,7 @@ main()
 """
     done = run_without_torch(code, tmp_path)
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
-    assert re.search(r"^train_fold\s+12$", done.stdout, re.M), done.stdout[-2000:]
+    assert re.search(r"^train\s+12$", done.stdout, re.M), done.stdout[-2000:]
 
 
 def schema_variant_enums(node: object) -> list[list[str]]:

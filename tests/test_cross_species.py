@@ -6,7 +6,7 @@ import pytest
 from training_data import make_windows, tiny_model
 
 from mtmixg.cross_species import predict_species
-from mtmixg.fold import train_fold
+from mtmixg.train import train_fold
 from mtmixg.sequence import WindowSpec
 from mtmixg.training import TrainConfig
 
@@ -69,3 +69,48 @@ def test_prediction_metrics_carry_the_training_failed_flag(model_a) -> None:
     make_windows(model_a / "d", n_per_chrom=30, chroms=("c1",), seed=7)
     _, metrics = predict_species(model_a / "model" / "model.pt", model_a / "d")
     assert metrics["failed"] is False
+
+
+def test_predict_job_writes_both_files_and_needs_the_training_metrics(model_a, tmp_path) -> None:
+    import json
+
+    from mtmixg.cross_species import predict_job
+
+    make_windows(model_a / "e" / "windows", n_per_chrom=30, chroms=("c1",), seed=11)
+    args = dict(model=model_a / "model" / "model.pt", windows=model_a / "e" / "windows" / "windows.npy",
+                predictions_out=tmp_path / "p.tsv", metrics_out=tmp_path / "m.json", train_species="a",
+                test_species="e", variant="cnn", seed="2", log=lambda line: None)
+    metrics = predict_job(trained_metrics=model_a / "model" / "metrics.json", **args)
+    assert json.loads((tmp_path / "m.json").read_text()) == metrics
+    assert (metrics["train_species"], metrics["test_species"], metrics["seed"], metrics["failed"]) == ("a", "e", 2, False)
+    assert len((tmp_path / "p.tsv").read_text().splitlines()) == metrics["n"] + 1
+    with pytest.raises(FileNotFoundError, match="nothing.json: the training metrics of .*model.pt are missing"):
+        predict_job(trained_metrics=tmp_path / "nothing.json", **args)
+
+
+def test_build_matrix_reads_runs_and_the_variants_folds(tmp_path) -> None:
+    import json
+
+    import pandas as pd
+
+    from mtmixg.cross_species import build_matrix
+
+    runs = [{"train_species": "a", "test_species": "b", "seed": 0}, {"train_species": "b", "test_species": "a", "seed": 0}]
+    paths = []
+    for i, failed in enumerate([False, True]):
+        paths.append(tmp_path / f"m{i}.json")
+        paths[-1].write_text(json.dumps({"accuracy": 0.8, "auc": 0.9, "f1": 0.7, "failed": failed}))
+    folds = []
+    for name in ("a", "b"):
+        folds.append(tmp_path / f"{name}_folds.tsv")
+        pd.DataFrame({"experiment": ["cnn", "other"], "accuracy": [0.6, 0.1], "auc": [0.7, 0.1], "f1": [0.5, 0.1],
+                      "failed": [False, False]}).to_csv(folds[-1], sep="\t", index=False)
+    matrix = build_matrix(runs, paths, ["a", "b"], folds, "cnn", tmp_path / "matrix.tsv", log=lambda line: None)
+    m = matrix.set_index(["train_species", "test_species"])
+    assert m.loc[("a", "b"), "accuracy"] == 0.8 and m.loc[("b", "a"), "n_failed"] == 1
+    assert m.loc[("a", "a"), "accuracy"] == 0.6 and m.loc[("b", "b"), "source"] == "loco"  # the variant's rows only
+    assert (tmp_path / "matrix.tsv").is_file()
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps({"accuracy": 0.8, "auc": 0.9, "f1": 0.7}))  # no failed flag: not taken as trained
+    with pytest.raises(KeyError, match="failed"):
+        build_matrix(runs[:1], [broken], ["a", "b"], folds, "cnn", tmp_path / "matrix.tsv", log=lambda line: None)

@@ -271,3 +271,15 @@ def test_interrupted_run_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError):
         demo.make_demo(tmp_path / "half", seed=1, genes_per_chromosome=5, read_pairs=10)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_demo_job_moves_only_the_listed_outputs(tmp_path: Path) -> None:
+    out = tmp_path / "resources" / "demo"
+    out.mkdir(parents=True)
+    (out / "other.txt").write_text("another rule's file\n")  # e.g. the .sra: kept
+    targets = [out / "genome.fa.gz", out / "truth" / "genes.tsv", out / "demo.json"]
+    meta = demo.demo_job(targets, out / "demo.json", seed=1, genes_per_chromosome=5, read_pairs=10)
+    assert all(path.is_file() for path in targets) and (out / "other.txt").is_file()
+    assert not (out / "annotation.gff3.gz").exists()  # not listed: not moved
+    assert json.loads((out / "demo.json").read_text())["n_genes"] == meta["n_genes"]
+    assert sorted(p.name for p in out.parent.iterdir()) == ["demo"]  # the temporary folder is gone

@@ -135,3 +135,36 @@ def test_discontinuous_gene_is_one_gene_spanning_its_parts(tmp_path: Path) -> No
         ["H", "1", 499, 900, "+", "protein_coding"],
         ["T", "scaf9", 9, 40, "-", "protein_coding"],
     ]
+
+
+def test_build_tx2gene_prefers_the_gff3_then_the_cdna_headers(tmp_path: Path) -> None:
+    from mtmixg.gff import MIN_GFF3_COVERAGE, build_tx2gene
+
+    gff = write(tmp_path, ENSEMBL_GFF3)
+    # the cDNA's transcripts: both of the GFF3's AT1G01020, and one the GFF3 lacks (3 of 4 covered = 75%)
+    cdna = write(tmp_path, "".join(
+        f">{tx} cdna chromosome:TAIR10:1:1:9:1 gene:{gene}\nACGT\n"
+        for tx, gene in [("AT1G01020.1", "AT1G01020"), ("AT1G01020.2", "AT1G01020"), ("AT1G01010.1", "HDR1"),
+                         ("NEW.1", "NEW")]), "cdna.fa")
+    lines = []
+    table = build_tx2gene(gff, cdna, tmp_path / "out.tsv", log=lines.append)
+    assert MIN_GFF3_COVERAGE > 0.75 and "GFF3 tx2gene covers 75.0% of 4 cDNA transcripts" in lines
+    assert table.values.tolist() == [["AT1G01020.1", "AT1G01020"], ["AT1G01020.2", "AT1G01020"],
+                                     ["AT1G01010.1", "HDR1"], ["NEW.1", "NEW"]]  # the headers' genes
+    # a lower coverage policy keeps the GFF3's table, restricted to the cDNA's transcripts
+    table = build_tx2gene(gff, cdna, tmp_path / "out.tsv", min_gff3_coverage=0.7, log=lines.append)
+    assert table.values.tolist() == [["AT1G01010.1", "AT1G01010"], ["AT1G01020.1", "AT1G01020"],
+                                     ["AT1G01020.2", "AT1G01020"]]
+    assert (tmp_path / "out.tsv").read_text().splitlines()[:2] == ["transcript_id\tgene_id", "AT1G01010.1\tAT1G01010"]
+
+
+def test_build_tx2gene_without_a_common_transcript(tmp_path: Path) -> None:
+    from mtmixg.gff import build_tx2gene
+
+    gff = write(tmp_path, ENSEMBL_GFF3)
+    cdna = write(tmp_path, ">X.1 cdna gene:X\nACGT\n", "cdna.fa")
+    table = build_tx2gene(gff, cdna, tmp_path / "out.tsv", log=lambda line: None)
+    assert table.values.tolist() == [["X.1", "X"]]
+    bad = write(tmp_path, ">X.1 cdna gene:X\nACGT\n", "other.fa")
+    with pytest.raises(AnnotationError, match="no transcript of .*other.fa maps to a gene"):
+        build_tx2gene(gff, bad, tmp_path / "out.tsv", min_gff3_coverage=0.0, log=lambda line: None)

@@ -15,7 +15,7 @@ from torch import nn
 from mtmixg.checkpoint import save_model
 from mtmixg.cli import main
 from mtmixg.dataset import load_windows
-from mtmixg.fold import train_fold
+from mtmixg.train import train_fold
 from mtmixg.interpret import attributions, deeplift, jaspar
 from mtmixg.interpret.deeplift import deeplift_shap, with_module_activations
 from mtmixg.interpret.ism import ism
@@ -182,3 +182,12 @@ def test_deeplift_deltas_converge_for_deepcre():
     hyp, deltas = deeplift_shap(score, x, spec, n_shuffles=4, seed=1)
     assert hyp.shape == x.shape
     assert deltas.abs().max() < deeplift.TOLERANCE
+
+
+def test_attributions_job_maps_into_the_info_folder(fold, tmp_path):
+    from mtmixg.interpret.attributions import attributions_job
+
+    info = attributions_job(fold / "model" / "model.pt", fold / "windows" / "windows.npy",
+                            tmp_path / "maps" / "explain.json", method="ism", ism_window=[0, 8], threads=1)
+    assert json.loads((tmp_path / "maps" / "explain.json").read_text())["n_genes"] == info["n_genes"] > 0
+    assert info["method"] == "ism" and load_maps(tmp_path / "maps").attr.shape[0] == info["n_genes"]

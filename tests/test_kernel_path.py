@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from mtmixg.fold import train_fold
+from mtmixg.train import train_fold
 from mtmixg.models import build_model
 from mtmixg.ops import kernel_path
 from mtmixg.ops.fused import HAS_FUSED_CONV, HAS_FUSED_SCAN

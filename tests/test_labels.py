@@ -117,3 +117,33 @@ def test_compare_thresholds_logs_both_and_warns_beyond_tolerance() -> None:
     assert far and line.startswith("WARNING: ") and "p25 differ by more than 0.1" in line and "p75 differ" not in line
     line, far = compare_thresholds(ours, None)
     assert not far and "p25 0.250, p75 1.600" in line
+
+
+def test_write_labels_warns_on_the_console_when_thresholds_differ(tmp_path: Path) -> None:
+    import io
+
+    from mtmixg.labels import write_labels
+
+    tpm = write(tmp_path, "gene_id\tSRR1\n" + "".join(f"G{i}\t{i * i}\n" for i in range(20)))
+    console, lines = io.StringIO(), []
+    values = write_labels(tpm, tmp_path / "labels.tsv", tmp_path / "thresholds.tsv", None, "sp", log=lines.append,
+                          console=console)
+    assert values["n_genes"] == 20 and console.getvalue() == ""
+    assert pd.read_csv(tmp_path / "labels.tsv", sep="\t")["label"].value_counts().to_dict() == {-1: 5, 0: 10, 1: 5}
+    assert lines[-1].startswith("thresholds: p25")
+    write_labels(tpm, tmp_path / "labels.tsv", tmp_path / "thresholds.tsv", {"p25": 0.0, "p75": 9.0}, "sp",
+                 log=lines.append, console=console)
+    assert console.getvalue().startswith("sp: WARNING: thresholds: ours")
+
+
+def test_import_tpm_table_keeps_annotated_genes(tmp_path: Path) -> None:
+    from mtmixg.labels import import_tpm_table
+
+    gff = write(tmp_path, "1\tt\tgene\t1\t9\t.\t+\t.\tID=gene:G1;biotype=protein_coding\n"
+                          "1\tt\tgene\t20\t29\t.\t+\t.\tID=gene:G3;biotype=lncRNA\n", "a.gff3")
+    table = write(tmp_path, "gene_id\tSRR1\nG1\t1\nG2\t2\nG3\t3\n")
+    lines = []
+    kept = import_tpm_table(table, gff, tmp_path / "out.tsv", log=lines.append)
+    assert kept.index.tolist() == ["G1", "G3"]
+    assert read_tpm(tmp_path / "out.tsv").index.tolist() == ["G1", "G3"]
+    assert lines[0] == f"2 of 3 genes of {table} are in the annotation" and lines[1].startswith("warning: ")

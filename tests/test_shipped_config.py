@@ -24,7 +24,7 @@ def test_shipped_config_plans_the_enabled_species_only(tmp_path: Path) -> None:
     counts = job_counts(done.output)
     folds = len(SHIPPED["species"]["arabidopsis_thaliana"]["chromosomes"])
     experiments = len(SHIPPED["variants"]) + len(SHIPPED["sweep"])  # the sweep: A. thaliana only
-    assert counts["train_fold"] == experiments * len(SHIPPED["seeds"]) * folds
+    assert counts["train"] == experiments * len(SHIPPED["seeds"]) * folds
     assert counts["prefetch"] == counts["fasterq_dump_pe"] == counts["kallisto_quant"] == 14
     assert counts["windows"] == counts["labels"] == counts["plot_sweep"] == 1
     assert not any(rule.startswith("cross") for rule in counts)  # one enabled species: no pairs
@@ -57,8 +57,8 @@ def test_enabling_a_species_adds_it_to_cross_species_but_not_to_the_sweep(tmp_pa
     # leave-one-chromosome-out: the sweep on A. thaliana only; plus one all-chromosome model per
     # cross-species variant, seed and enabled species
     expected = (variants + sweep) * seeds * at_folds + variants * seeds * tomato_folds + 2 * seeds
-    assert counts["train_fold"] == expected
-    assert counts["cross_predict"] == 2 * seeds  # A. thaliana <-> tomato only
-    assert counts["plot_sweep"] == 1 and counts["summarize"] == 2
+    assert counts["train"] == expected
+    assert counts["cross_species_predict"] == 2 * seeds  # A. thaliana <-> tomato only
+    assert counts["plot_sweep"] == 1 and counts["summary"] == 2
     left_out = [line for line in done.output.splitlines() if "left out of this run" in line]
     assert len(left_out) == 1 and "sorghum_bicolor, zea_mays" in left_out[0] and "solanum" not in left_out[0]

@@ -42,10 +42,10 @@ def test_profile(cluster: SlurmCluster, dest: Path, node_mem_mb: int = 2000) -> 
     for res in profile["set-resources"].values():
         if "mem_mb" in res:
             res["mem_mb"] = min(res["mem_mb"], node_mem_mb)
-    assert "train_fold" not in profile["set-resources"]  # training resources come from the config
+    assert "train" not in profile["set-resources"]  # training resources come from the config
     # a GPU per training job, as config `gpu: {use: true}` asks (the demo config trains on CPU),
     # and the profile's commented placeholders filled in
-    profile["set-resources"]["train_fold"] = {"gpu": 1, "gpu_model": GPU_TYPE, "cpus_per_gpu": 1}
+    profile["set-resources"]["train"] = {"gpu": 1, "gpu_model": GPU_TYPE, "cpus_per_gpu": 1}
     profile["slurm-status-command"] = "squeue"  # no slurmdbd here
     profile["slurm-init-seconds-before-status-checks"] = 2  # MinJobAge=300 >= 3 x 2
     profile["slurm-keep-successful-logs"] = True
@@ -187,7 +187,7 @@ SUBMITTED_LOG = re.compile(r"SLURM jobid (\d+) \(log: (\S+?)\)")
 
 
 def _demo_missing() -> str | None:
-    needed = ["Snakefile", "config/demo/config.yaml", "rules/train.smk", "workflow_scripts/train_fold.py"]
+    needed = ["Snakefile", "config/demo/config.yaml", "rules/train.smk", "workflow_scripts/train.py"]
     missing = [p for p in needed if not (REPO / p).exists()]
     return f"the demo workflow is not complete yet (missing {', '.join(missing)})" if missing else None
 
@@ -228,9 +228,9 @@ def test_demo_jobs_ran_as_slurm_jobs(slurm_cluster: SlurmCluster, demo_runs: dic
         rules.add(rule_dir.removeprefix("rule_"))
         assert log_path.is_file(), f"Slurm log of job {job_id} missing: {log_path}"
         assert slurm_cluster.job_state(job_id) == "COMPLETED", (job_id, log_path.read_text()[-2000:])
-    assert {"kallisto_quant", "tximport", "windows", "train_fold"} <= rules, rules
+    assert {"kallisto_quant", "tximport", "windows", "train"} <= rules, rules
     assert not rules & LOCAL_RULES, "downloads are local rules and must not be submitted"
-    (train_job, train_log), = [(j, log) for j, log in submitted if "/rule_train_fold/" in log]
+    (train_job, train_log), = [(j, log) for j, log in submitted if "/rule_train/" in log]
     info = slurm_cluster.run("scontrol", "show", "job", "--oneliner", train_job)
     # profile: gpu 1 + gpu_model -> --gpus=testgpu:1; cpus_per_gpu -> --cpus-per-gpu=1
     assert f"TresPerJob=gres:gpu:{GPU_TYPE}:1" in info, info
@@ -267,7 +267,7 @@ def test_rerun_one_fold_by_target(slurm_cluster: SlurmCluster, demo_runs: dict) 
                              run["dir"], timeout=180)
     assert out.returncode == 0, out.stdout[-4000:]
     submitted = SUBMITTED_LOG.findall(out.stdout)
-    assert len(submitted) == 1 and "/rule_train_fold/" in submitted[0][1], submitted
+    assert len(submitted) == 1 and "/rule_train/" in submitted[0][1], submitted
     assert slurm_cluster.job_state(submitted[0][0]) == "COMPLETED"
     assert target.stat().st_mtime_ns > before
     print(f"one fold rerun on Slurm in {seconds:.1f} s")

@@ -106,7 +106,7 @@ def test_forcing_one_fold_plans_exactly_that_job(demo: Path) -> None:
     target = f"{model_dir('mtmixg', 1, '3')}/model.pt"
     done = run_snakemake(demo, "-n", "-f", target, configfile=DEMO_CONFIG, timeout=300)
     assert done.returncode == 0, done.output[-4000:]
-    assert job_counts(done.output) == {"train_fold": 1}
+    assert job_counts(done.output) == {"train": 1}
     assert "wildcards: species=demo, variant=mtmixg, seed=1, fold=3" in done.output
     # with the outputs in place nothing is planned
     done = run_snakemake(demo, "-n", configfile=DEMO_CONFIG, timeout=300)
@@ -128,10 +128,10 @@ def test_cross_species_plan(demo: Path, tmp_path: Path) -> None:
     assert done.returncode == 0, done.output[-4000:]
     counts = job_counts(done.output)
     n_seeds = len(SEEDS)
-    assert counts["cross_predict"] == 2 * n_seeds  # demo -> demo2 and demo2 -> demo
-    assert counts["cross_species_matrix"] == 1 and counts["plot_cross_species"] == 1
+    assert counts["cross_species_predict"] == 2 * n_seeds  # demo -> demo2 and demo2 -> demo
+    assert counts["cross_species_matrix"] == 1 and counts["cross_species_heatmap"] == 1
     # demo2: every fold of both variants, plus the all-chromosome mtmixg models of both species
-    assert counts["train_fold"] == len(VARIANTS) * n_seeds * len(FOLDS) + 2 * n_seeds
+    assert counts["train"] == len(VARIANTS) * n_seeds * len(FOLDS) + 2 * n_seeds
     assert "results/demo/models/mtmixg/seed0/all/model.pt" in done.output
     assert "results/cross_species/mtmixg/heatmap.png" in done.output
     bad = dict(config, cross_species={"species": ["demo", "nope"], "variants": ["mtmixg"]})
@@ -157,7 +157,7 @@ def test_cross_species_runs_end_to_end(demo: Path, tmp_path: Path) -> None:
     done = run_snakemake(work, *targets, configfile=configfile, timeout=900)
     assert done.returncode == 0, done.output[-6000:]
     counts = job_counts(done.output)
-    assert counts["cross_predict"] == 2 and counts["train_fold"] == len(FOLDS) + 2  # demo2's folds + 2 "all"
+    assert counts["cross_species_predict"] == 2 and counts["train"] == len(FOLDS) + 2  # demo2's folds + 2 "all"
     matrix = pd.read_csv(work / targets[0], sep="\t")
     assert len(matrix) == 4 and set(matrix["train_species"]) == {"demo", "demo2"}
     # the same genome and labels: a model of one species scores the other far above chance
@@ -172,8 +172,8 @@ def test_sweep_entries_are_planned_like_variants_and_key_order_is_irrelevant(dem
     done = run_snakemake(demo, "-n", configfile=write_config(tmp_path / "sweep.yaml", config), timeout=300)
     assert done.returncode == 0, done.output[-4000:]
     counts = job_counts(done.output)
-    assert counts["train_fold"] == len(sweep) * len(SEEDS) * len(FOLDS)  # the variants' folds stay
-    assert counts["plot_sweep"] == 1 and counts["summarize"] == 1
+    assert counts["train"] == len(sweep) * len(SEEDS) * len(FOLDS)  # the variants' folds stay
+    assert counts["plot_sweep"] == 1 and counts["summary"] == 1
     assert "results/demo/models/k16/seed0/1/model.pt" in done.output
     # the same settings written in another key order: nothing to rerun
     config = demo_config(samples=str(DEMO_CONFIG.parent / "samples.tsv"))
@@ -228,7 +228,7 @@ def test_killed_training_job_resumes(demo: Path) -> None:
     assert run_snakemake(demo, "--unlock", configfile=DEMO_CONFIG, timeout=120).returncode == 0
     done = run_snakemake(demo, target, configfile=DEMO_CONFIG, timeout=600)
     assert done.returncode == 0, done.output[-4000:]
-    assert job_counts(done.output) == {"train_fold": 1}
+    assert job_counts(done.output) == {"train": 1}
     log = (demo / "logs/demo/train/cnn/seed0/2.log").read_text()
     resumed = re.search(r"resuming from \S+state\.pt after epoch (\d+)", log)
     assert resumed, log[-3000:]

@@ -1,23 +1,20 @@
-"""Predict every gene of the test species with the train species' all-chromosome model (rule cross_predict)."""
+"""Predict every gene of the test species with the train species' all-chromosome model (rule cross_species_predict)."""
 
 import sys
-from pathlib import Path
 
 sys.stderr = open(snakemake.log[0], "w", buffering=1)
 
-import json
+from mtmixg.cross_species import predict_job
 
-import torch
-
-from mtmixg.cross_species import predict_species
-from mtmixg.core.atomic import atomic_write
-
-torch.set_num_threads(snakemake.threads)
-wc = snakemake.wildcards
-frame, metrics = predict_species(snakemake.input.model, Path(snakemake.input.windows).parent)
-metrics.update({"train_species": wc.train_species, "test_species": wc.test_species, "variant": wc.variant,
-                "seed": int(wc.seed)})
-atomic_write(Path(snakemake.output.predictions),
-              lambda tmp: frame.to_csv(tmp, sep="\t", index=False, float_format="%.6g"))
-atomic_write(Path(snakemake.output.metrics), lambda tmp: Path(tmp).write_text(json.dumps(metrics, indent=2) + "\n"))
-print(json.dumps(metrics), file=sys.stderr)
+predict_job(
+    model=snakemake.input.model,
+    trained_metrics=snakemake.input.trained_metrics,
+    windows=snakemake.input.windows,
+    predictions_out=snakemake.output.predictions,
+    metrics_out=snakemake.output.metrics,
+    train_species=snakemake.wildcards.train_species,
+    test_species=snakemake.wildcards.test_species,
+    variant=snakemake.wildcards.variant,
+    seed=snakemake.wildcards.seed,
+    threads=snakemake.threads,
+)

@@ -4,7 +4,11 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")
 
-from mtmixg.variant_effects.demo_vcf import make_proof_vcf
+from mtmixg.variant_effects.demo_vcf import proof_vcf_job
 
-variants = make_proof_vcf(snakemake.input.genome, snakemake.input.truth, snakemake.output.vcf, snakemake.input.labels)
-print(f"{len(variants)} SNPs -> {snakemake.output.vcf}", file=sys.stderr)
+proof_vcf_job(
+    genome=snakemake.input.genome,
+    truth=snakemake.input.truth,
+    labels=snakemake.input.labels,
+    vcf=snakemake.output.vcf,
+)

@@ -4,9 +4,12 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w", buffering=1)
 
-from mtmixg.plots import metric_bars_figure, save_figure
-from mtmixg.summary import read_summary
+from mtmixg.plots import bars_plot
 
-summary = read_summary(snakemake.input.summary)
-fig = metric_bars_figure(summary, snakemake.params.order, title=snakemake.params.title)
-save_figure(fig, snakemake.output.png, *snakemake.output.svg)
+bars_plot(
+    summary=snakemake.input.summary,
+    order=snakemake.params.order,
+    title=snakemake.params.title,
+    png=snakemake.output.png,
+    svg=snakemake.output.svg,
+)

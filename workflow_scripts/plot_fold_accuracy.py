@@ -4,9 +4,12 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w", buffering=1)
 
-from mtmixg.plots import fold_accuracy_figure, save_figure
-from mtmixg.summary import read_summary
+from mtmixg.plots import fold_accuracy_plot
 
-folds = read_summary(snakemake.input.folds)
-fig = fold_accuracy_figure(folds, snakemake.params.order, title=f"Accuracy per fold ({snakemake.wildcards.species})")
-save_figure(fig, snakemake.output.png, *snakemake.output.svg)
+fold_accuracy_plot(
+    folds=snakemake.input.folds,
+    order=snakemake.params.order,
+    species=snakemake.wildcards.species,
+    png=snakemake.output.png,
+    svg=snakemake.output.svg,
+)

@@ -6,9 +6,10 @@ sys.stderr = open(snakemake.log[0], "w", buffering=1)
 
 from mtmixg.cli import main
 
-code = main(
-    ["score-variants", *snakemake.input.models, "--genome", snakemake.input.genome, "--gff3", snakemake.input.gff,
-     "--vcf", snakemake.input.vcf, "--out", snakemake.output.tsv, "--vcf-out", snakemake.output.vcf,
-     "--threads", str(snakemake.threads), "--device", "cpu"]
+sys.exit(
+    main(
+        ["score-variants", *snakemake.input.models, "--genome", snakemake.input.genome, "--gff3", snakemake.input.gff,
+         "--vcf", snakemake.input.vcf, "--out", snakemake.output.tsv, "--vcf-out", snakemake.output.vcf,
+         "--threads", str(snakemake.threads), "--device", "cpu"]
+    )
 )
-sys.exit(code)

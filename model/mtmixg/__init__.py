@@ -10,12 +10,13 @@ Modules, in the order data flows:
     sequence       one-hot encoding, reverse complement, the gene window (WindowSpec)
     genome         window extraction for a whole genome, one chromosome at a time
     dataset        the windows folder (windows.npy + genes.tsv + window.json)
+    windows        a species' windows dataset and skipped.tsv (the workflow's windows job)
     demo           the synthetic demo species (genome, GFF3, cDNA, reads; simulate_reads)
     models, ops    MTMixG-Net, its ablations, DeepCRE (input (N, 4, L)); the selective scan
     tasks, splits  binary/ternary targets and losses; train/validation/test of a fold
     loader         one-hot mini-batches from uint8 codes
     training       the loop: early stopping after a warm-up, LR schedule, exact resume
-    fold           one leave-one-chromosome-out fold end to end
+    train          one leave-one-chromosome-out fold end to end (train_fold; train_job: the workflow job)
     metrics        accuracy, AUC-ROC, F1; predict: probabilities; checkpoint: weights + JSON
     summary, plots, cross_species   the evaluation tables and figures
     cli            the `mtmixg` command

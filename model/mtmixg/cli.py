@@ -142,9 +142,9 @@ def _add_train(p: argparse.ArgumentParser) -> None:
 
 
 def _run_train(args: argparse.Namespace) -> int:
-    from .fold import train_fold
     from .core.model_config import ModelConfig
-    from .training import TrainConfig
+    from .core.train_config import TrainConfig
+    from .train import train_fold
 
     model_values = _read_config(args.model_config, "model") if args.model_config else {}
     model_values.update(_key_values(args.model, "--model"))
@@ -215,7 +215,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     import numpy as np
 
     from .checkpoint import load_model
-    from .fold import all_targets
+    from .train import all_targets
     from .metrics import compute_metrics, is_chance, predictions_frame
     from .predict import predict
     from .splits import _str_column

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .metrics import compute_metrics, predictions_frame
-from .summary import METRICS, mean_sd
+from .summary import METRICS, mean_sd, read_summary, write_tsv
 
 MATRIX_COLUMNS: list[str] = [
     "train_species", "test_species", "source", "n_runs", "n_failed", *METRICS, *[f"{m}_sd" for m in METRICS],
@@ -29,8 +30,11 @@ MATRIX_COLUMNS: list[str] = [
 
 
 def predict_species(model_path: str | Path, windows_dir: str | Path, batch_size: int = 256,
-                    device: str = "cpu") -> tuple[pd.DataFrame, dict]:
+                    device: str = "cpu", trained_metrics: str | Path | None = None) -> tuple[pd.DataFrame, dict]:
     """Predict every gene of a windows dataset the model's task uses -> (predictions, metrics).
+
+    trained_metrics: the model's own metrics.json (default: the one beside model.pt); its failed
+    flag (the model stayed at chance level) becomes metrics["failed"]. FileNotFoundError when absent.
 
     ValueError naming both files when the windows were cut with another WindowSpec than the model's.
     metrics["same_dataset"] is true (and a warning printed) when they are the very windows the model
@@ -38,7 +42,7 @@ def predict_species(model_path: str | Path, windows_dir: str | Path, batch_size:
     """
     from .checkpoint import load_model, meta_path, resolve_model_path
     from .dataset import load_windows
-    from .fold import all_targets
+    from .train import all_targets
     from .predict import predict
 
     model, meta = load_model(model_path, device=device)
@@ -60,8 +64,11 @@ def predict_species(model_path: str | Path, windows_dir: str | Path, batch_size:
     prob = predict(model, gw.codes, task, index=index, batch_size=batch_size)
     metrics = compute_metrics(y[index], prob, task)
     # a model that never left chance level on its own validation genes is reported, not averaged in
-    trained = Path(resolve_model_path(model_path)).with_name("metrics.json")
-    metrics["failed"] = bool(json.loads(trained.read_text()).get("failed")) if trained.is_file() else False
+    trained = Path(trained_metrics or Path(resolve_model_path(model_path)).with_name("metrics.json"))
+    if not trained.is_file():
+        raise FileNotFoundError(f"{trained}: the training metrics of {resolve_model_path(model_path)} are missing; "
+                                "they say whether the model stayed at chance level (failed)")
+    metrics["failed"] = bool(json.loads(trained.read_text())["failed"])
     metrics["same_dataset"] = same
     frame = predictions_frame(gw.genes.iloc[index], y[index], prob, task)
     return frame, metrics
@@ -96,3 +103,74 @@ def _cell(a: str, b: str, source: str, runs: pd.DataFrame, failed: pd.Series) ->
         row[m], row[f"{m}_sd"] = mean_sd(runs.loc[~failed, m])
         row[f"{m}_all"], row[f"{m}_sd_all"] = mean_sd(runs[m])
     return row
+
+
+def _log_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def predict_job(
+    model: str | Path,
+    trained_metrics: str | Path,
+    windows: str | Path,
+    predictions_out: str | Path,
+    metrics_out: str | Path,
+    train_species: str,
+    test_species: str,
+    variant: str,
+    seed: int | str,
+    threads: int = 1,
+    log: Callable[[str], None] = _log_stderr,
+) -> dict:
+    """One cross-species job (rule cross_species_predict): train_species' all-chromosome model scores
+    test_species' windows (windows: its windows.npy; the folder is read). Writes predictions.tsv and
+    metrics.json (predict_species' metrics + the four names), atomically; returns the metrics."""
+    import torch
+
+    from .core.atomic import atomic_write
+
+    torch.set_num_threads(int(threads))
+    frame, metrics = predict_species(model, Path(windows).parent, trained_metrics=trained_metrics)
+    metrics.update({"train_species": train_species, "test_species": test_species, "variant": variant,
+                    "seed": int(seed)})
+    atomic_write(Path(predictions_out), lambda tmp: frame.to_csv(tmp, sep="\t", index=False, float_format="%.6g"))
+    atomic_write(Path(metrics_out), lambda tmp: Path(tmp).write_text(json.dumps(metrics, indent=2) + "\n"))
+    log(json.dumps(metrics))
+    return metrics
+
+
+def build_matrix(
+    runs: Sequence[dict],
+    cross_metrics: Sequence[str | Path],
+    species: Sequence[str],
+    folds: Sequence[str | Path],
+    variant: str,
+    out: str | Path,
+    log: Callable[[str], None] = _log_stderr,
+) -> pd.DataFrame:
+    """The train x test species matrix of one variant (rule cross_species_matrix) -> out; returns it.
+
+    runs[i] ({train_species, test_species, seed}) is the run of the metrics.json cross_metrics[i];
+    folds[j] is the summary_folds.tsv of species[j], whose rows of experiment `variant` make the
+    diagonal (cross_matrix).
+    """
+    rows = []
+    for run, path in zip(runs, cross_metrics, strict=True):
+        metrics = json.loads(Path(path).read_text())
+        rows.append({**run, **{k: metrics[k] for k in ("accuracy", "auc", "f1")}, "failed": bool(metrics["failed"])})
+    loco = []
+    for name, path in zip(species, folds, strict=True):
+        table = read_summary(path)
+        loco.append(table[table["experiment"] == variant].assign(species=name))
+    matrix = cross_matrix(pd.DataFrame(rows), pd.concat(loco, ignore_index=True))
+    write_tsv(matrix, out)
+    log(matrix.to_string(index=False))
+    return matrix
+
+
+def build_heatmap(matrix: str | Path, variant: str, png: str | Path, svg: Sequence[str | Path] = ()) -> None:
+    """Accuracy / AUC-ROC / F1 heatmaps of a matrix.tsv (rule cross_species_heatmap) -> png (and svg)."""
+    from .plots import cross_heatmap_figure, save_figure
+
+    fig = cross_heatmap_figure(read_summary(matrix), title=f"Cross-species ({variant})")
+    save_figure(fig, png, *svg)

@@ -40,6 +40,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -505,6 +506,26 @@ def make_demo(
     meta["generation_seconds"] = round(time.perf_counter() - started, 2)  # not in demo.json: files stay reproducible
     return meta
 
+
+
+def demo_job(outputs: Sequence[str | Path], meta: str | Path, seed: int = 1, genes_per_chromosome: int = 500,
+             read_pairs: int = 200_000) -> dict:
+    """Generate the demo into a temporary sibling of meta's folder and move each of outputs there
+    (rule demo_species): file by file, as the folder (resources/demo/) also holds other rules'
+    files. outputs are paths under meta's folder, meta (demo.json) among them. Returns make_demo's dict."""
+    out = Path(meta).parent
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=".demo."))
+    try:
+        info = make_demo(tmp / "demo", seed=seed, genes_per_chromosome=genes_per_chromosome, read_pairs=read_pairs)
+        for target in outputs:
+            source = tmp / "demo" / Path(target).relative_to(out)
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+        print(f"demo: {info['n_genes']} genes, {len(info['runs'])} runs", file=sys.stderr)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return info
 
 def _generate(folder: Path, seed: int, genes_per_chromosome: int, read_pairs: int, runs: tuple[RunSpec, ...]) -> dict:
     species = build_species(seed, genes_per_chromosome)

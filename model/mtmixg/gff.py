@@ -16,8 +16,9 @@ Also reads tx2gene from Ensembl cDNA FASTA headers
 from __future__ import annotations
 
 import gzip
+import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -30,6 +31,9 @@ TX2GENE_COLUMNS: tuple[str, ...] = ("transcript_id", "gene_id")
 GENE_TYPES = frozenset({"gene", "protein_coding_gene", "ncrna_gene", "pseudogene"})
 BIOTYPE_KEYS: tuple[str, ...] = ("biotype", "gene_biotype", "gene_type")
 PROTEIN_CODING = "protein_coding"
+MIN_GFF3_COVERAGE = 0.9
+"""build_tx2gene takes the GFF3's transcript -> gene table when it names at least this share of the
+cDNA's transcript IDs (the IDs kallisto reports); below it, the cDNA headers' gene: fields."""
 _VALID_STRANDS = frozenset("+-.?")
 
 
@@ -248,3 +252,45 @@ def tx2gene_from_cdna(path: str | Path, kind: str = "cDNA") -> pd.DataFrame:
     if not rows:
         raise AnnotationError(f"{path}: no FASTA headers; is this a {kind} FASTA?")
     return pd.DataFrame(rows, columns=list(TX2GENE_COLUMNS))
+
+
+def _log_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def build_tx2gene(
+    gff: str | Path,
+    cdna: str | Path,
+    out: str | Path,
+    min_gff3_coverage: float = MIN_GFF3_COVERAGE,
+    log: Callable[[str], None] = _log_stderr,
+) -> pd.DataFrame:
+    """Write the transcript -> gene table (TX2GENE_COLUMNS) of the cDNA's transcripts to out; returns it.
+
+    The GFF3's table (tx2gene_from_gff3) is used when it covers at least min_gff3_coverage of the
+    cDNA's transcript IDs, else (or when the GFF3 has no usable transcripts) the cDNA headers'
+    gene: fields (tx2gene_from_cdna). Rows of transcripts absent from the cDNA are dropped;
+    AnnotationError when no transcript of the cDNA maps to a gene.
+    """
+    from .core.atomic import atomic_write
+    from .fasta import iter_records
+
+    transcripts = {name for name, _ in iter_records(cdna)}
+    try:
+        table = tx2gene_from_gff3(gff)
+        covered = len(transcripts & set(table["transcript_id"])) / len(transcripts)
+    except AnnotationError as err:
+        log(f"tx2gene from the GFF3 failed: {err}")
+        table, covered = None, 0.0
+    log(f"GFF3 tx2gene covers {covered:.1%} of {len(transcripts)} cDNA transcripts")
+    if covered < min_gff3_coverage:
+        log("using the cDNA headers' gene: fields instead")
+        table = tx2gene_from_cdna(cdna)
+    table = table[table["transcript_id"].isin(transcripts)]
+    if table.empty:
+        raise AnnotationError(
+            f"no transcript of {cdna} maps to a gene of {gff}: are the cDNA and the annotation from the same release?"
+        )
+    log(f"tx2gene: {len(table)} transcripts of {table['gene_id'].nunique()} genes")
+    atomic_write(Path(out), lambda tmp: table.to_csv(tmp, sep="\t", index=False))
+    return table

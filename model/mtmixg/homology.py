@@ -13,8 +13,9 @@ sequence per gene (its longest), by one of METHODS:
 from __future__ import annotations
 
 import subprocess
+import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -146,3 +147,54 @@ def longest_sequence_per_gene(
 
     atomic_write(Path(out_fasta), write)
     return len(best)
+
+
+def _log_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def build_test_genes(
+    gff: str | Path,
+    sequences: str | Path,
+    tx2gene: str | Path | None,
+    chromosomes: Sequence[str],
+    method: str,
+    out: str | Path,
+    threads: int = 1,
+    max_evalue: float = MAX_EVALUE,
+    min_bitscore: float = MIN_BITSCORE,
+    log: Callable[[str], None] = _log_stderr,
+) -> pd.DataFrame:
+    """Write test_genes.tsv (gene_id, chrom, test_eligible) of the protein-coding genes on chromosomes.
+
+    sequences: the proteins (method blastp; Ensembl pep headers name the gene) or the cDNA (blastn,
+    mapped to genes by the tx2gene TSV). The longest sequence per gene goes through an all-vs-all
+    run_blast; a gene is eligible when non_homologous_genes keeps it. Returns the table.
+    """
+    from .core.atomic import atomic_write
+    from .gff import protein_coding_genes, tx2gene_from_cdna
+
+    out = Path(out)
+    genes = protein_coding_genes(gff)
+    genes = genes[genes["chrom"].astype(str).isin([str(c) for c in chromosomes])]
+    gene_chrom = dict(zip(genes["gene_id"], genes["chrom"].astype(str)))
+    if method == "blastp":  # Ensembl pep headers name the gene ('gene:AT1G01010')
+        table = tx2gene_from_cdna(sequences, kind="protein")
+    else:
+        if tx2gene is None:
+            raise ValueError(f"homology method {method}: needs the tx2gene table of {sequences}")
+        table = pd.read_csv(tx2gene, sep="\t", dtype=str)
+    seq_to_gene = dict(zip(table["transcript_id"], table["gene_id"]))
+    longest = out.with_name(f".{out.name}.longest.fa")
+    try:
+        n = longest_sequence_per_gene(sequences, seq_to_gene, longest, set(gene_chrom))
+        kind = "protein" if method == "blastp" else "cDNA"
+        log(f"{method} all-vs-all of {n} genes' longest {kind}")
+        hits = run_blast(longest, threads=threads, max_evalue=max_evalue, method=method)
+    finally:
+        longest.unlink(missing_ok=True)
+    eligible = non_homologous_genes(hits, gene_chrom, None, max_evalue=max_evalue, min_bitscore=min_bitscore)
+    result = genes[["gene_id", "chrom"]].assign(test_eligible=genes["gene_id"].isin(eligible))
+    log(f"{int(result['test_eligible'].sum())} of {len(result)} genes are test-eligible")
+    atomic_write(out, lambda tmp: result.to_csv(tmp, sep="\t", index=False))
+    return result

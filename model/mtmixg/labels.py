@@ -15,8 +15,10 @@ in the annotation are dropped afterwards (``match_to_annotation``) with a warnin
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 import pandas as pd
@@ -212,3 +214,49 @@ def match_to_annotation(
     if dropped:
         warning = f"{dropped:,} of {len(tpm_list):,} TPM genes are not in the annotation; they are dropped"
     return matched, warning
+
+
+def _log_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def write_labels(
+    tpm: str | Path,
+    labels: str | Path,
+    thresholds: str | Path,
+    expected: dict | None = None,
+    species: str = "",
+    log: Callable[[str], None] = _log_stderr,
+    console: TextIO | None = None,
+) -> dict:
+    """TPM table -> labels.tsv and thresholds.tsv (make_labels, save_labels); returns the thresholds.
+
+    The thresholds are logged beside expected ones (compare_thresholds); when they differ by more
+    than THRESHOLD_TOLERANCE the line also goes to console (default: the process's own stderr,
+    sys.__stderr__, which a workflow job does not redirect to its log), prefixed by species.
+    """
+    table, values = make_labels(read_tpm(tpm))
+    save_labels(table, values, labels, thresholds)
+    log(f"labels: {values}")
+    line, far = compare_thresholds(values, expected)
+    log(line)
+    if far:
+        print(f"{species}: {line}", file=console if console is not None else sys.__stderr__, flush=True)
+    return values
+
+
+def import_tpm_table(
+    table: str | Path, gff: str | Path, out: str | Path, log: Callable[[str], None] = _log_stderr
+) -> pd.DataFrame:
+    """A ready TPM table -> out, with the genes of the GFF3's annotation only (match_to_annotation);
+    returns the written table."""
+    from .gff import read_genes
+
+    tpm = read_tpm(table)
+    matched, warning = match_to_annotation(tpm.index, read_genes(gff)["gene_id"], table, gff)
+    log(f"{len(matched)} of {len(tpm)} genes of {table} are in the annotation")
+    if warning:
+        log(f"warning: {warning}")
+    kept = tpm.loc[matched]
+    atomic_write(Path(out), lambda tmp: kept.to_csv(tmp, sep="\t"))
+    return kept

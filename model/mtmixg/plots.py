@@ -10,6 +10,7 @@ For the ternary task ROC curves are high-vs-rest (prob_high against target == 2)
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
@@ -22,7 +23,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from sklearn.metrics import confusion_matrix, roc_auc_score, roc_curve  # noqa: E402
 
 from .core.names import PAPER_NAMES  # noqa: E402
-from .summary import MEAN_LABELS, METRIC_LABELS, METRICS  # noqa: E402
+from .summary import MEAN_LABELS, METRIC_LABELS, METRICS, read_summary  # noqa: E402
 from .tasks import CLASS_NAMES  # noqa: E402
 
 METRIC_COLORS: dict[str, str] = {"accuracy": "#4C72B0", "auc": "#DD8452", "f1": "#55A868"}
@@ -185,3 +186,36 @@ def save_figure(fig: Figure, *paths: str | Path) -> None:
         finally:
             tmp.unlink(missing_ok=True)
     plt.close(fig)
+
+
+# the plot rules' jobs: files in, figure files out
+
+
+def _predictions(path: str | Path) -> pd.DataFrame:
+    return pd.read_csv(path, sep="\t", dtype={"fold": str, "chrom": str})
+
+
+def roc_plot(predictions: str | Path, order: list[str], species: str, png: str | Path,
+             svg: Sequence[str | Path] = ()) -> None:
+    """ROC curves per experiment of test_predictions.tsv (rule plot_roc)."""
+    save_figure(roc_figure(_predictions(predictions), order, title=f"Held-out ROC ({species})"), png, *svg)
+
+
+def confusion_plot(predictions: str | Path, order: list[str], task: str, species: str, png: str | Path,
+                   svg: Sequence[str | Path] = ()) -> None:
+    """Confusion matrices per experiment of test_predictions.tsv (rule plot_confusion)."""
+    fig = confusion_figure(_predictions(predictions), order, task, title=f"Held-out confusion matrices ({species})")
+    save_figure(fig, png, *svg)
+
+
+def bars_plot(summary: str | Path, order: list[str], title: str, png: str | Path,
+              svg: Sequence[str | Path] = ()) -> None:
+    """Accuracy / AUC-ROC / F1 bars with sd error bars of summary.tsv (rules plot_ablation, plot_sweep)."""
+    save_figure(metric_bars_figure(read_summary(summary), order, title=title), png, *svg)
+
+
+def fold_accuracy_plot(folds: str | Path, order: list[str], species: str, png: str | Path,
+                       svg: Sequence[str | Path] = ()) -> None:
+    """Test accuracy per fold of summary_folds.tsv (rule plot_fold_accuracy)."""
+    fig = fold_accuracy_figure(read_summary(folds), order, title=f"Accuracy per fold ({species})")
+    save_figure(fig, png, *svg)

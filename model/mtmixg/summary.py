@@ -18,6 +18,8 @@ A metric a run could not compute (an AUC on a one-class test set) is left out of
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -145,3 +147,30 @@ def pooled_predictions(paths: list[str | Path], labels: list[dict] | None = None
         frames.append(frame)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
+
+def summary_job(
+    runs: Sequence[dict],
+    metrics: Sequence[str | Path],
+    predictions: Sequence[str | Path],
+    summary_out: str | Path,
+    folds_out: str | Path,
+    predictions_out: str | Path,
+) -> pd.DataFrame:
+    """Per-species tables (rule summary): summary.tsv, summary_folds.tsv and test_predictions.tsv.
+
+    runs[i] ({experiment, seed, fold}) is the run of metrics[i] and predictions[i]; experiments keep
+    the order of runs. Failed runs are warned about on stderr. Returns the summary table.
+    """
+    records = [dict(run, path=path) for run, path in zip(runs, metrics, strict=True)]
+    folds = fold_table(records)
+    summary = summarize(folds, order=list(dict.fromkeys(run["experiment"] for run in runs)))
+    labels = [{"experiment": r["experiment"], "seed": r["seed"], "fold": r["fold"]} for r in runs]
+    pooled = pooled_predictions(list(predictions), labels)
+    write_tsv(folds, folds_out)
+    write_tsv(summary, summary_out)
+    write_tsv(pooled, predictions_out)
+    print(summary.to_string(index=False), file=sys.stderr)
+    for row in folds[folds["failed"]].itertuples():
+        print(f"WARNING: {row.experiment} seed {row.seed} fold {row.fold} failed (chance level after {row.n_attempts} "
+              "attempt(s)); counted in n_failed and the *_all means, left out of the trained means", file=sys.stderr)
+    return summary

@@ -7,7 +7,9 @@ never written: "auto" recomputes the fold with ISM, "deeplift" stops with an err
 
 from __future__ import annotations
 
+import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -127,3 +129,18 @@ def _deeplift(score, x, spec, n_shuffles, seed, batch_size, label):
         deltas.append(d)
         progress(len(h))
     return torch.cat(hyps), torch.cat(deltas), progress.seconds
+
+
+def attributions_job(model: str | Path, windows: str | Path, info: str | Path, method: str = "auto",
+                     n_shuffles: int = 20, ism_window: Sequence[int] | None = None, threads: int = 1) -> dict:
+    """Maps of one fold's held-out genes (rule attributions): explain_fold on `threads` threads.
+
+    windows: the dataset's windows.npy (its folder is read); info: the explain.json to write (its
+    folder gets the maps). Logs one line on stderr; returns explain.json's dict.
+    """
+    torch.set_num_threads(int(threads))
+    result = explain_fold(model, Path(windows).parent, Path(info).parent, method=method, n_shuffles=n_shuffles,
+                          ism_window=tuple(ism_window) if ism_window else None)
+    print(f"{result['n_genes']} genes by {result['method']} in {result['seconds']:.1f} s ({result['why']})",
+          file=sys.stderr)
+    return result

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -48,3 +50,18 @@ def logos_figure(motifs: list[Motif], table: pd.DataFrame, title: str):
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def motif_figures(profile: str | Path, table: str | Path, meme: str | Path, species: str, experiment: str,
+                  profile_png: str | Path, logos_png: str | Path) -> None:
+    """Meta-profile and motif logos of one species and experiment (rule motif_figures): reads
+    metaprofile.tsv, motifs.tsv and motifs.meme of the motifs step, writes the two PNGs."""
+    from ..plots import save_figure
+    from .jaspar import read_meme
+
+    title = f"({species}, {experiment})"
+    save_figure(metaprofile_figure(pd.read_csv(profile, sep="\t"), f"Mean attribution of held-out genes {title}"),
+                profile_png)
+    motifs_table = pd.read_csv(table, sep="\t")
+    motifs = read_meme(meme) if len(motifs_table) else []
+    save_figure(logos_figure(motifs, motifs_table, f"Learned motifs {title}"), logos_png)

@@ -22,6 +22,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -212,3 +213,16 @@ def find_motifs(
     atomic_write(out_dir / "motifs.tsv", lambda tmp: table.to_csv(tmp, sep="\t", index=False, float_format="%.6g"))
     log(f"motifs: {len(patterns)} motifs in {info['seconds']:.0f} s")
     return table
+
+
+def motifs_job(maps: Sequence[str | Path], spec: str | Path, table: str | Path, max_seqlets: int = 2000,
+               meme_db: str | Path | None = None) -> pd.DataFrame:
+    """TF-MoDISco motifs of one species and experiment (rule motifs): find_motifs.
+
+    maps: the explain.json of every (seed, fold) map (their folders are read); spec: the windows'
+    window.json; table: the motifs.tsv to write (its folder gets every output). Returns the table.
+    """
+    values = json.loads(Path(spec).read_text())
+    values.pop("mtmixg_version", None)
+    return find_motifs([Path(path).parent for path in maps], WindowSpec.from_dict(values), Path(table).parent,
+                       max_seqlets=max_seqlets, meme_db=meme_db)

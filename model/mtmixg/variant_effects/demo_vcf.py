@@ -12,6 +12,7 @@ No SNP creates a motif (checked on both strands). Written bgzipped and tabix-ind
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -125,4 +126,11 @@ def make_proof_vcf(genome_fasta: str | Path, truth_genes: str | Path, out: str |
         high = set(table.loc[table["label"] == 1, "gene_id"])
     variants = proof_variants(genome, truth, n, seed, high)
     write_vcf(out, variants, {name: len(seq) for name, seq in genome.items()})
+    return variants
+
+
+def proof_vcf_job(genome: str | Path, truth: str | Path, labels: str | Path | None, vcf: str | Path) -> pd.DataFrame:
+    """The demo's proof VCF (rule demo_variants): make_proof_vcf, and one line on stderr."""
+    variants = make_proof_vcf(genome, truth, vcf, labels)
+    print(f"{len(variants)} SNPs -> {vcf}", file=sys.stderr)
     return variants

@@ -1,11 +1,11 @@
-# Evaluation: per species, the paper's Table 1/2 (experiment x accuracy, AUC-ROC, F1 as mean and
+# Summary: per species, the paper's Table 1/2 (experiment x accuracy, AUC-ROC, F1 as mean and
 # sd over folds x seeds) in summary.tsv, one row per run in summary_folds.tsv, and every held-out
 # prediction in test_predictions.tsv. Runs flagged failed (model stayed at chance level after its
 # restarts) are counted in n_failed: <metric>_mean leaves them out, <metric>_mean_all scores them
 # as they are. training_targets() is in training_common.smk.
 
 
-rule summarize:
+rule summary:
     input:
         unpack(summary_input),
     output:
@@ -25,11 +25,11 @@ rule summarize:
         ),
         predictions="results/{species}/test_predictions.tsv",
     log:
-        "logs/{species}/summarize.log",
+        "logs/{species}/summary.log",
     localrule: True
     conda:
         "../envs/python.yaml"
     params:
         runs=summary_runs,
     script:
-        "../workflow_scripts/summarize.py"
+        "../workflow_scripts/summary.py"

@@ -1,5 +1,8 @@
 """Train one leave-one-chromosome-out fold end to end: split, train, evaluate, write the outputs.
 
+train_fold trains with given configs; train_job is the workflow's job (rule train): it resolves the
+experiment from the workflow config, claims a GPU and picks the device, then calls train_fold.
+
 out_dir receives (each written atomically, model.pt last):
     predictions.tsv  test genes (set=test) and validation genes (set=val): gene_id, chrom, label,
                      target, prob | prob_low prob_medium prob_high, predicted, predicted_label, set
@@ -25,14 +28,16 @@ import torch
 from . import __version__
 from .checkpoint import MODEL_FILE, save_model
 from .core.atomic import atomic_write
+from .core.experiments import resolve_experiment
+from .core.gpus import claim_gpu
+from .core.model_config import ModelConfig
 from .dataset import load_windows
 from .metrics import compute_metrics, predictions_frame
 from .ops import kernel_path
-from .core.model_config import ModelConfig
 from .predict import predict
 from .splits import make_split
 from .tasks import CLASS_NAMES, check_task, gene_mask, n_classes, n_outputs, targets
-from .training import TrainConfig, _log_stderr, attempt_seed, fit, resolve_device
+from .training import GPUUnavailableError, TrainConfig, _log_stderr, attempt_seed, fit, resolve_device
 
 
 def _json_clean(value):
@@ -188,3 +193,57 @@ def train_fold(
     if resume_path is not None:
         Path(resume_path).unlink(missing_ok=True)
     return metrics
+
+
+ALL_CHROMOSOMES = "all"
+"""The fold name of a model trained on every chromosome (no test set: the cross-species models)."""
+
+
+def train_job(
+    windows: str | Path,
+    fold: str,
+    task: str,
+    experiment: str,
+    config: dict,
+    seed: int | str,
+    threads: int,
+    model_out: str | Path,
+    resume_path: str | Path,
+    test_genes: str | Path | None = None,
+    log: Callable[[str], None] = _log_stderr,
+) -> dict:
+    """One training job of the workflow: experiment's settings from config, a GPU, then train_fold.
+
+    windows: the dataset's windows.npy (its folder is read); fold: a chromosome or "all" (every
+    chromosome, no test set); model_out: the model.pt to write (its folder gets all four outputs);
+    resume_path: the resume state, kept outside the outputs; test_genes: the homology filter's TSV.
+    Unless the experiment's device is cpu, a free local GPU is claimed (mtmixg.core.gpus.claim_gpu)
+    before CUDA starts. A GPU required but absent ends the job with SystemExit naming why, before
+    any data is read. Returns train_fold's metrics.
+    """
+    model_cfg, train_cfg = resolve_experiment(experiment, config)
+    train_cfg = replace(train_cfg, threads=int(threads))
+    resume_path = Path(resume_path)
+    resume_path.parent.mkdir(parents=True, exist_ok=True)
+    log(f"{experiment} seed {seed} fold {fold}: resume state {resume_path}")
+    run = dict(windows_dir=Path(windows).parent, fold=None if fold == ALL_CHROMOSOMES else fold, task=task,
+               model_cfg=model_cfg, train_cfg=train_cfg, seed=int(seed), out_dir=Path(model_out).parent,
+               resume_path=resume_path, log=log, test_genes=test_genes)
+    if train_cfg.device == "cpu":
+        job_device(train_cfg, log)
+        return train_fold(**run)
+    with claim_gpu() as gpu:  # before CUDA starts
+        if gpu is not None:
+            log(f"claimed GPU {gpu} (CUDA_VISIBLE_DEVICES={gpu})")
+        job_device(train_cfg, log)
+        return train_fold(**run)
+
+def job_device(train_cfg: TrainConfig, log: Callable[[str], None] = _log_stderr) -> torch.device:
+    """The device a job trains on (resolve_device); SystemExit with one clear line when a GPU is
+    required but absent."""
+    try:
+        device = resolve_device(train_cfg)
+    except GPUUnavailableError as err:
+        raise SystemExit(f"ERROR: {err}") from None
+    log(f"device {device}, {train_cfg.threads} thread(s)")
+    return device

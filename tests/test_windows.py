@@ -1,0 +1,78 @@
+"""mtmixg.windows.build_windows: the windows dataset of a species and its skipped.tsv."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mtmixg.dataset import load_windows
+from mtmixg.genome import REASON_NOT_CONFIGURED, REASON_OFF_END
+from mtmixg.sequence import WindowSpec, encode
+from mtmixg.windows import REASON_NO_EXPRESSION, build_windows
+from test_genome import write_fasta
+
+SPEC = WindowSpec(upstream_tss=3, downstream_tss=2, spacer=1, upstream_tts=2, downstream_tts=3)
+CHR1 = "ACGTAGGCTTCAGATCCACCGTATGCAGGATCCATTGACC"
+CHR2 = "GGGGCCCCAAAATTTTGGGGCCCCAAAATTTT"
+GFF3 = "##gff-version 3\n" + "".join(
+    f"{chrom}\tt\tgene\t{start}\t{end}\t.\t{strand}\t.\tID=gene:{name};biotype=protein_coding\n"
+    for chrom, start, end, strand, name in [
+        ("chr1", 8, 14, "+", "A"),  # high
+        ("chr1", 18, 22, "-", "B"),  # low
+        ("chr1", 26, 32, "+", "NOLABEL"),  # window fits, no row in labels.tsv
+        ("chr1", 1, 5, "+", "NEARSTART"),  # window off the chromosome start
+        ("chr2", 8, 14, "+", "C"),  # low
+        ("chr2", 18, 24, "-", "D"),  # high
+        ("scaf1", 5, 10, "+", "SCAF"),  # not a configured chromosome
+    ]
+)
+LABELS = {"A": 1, "B": -1, "C": -1, "D": 1, "NEARSTART": 1, "SCAF": -1}
+
+
+@pytest.fixture()
+def species(tmp_path: Path) -> dict:
+    genome = write_fasta(tmp_path / "genome.fa", {"chr1": CHR1, "chr2": CHR2, "scaf1": "ACGTACGTACGTACGTACGT"})
+    gff = tmp_path / "annotation.gff3"
+    gff.write_text(GFF3)
+    labels = tmp_path / "labels.tsv"
+    pd.DataFrame({"gene_id": list(LABELS), "logMaxTPM": 1.0, "label": list(LABELS.values())}).to_csv(
+        labels, sep="\t", index=False)
+    return dict(genome=genome, gff=gff, labels=labels, spec=json.dumps(SPEC.to_dict()), chromosomes=["chr1", "chr2"],
+                task="binary", species="tiny", windows=tmp_path / "out" / "windows.npy",
+                skipped=tmp_path / "out" / "skipped.tsv", log=lambda line: None)
+
+
+def test_kept_genes_folds_and_skipped_reasons(species: dict) -> None:
+    build_windows(**species)
+    gw = load_windows(species["windows"].parent)
+    assert gw.genes["gene_id"].tolist() == ["A", "B", "C", "D"]
+    assert gw.genes["fold"].tolist() == ["chr1", "chr1", "chr2", "chr2"]
+    assert gw.genes["label"].tolist() == [1, -1, -1, 1]
+    assert gw.spec == SPEC and gw.codes.shape == (4, SPEC.length)
+    np.testing.assert_array_equal(gw.codes[0], encode(CHR1[4:9] + "N" + CHR1[12:17]))  # gene A, as mtmixg.genome
+    skipped = pd.read_csv(species["skipped"], sep="\t")
+    assert dict(zip(skipped["gene_id"], skipped["reason"])) == {
+        "NEARSTART": REASON_OFF_END, "SCAF": REASON_NOT_CONFIGURED, "NOLABEL": REASON_NO_EXPRESSION}
+    assert list(skipped.columns) == ["gene_id", "chrom", "start", "end", "strand", "reason"]
+
+
+def test_chromosome_of_one_class_names_the_config_key(species: dict) -> None:
+    species["labels"].write_text("gene_id\tlogMaxTPM\tlabel\nA\t1\t1\nB\t1\t1\nC\t1\t-1\nD\t1\t1\n")
+    with pytest.raises(ValueError, match=r"'chr1' \(only high genes\).*species\.tiny\.chromosomes"):
+        build_windows(**species)
+    assert not species["skipped"].exists()
+
+
+def test_no_labelled_gene_says_so(species: dict) -> None:
+    species["labels"].write_text("gene_id\tlogMaxTPM\tlabel\nOTHER\t1\t1\n")
+    with pytest.raises(ValueError, match="do the gene IDs match"):
+        build_windows(**species)
+
+
+def test_chromosome_spelt_otherwise(species: dict) -> None:
+    with pytest.raises(ValueError, match=r"species\.tiny\.chromosomes"):
+        build_windows(**{**species, "chromosomes": ["1", "chr2"]})

@@ -1,0 +1,16 @@
+"""Per-species summary tables (rule summary): summary.tsv, summary_folds.tsv, test_predictions.tsv."""
+
+import sys
+
+sys.stderr = open(snakemake.log[0], "w", buffering=1)
+
+from mtmixg.summary import summary_job
+
+summary_job(
+    runs=snakemake.params.runs,
+    metrics=snakemake.input.metrics,
+    predictions=snakemake.input.predictions,
+    summary_out=snakemake.output.summary,
+    folds_out=snakemake.output.folds,
+    predictions_out=snakemake.output.predictions,
+)
