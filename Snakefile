@@ -12,9 +12,8 @@ min_version("9.0")
 # reads this file again). The envs do not install the package: that would pull an unpinned torch.
 PACKAGE_DIR = str(Path(workflow.basedir) / "model")
 sys.path.insert(0, PACKAGE_DIR)
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    [PACKAGE_DIR] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-)
+_inherited = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+os.environ.update(PYTHONPATH=os.pathsep.join([PACKAGE_DIR] + _inherited))
 
 
 # A --configfile replaces config/config.yaml instead of merging into it (merged species maps
