@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 import mtmixg.core
@@ -48,16 +49,20 @@ def test_importing_every_core_module_does_not_import_torch(tmp_path: Path) -> No
     assert done.returncode == 0, done.stderr[-2000:]
 
 
-def test_snakemake_plans_the_demo_without_torch(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("config", "training_jobs"),
+    [("config/demo/config.yaml", r"^train\s+12$"), ("config/config.yaml", r"^train\s+300$")],
+)
+def test_snakemake_plans_without_torch(tmp_path: Path, config: str, training_jobs: str) -> None:
     code = f"""
 from snakemake.cli import main
 sys.argv = ["snakemake", "-s", {str(ROOT / "Snakefile")!r}, "-d", {str(tmp_path)!r}, "-n", "--cores", "1",
-            "--configfile", {str(ROOT / "config" / "demo" / "config.yaml")!r}]
+            "--configfile", {str(ROOT / config)!r}]
 main()
 """
     done = run_without_torch(code, tmp_path)
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
-    assert re.search(r"^train\s+12$", done.stdout, re.M), done.stdout[-2000:]
+    assert re.search(training_jobs, done.stdout, re.M), done.stdout[-2000:]
 
 
 def schema_variant_enums(node: object) -> list[list[str]]:
