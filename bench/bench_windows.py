@@ -39,8 +39,8 @@ print(json.dumps({"rc": done.returncode, "wall": wall, "peak_mb": peak_kb / 1024
 EXTRACT = r"""
 import sys, time
 import numpy as np, pandas as pd
-from mtmixg.genome import extract_windows
-from mtmixg.sequence import WindowSpec
+from mtmixg.data.genome import extract_windows
+from mtmixg.data.sequence import WindowSpec
 genes = pd.read_csv(sys.argv[2], sep="\t", dtype={"chrom": str})
 t = time.perf_counter()
 codes, kept, skipped = extract_windows(sys.argv[1], genes, WindowSpec(), chromosomes=["1", "2", "3", "4", "5"])
@@ -54,7 +54,7 @@ with open(sys.argv[4], "w") as handle:
 
 PARSE_GFF = r"""
 import sys
-from mtmixg.gff import protein_coding_genes
+from mtmixg.data.gff import protein_coding_genes
 genes = protein_coding_genes(sys.argv[1])
 genes.to_csv(sys.argv[2], sep="\t", index=False)
 """
@@ -62,7 +62,7 @@ genes.to_csv(sys.argv[2], sep="\t", index=False)
 PARSE_SAMTOOLS = r"""
 import sys
 import numpy as np, pandas as pd
-from mtmixg.sequence import encode
+from mtmixg.data.sequence import encode
 def pieces(path):
     with open(path) as handle:
         return iter([encode("".join(rec.split("\n")[1:])) for rec in handle.read().split(">")[1:]])
@@ -78,7 +78,7 @@ with open(sys.argv[4], "wb") as handle:
 
 BUILD_FAI = r"""
 import sys
-from mtmixg.fasta import build_fai
+from mtmixg.data.fasta import build_fai
 build_fai(sys.argv[1])
 """
 
@@ -145,7 +145,7 @@ def compare_with_samtools(folder: Path) -> int:
     """Windows (in the genes.tsv order) that differ between mtmixg and samtools' output."""
     import pandas as pd
 
-    from mtmixg.sequence import encode
+    from mtmixg.data.sequence import encode
 
     genes = pd.read_csv(folder / "genes.tsv", sep="\t", dtype={"chrom": str})
     codes = np.load(folder / "windows.npy", mmap_mode="r")

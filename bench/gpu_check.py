@@ -23,11 +23,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from mtmixg.dataset import GeneWindows, save_windows
+from mtmixg.data.dataset import GeneWindows, save_windows
 from mtmixg.train import train_fold
 from mtmixg.models import VARIANTS, Mamba, ModelConfig, build_model
 from mtmixg.ops import HAS_FUSED_CONV, HAS_FUSED_SCAN
-from mtmixg.sequence import WindowSpec
+from mtmixg.data.sequence import WindowSpec
 
 from bench_model import _seconds  # one timer (CUDA-synchronised) for both benchmarks
 from mtmixg.training import TrainConfig
@@ -122,7 +122,7 @@ def throughput(variants: list[str], batch: int, repeats: int, device: str) -> No
 
 
 def synthetic_windows(folder: Path, n: int) -> None:
-    """n random 3,020-bp windows on chr1..chr3, labels cycling low/medium/high (mtmixg.dataset layout)."""
+    """n random 3,020-bp windows on chr1..chr3, labels cycling low/medium/high (mtmixg.data.dataset layout)."""
     rng = np.random.default_rng(0)
     labels = np.tile([-1, 0, 1], n // 3 + 1)[:n]
     chrom = np.array(["chr1", "chr2", "chr3"])[np.arange(n) % 3]

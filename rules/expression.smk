@@ -1,6 +1,6 @@
 # Gene expression per species: kallisto transcript abundances summarised per gene with
 # tximport (lengthScaledTPM), or a ready TPM table (species/<name>/tpm_table); then the
-# logMaxTPM labels (mtmixg.labels).
+# logMaxTPM labels (mtmixg.data.labels).
 
 
 rule tx2gene:

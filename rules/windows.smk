@@ -1,4 +1,4 @@
-# The windows dataset of a species (mtmixg.dataset layout): windows.npy, genes.tsv,
+# The windows dataset of a species (mtmixg.data.dataset layout): windows.npy, genes.tsv,
 # window.json and skipped.tsv (every protein-coding gene left out, with the reason).
 
 

@@ -20,7 +20,7 @@ import pytest
 import torch
 
 from mtmixg.cli import main
-from mtmixg.dataset import load_windows, save_windows
+from mtmixg.data.dataset import load_windows, save_windows
 from training_data import SPEC, make_windows
 
 MODEL_YAML = "variant: cnn\nchannels: 8\ncnn_channels: 8\ncnn_blocks: 2\npools: [4, 4]\nfc_hidden: [16]\n"

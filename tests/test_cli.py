@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from mtmixg.cli import main
-from mtmixg.sequence import WindowSpec
+from mtmixg.data.sequence import WindowSpec
 from training_data import SPEC, make_windows
 
 MODEL_YAML = "variant: cnn\nchannels: 8\ncnn_channels: 8\ncnn_blocks: 2\npools: [4, 4]\nfc_hidden: [16]\n"
@@ -60,7 +60,7 @@ def test_evaluate_and_predict_agree(trained, tmp_path):
     assert m["n"] == fold_m["n_test"] and m["auc"] == pytest.approx(fold_m["auc"])
     table = pd.read_csv(tmp_path / "p.tsv", sep="\t")
     # FASTA of the same windows through `mtmixg predict` (entry point, subprocess)
-    from mtmixg.dataset import load_windows
+    from mtmixg.data.dataset import load_windows
 
     gw = load_windows(root / "windows")
     rows = gw.genes.index[gw.genes["gene_id"].isin(table["gene_id"])]
@@ -151,7 +151,7 @@ def test_require_gpu_without_gpu(trained, tmp_path):
 
 def test_predict_from_genome_and_gff3(trained, tmp_path):
     """--genome + --gff3 extracts the windows itself; they match a FASTA of the same windows."""
-    from mtmixg.sequence import gene_window
+    from mtmixg.data.sequence import gene_window
 
     rng = np.random.default_rng(5)
     chroms = {c: "".join(rng.choice(list("ACGT"), 3000)) for c in ("1", "2")}

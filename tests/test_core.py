@@ -1,5 +1,5 @@
-"""The torch-free core: importing it, and planning the demo workflow, never import torch; the
-config schema holds the variant list once, and it is the core's."""
+"""The torch-free core (and the data half): importing it, and planning the demo and the shipped
+config, never import torch; the config schema holds the variant list once, and it is the core's."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 import mtmixg.core
+import mtmixg.data
 from mtmixg.core.names import VARIANTS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,9 +43,11 @@ def test_the_blocker_does_block_torch(tmp_path: Path) -> None:
     assert done.returncode != 0 and "torch imported where torch must not be" in done.stderr
 
 
-def test_importing_every_core_module_does_not_import_torch(tmp_path: Path) -> None:
+def test_importing_every_core_and_data_module_does_not_import_torch(tmp_path: Path) -> None:
     names = [m.name for m in pkgutil.iter_modules(mtmixg.core.__path__, "mtmixg.core.")]
     assert {"mtmixg.core.experiments", "mtmixg.core.samples", "mtmixg.core.atomic"} <= set(names)
+    names += [m.name for m in pkgutil.iter_modules(mtmixg.data.__path__, "mtmixg.data.")]
+    assert {"mtmixg.data.windows", "mtmixg.data.labels", "mtmixg.data.gff"} <= set(names)
     done = run_without_torch("".join(f"import {n}\n" for n in names), tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
 

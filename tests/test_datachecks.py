@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from mtmixg.datachecks import canonical_chromosome, check_chromosome_names, check_fold_classes
+from mtmixg.data.datachecks import canonical_chromosome, check_chromosome_names, check_fold_classes
 
 KEY = "species.x.chromosomes"
 

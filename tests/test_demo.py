@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from mtmixg import demo
-from mtmixg.sequence import gene_window, reverse_complement
+from mtmixg.data.sequence import gene_window, reverse_complement
 
 GENES = 25
 PAIRS = 3000

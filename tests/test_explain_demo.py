@@ -16,7 +16,7 @@ import pytest
 
 from mtmixg import demo
 from mtmixg.interpret.maps import load_maps
-from mtmixg.sequence import reverse_complement
+from mtmixg.data.sequence import reverse_complement
 
 SIGN = {"ACT": "+", "TERM": "+", "REP": "-"}
 EXPERIMENT = "cnn"

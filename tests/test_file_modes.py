@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mtmixg.dataset import GeneWindows, save_windows
-from mtmixg.labels import make_labels, save_labels
-from mtmixg.references import fetch_reference
-from mtmixg.sequence import WindowSpec
+from mtmixg.data.dataset import GeneWindows, save_windows
+from mtmixg.data.labels import make_labels, save_labels
+from mtmixg.data.references import fetch_reference
+from mtmixg.data.sequence import WindowSpec
 
 
 @pytest.fixture

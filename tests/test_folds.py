@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mtmixg.folds import assign_folds
-from mtmixg.homology import BLAST6_COLUMNS, longest_sequence_per_gene, non_homologous_genes, read_blast6, run_blast
+from mtmixg.data.folds import assign_folds
+from mtmixg.data.homology import BLAST6_COLUMNS, longest_sequence_per_gene, non_homologous_genes, read_blast6, run_blast
 
 
 def test_assign_folds() -> None:
@@ -102,7 +102,7 @@ def _significant_pairs(table: pd.DataFrame) -> set[frozenset[str]]:
 def test_demo_paralogs_are_missed_by_megablast_and_found_by_blastp(tmp_path: Path) -> None:
     """The demo's planted paralogs: proteins 60% identical, cDNAs unrelated (diverged DNA)."""
     from mtmixg.demo import PARALOG_PAIRS, make_demo
-    from mtmixg.gff import tx2gene_from_cdna
+    from mtmixg.data.gff import tx2gene_from_cdna
 
     make_demo(tmp_path / "demo", seed=3, genes_per_chromosome=40, read_pairs=10)
     planted = pd.read_csv(tmp_path / "demo/truth/paralogs.tsv", sep="\t", dtype=str)

@@ -9,16 +9,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mtmixg.fasta import FastaError, FastaIndex, decompress_fasta, validate_fasta
-from mtmixg.genome import (
+from mtmixg.data.fasta import FastaError, FastaIndex, decompress_fasta, validate_fasta
+from mtmixg.data.genome import (
     REASON_NOT_CONFIGURED,
     REASON_NOT_IN_FASTA,
     REASON_OFF_END,
     check_chromosomes,
     extract_windows,
 )
-from mtmixg.gff import protein_coding_genes
-from mtmixg.sequence import WindowSpec, encode, gene_window
+from mtmixg.data.gff import protein_coding_genes
+from mtmixg.data.sequence import WindowSpec, encode, gene_window
 
 #                 0         1         2
 #                 012345678901234567890123456

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mtmixg.gff import AnnotationError, protein_coding_genes, read_genes, tx2gene_from_cdna, tx2gene_from_gff3
+from mtmixg.data.gff import AnnotationError, protein_coding_genes, read_genes, tx2gene_from_cdna, tx2gene_from_gff3
 
 ENSEMBL_GFF3 = """##gff-version 3
 ##sequence-region   1 1 30427671
@@ -138,7 +138,7 @@ def test_discontinuous_gene_is_one_gene_spanning_its_parts(tmp_path: Path) -> No
 
 
 def test_build_tx2gene_prefers_the_gff3_then_the_cdna_headers(tmp_path: Path) -> None:
-    from mtmixg.gff import MIN_GFF3_COVERAGE, build_tx2gene
+    from mtmixg.data.gff import MIN_GFF3_COVERAGE, build_tx2gene
 
     gff = write(tmp_path, ENSEMBL_GFF3)
     # the cDNA's transcripts: both of the GFF3's AT1G01020, and one the GFF3 lacks (3 of 4 covered = 75%)
@@ -159,7 +159,7 @@ def test_build_tx2gene_prefers_the_gff3_then_the_cdna_headers(tmp_path: Path) ->
 
 
 def test_build_tx2gene_without_a_common_transcript(tmp_path: Path) -> None:
-    from mtmixg.gff import build_tx2gene
+    from mtmixg.data.gff import build_tx2gene
 
     gff = write(tmp_path, ENSEMBL_GFF3)
     cdna = write(tmp_path, ">X.1 cdna gene:X\nACGT\n", "cdna.fa")

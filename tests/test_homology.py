@@ -1,4 +1,4 @@
-"""mtmixg.homology.build_test_genes: the homology filter's test_genes.tsv (rule homology)."""
+"""mtmixg.data.homology.build_test_genes: the homology filter's test_genes.tsv (rule homology)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mtmixg.homology import build_test_genes
+from mtmixg.data.homology import build_test_genes
 
 
 def random_dna(rng: np.random.Generator, n: int) -> str:

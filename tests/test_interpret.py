@@ -14,7 +14,7 @@ from torch import nn
 
 from mtmixg.checkpoint import save_model
 from mtmixg.cli import main
-from mtmixg.dataset import load_windows
+from mtmixg.data.dataset import load_windows
 from mtmixg.train import train_fold
 from mtmixg.interpret import attributions, deeplift, jaspar
 from mtmixg.interpret.deeplift import deeplift_shap, with_module_activations
@@ -23,7 +23,7 @@ from mtmixg.interpret.maps import load_maps
 from mtmixg.interpret.motifs import pool_maps
 from mtmixg.interpret.score import HighScore
 from mtmixg.models import ModelConfig, build_model
-from mtmixg.sequence import WindowSpec, codes_to_one_hot_batch, one_hot
+from mtmixg.data.sequence import WindowSpec, codes_to_one_hot_batch, one_hot
 from training_data import SPEC, make_windows, tiny_model
 
 

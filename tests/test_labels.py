@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mtmixg.labels import (
+from mtmixg.data.labels import (
     ExpressionError,
     compare_thresholds,
     log_max_tpm,
@@ -122,7 +122,7 @@ def test_compare_thresholds_logs_both_and_warns_beyond_tolerance() -> None:
 def test_write_labels_warns_on_the_console_when_thresholds_differ(tmp_path: Path) -> None:
     import io
 
-    from mtmixg.labels import write_labels
+    from mtmixg.data.labels import write_labels
 
     tpm = write(tmp_path, "gene_id\tSRR1\n" + "".join(f"G{i}\t{i * i}\n" for i in range(20)))
     console, lines = io.StringIO(), []
@@ -137,7 +137,7 @@ def test_write_labels_warns_on_the_console_when_thresholds_differ(tmp_path: Path
 
 
 def test_import_tpm_table_keeps_annotated_genes(tmp_path: Path) -> None:
-    from mtmixg.labels import import_tpm_table
+    from mtmixg.data.labels import import_tpm_table
 
     gff = write(tmp_path, "1\tt\tgene\t1\t9\t.\t+\t.\tID=gene:G1;biotype=protein_coding\n"
                           "1\tt\tgene\t20\t29\t.\t+\t.\tID=gene:G3;biotype=lncRNA\n", "a.gff3")

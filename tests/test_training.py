@@ -73,7 +73,7 @@ def test_learns_planted_motif(windows, tmp_path):
     assert (test["chrom"] == "chr1").all() and (table[table["set"] == "val"]["chrom"] != "chr1").all()
     model, meta = load_model(out / "model.pt")
     assert meta["fold"] == "chr1" and meta["train"]["epochs"] == 40
-    from mtmixg.dataset import load_windows
+    from mtmixg.data.dataset import load_windows
 
     gw = load_windows(windows)
     rows = gw.genes.reset_index().set_index("gene_id").loc[test["gene_id"], "index"].to_numpy()
@@ -179,7 +179,7 @@ def test_fold_stuck_at_chance_restarts_then_is_flagged_failed(tmp_path):
     """Windows that carry no information (all N): each attempt stays at the ln 2 plateau, the run
     restarts with seeds that no configured seed can reach, records every attempt, and is reported
     failed; a run interrupted in its second attempt resumes there and ends as the straight run."""
-    from mtmixg.dataset import save_windows
+    from mtmixg.data.dataset import save_windows
     from mtmixg.training import ATTEMPT_SEED_STEP
 
     gw = make_windows(tmp_path / "w0", n_per_chrom=60)

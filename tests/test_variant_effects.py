@@ -21,11 +21,11 @@ from training_data import tiny_model
 
 from mtmixg.checkpoint import load_model, save_model
 from mtmixg.cli import main
-from mtmixg.genome import extract_windows
-from mtmixg.gff import protein_coding_genes
+from mtmixg.data.genome import extract_windows
+from mtmixg.data.gff import protein_coding_genes
 from mtmixg.models import build_model
 from mtmixg.predict import predict
-from mtmixg.sequence import WindowSpec, reverse_complement
+from mtmixg.data.sequence import WindowSpec, reverse_complement
 from mtmixg.variant_effects.alleles import Allele, window_with_allele
 from mtmixg.variant_effects.vcf import INFO_KEY, SKIP_LARGE, SKIP_SYMBOLIC, read_variants
 

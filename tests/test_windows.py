@@ -1,4 +1,4 @@
-"""mtmixg.windows.build_windows: the windows dataset of a species and its skipped.tsv."""
+"""mtmixg.data.windows.build_windows: the windows dataset of a species and its skipped.tsv."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mtmixg.dataset import load_windows
-from mtmixg.genome import REASON_NOT_CONFIGURED, REASON_OFF_END
-from mtmixg.sequence import WindowSpec, encode
-from mtmixg.windows import REASON_NO_EXPRESSION, build_windows
+from mtmixg.data.dataset import load_windows
+from mtmixg.data.genome import REASON_NOT_CONFIGURED, REASON_OFF_END
+from mtmixg.data.sequence import WindowSpec, encode
+from mtmixg.data.windows import REASON_NO_EXPRESSION, build_windows
 from test_genome import write_fasta
 
 SPEC = WindowSpec(upstream_tss=3, downstream_tss=2, spacer=1, upstream_tts=2, downstream_tts=3)
@@ -53,7 +53,7 @@ def test_kept_genes_folds_and_skipped_reasons(species: dict) -> None:
     assert gw.genes["fold"].tolist() == ["chr1", "chr1", "chr2", "chr2"]
     assert gw.genes["label"].tolist() == [1, -1, -1, 1]
     assert gw.spec == SPEC and gw.codes.shape == (4, SPEC.length)
-    np.testing.assert_array_equal(gw.codes[0], encode(CHR1[4:9] + "N" + CHR1[12:17]))  # gene A, as mtmixg.genome
+    np.testing.assert_array_equal(gw.codes[0], encode(CHR1[4:9] + "N" + CHR1[12:17]))  # gene A, as mtmixg.data.genome
     skipped = pd.read_csv(species["skipped"], sep="\t")
     assert dict(zip(skipped["gene_id"], skipped["reason"])) == {
         "NEARSTART": REASON_OFF_END, "SCAF": REASON_NOT_CONFIGURED, "NOLABEL": REASON_NO_EXPRESSION}

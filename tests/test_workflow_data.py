@@ -63,7 +63,7 @@ def gff_genes(path: Path) -> pd.DataFrame:
 
 
 def expected_window(genome: dict[str, str], chrom: str, start: int, end: int, strand: str) -> str:
-    """The window by plain string slicing (independent of mtmixg.sequence)."""
+    """The window by plain string slicing (independent of mtmixg.data.sequence)."""
     w = WINDOW
     seq = genome[chrom]
     if strand == "+":

@@ -1,4 +1,4 @@
-"""Synthetic windows datasets for the training tests (written with mtmixg.dataset.save_windows).
+"""Synthetic windows datasets for the training tests (written with mtmixg.data.dataset.save_windows).
 
 High genes carry a planted motif at random positions, low genes do not, medium genes carry one
 copy half of the time; everything else is uniform random DNA.
@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mtmixg.dataset import GeneWindows, save_windows
+from mtmixg.data.dataset import GeneWindows, save_windows
 from mtmixg.core.model_config import ModelConfig
-from mtmixg.sequence import WindowSpec, encode
+from mtmixg.data.sequence import WindowSpec, encode
 
 SPEC = WindowSpec(60, 30, 0, 30, 60)
 MOTIF = "TTGACATATAAT"

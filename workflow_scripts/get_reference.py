@@ -4,7 +4,7 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")
 
-from mtmixg.references import fetch_reference
+from mtmixg.data.references import fetch_reference
 
 fetch_reference(
     kind=snakemake.params.kind,

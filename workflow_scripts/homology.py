@@ -1,10 +1,10 @@
-"""Test-eligible genes of a species, DeepCRE's homology filter (rule homology): mtmixg.homology.build_test_genes."""
+"""Test-eligible genes of a species, DeepCRE's homology filter (rule homology): mtmixg.data.homology.build_test_genes."""
 
 import sys
 
 sys.stderr = open(snakemake.log[0], "w")
 
-from mtmixg.homology import build_test_genes
+from mtmixg.data.homology import build_test_genes
 
 build_test_genes(
     gff=snakemake.input.gff,

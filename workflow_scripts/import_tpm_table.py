@@ -4,6 +4,6 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")
 
-from mtmixg.labels import import_tpm_table
+from mtmixg.data.labels import import_tpm_table
 
 import_tpm_table(table=snakemake.input.table, gff=snakemake.input.gff, out=snakemake.output.tpm)

@@ -1,10 +1,10 @@
-"""Gene TPM table -> labels.tsv (gene_id, logMaxTPM, label) and thresholds.tsv (rule labels): mtmixg.labels."""
+"""Gene TPM table -> labels.tsv (gene_id, logMaxTPM, label) and thresholds.tsv (rule labels): mtmixg.data.labels."""
 
 import sys
 
 sys.stderr = open(snakemake.log[0], "w")
 
-from mtmixg.labels import write_labels
+from mtmixg.data.labels import write_labels
 
 write_labels(
     tpm=snakemake.input.tpm,

@@ -1,4 +1,4 @@
-"""transcript -> gene table of a species (rule tx2gene): mtmixg.gff.build_tx2gene.
+"""transcript -> gene table of a species (rule tx2gene): mtmixg.data.gff.build_tx2gene.
 
 The GFF3's table is used when it covers the cDNA's transcript IDs (what kallisto reports);
 otherwise the Ensembl cDNA headers ('gene:' field) are tried.
@@ -8,6 +8,6 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")
 
-from mtmixg.gff import build_tx2gene
+from mtmixg.data.gff import build_tx2gene
 
 build_tx2gene(gff=snakemake.input.gff, cdna=snakemake.input.cdna, out=snakemake.output.tx2gene)

@@ -1,10 +1,10 @@
-"""Windows of a species' protein-coding genes with an expression label (rule windows): mtmixg.windows."""
+"""Windows of a species' protein-coding genes with an expression label (rule windows): mtmixg.data.windows."""
 
 import sys
 
 sys.stderr = open(snakemake.log[0], "w")
 
-from mtmixg.windows import build_windows
+from mtmixg.data.windows import build_windows
 
 build_windows(
     genome=snakemake.input.genome,

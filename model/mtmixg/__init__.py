@@ -3,14 +3,8 @@
 Modules, in the order data flows:
     core           the torch-free core the Snakefile reads too: variant and task names, the config
                    dataclasses, experiments and their resources, GPUs, the sample sheet, atomic_write
-    references     fetch, verify, decompress and validate a species' reference files
-    fasta, gff     FASTA validation and indexed access; GFF3 genes and tx2gene
-    labels, folds  TPM table -> logMaxTPM and quartile labels; one fold per chromosome
-    homology       DeepCRE-style non-homologous test genes (BLAST)
-    sequence       one-hot encoding, reverse complement, the gene window (WindowSpec)
-    genome         window extraction for a whole genome, one chromosome at a time
-    dataset        the windows folder (windows.npy + genes.tsv + window.json)
-    windows        a species' windows dataset and skipped.tsv (the workflow's windows job)
+    data           the data half, torch-free: references, FASTA/GFF3, labels, folds, homology,
+                   the gene window and the windows dataset (see mtmixg.data)
     demo           the synthetic demo species (genome, GFF3, cDNA, reads; simulate_reads)
     models, ops    MTMixG-Net, its ablations, DeepCRE (input (N, 4, L)); the selective scan
     tasks, splits  binary/ternary targets and losses; train/validation/test of a fold

@@ -6,7 +6,7 @@ model.pt    torch.save of {"format": "mtmixg-weights", "meta_sha256": sha256 of 
 model.json  beside it: {"format": "mtmixg-model", "format_version", "mtmixg_version", "model"
             (ModelConfig dict), "task", "window" (WindowSpec dict), "train" (TrainConfig dict),
             "fold" (held-out chromosome, null: none), "seed", "dataset_digest" (of the windows
-            trained on, mtmixg.dataset.dataset_digest)}.
+            trained on, mtmixg.data.dataset.dataset_digest)}.
 Resume state: one torch.save'd dict of tensors and plain containers (see mtmixg.training).
 """
 
@@ -22,7 +22,7 @@ from torch import nn
 from . import __version__
 from .core.atomic import atomic_write
 from .core.model_config import ModelConfig
-from .sequence import WindowSpec
+from .data.sequence import WindowSpec
 from .tasks import check_task, n_outputs
 
 FORMAT = "mtmixg-model"

@@ -87,7 +87,7 @@ def _positive_int(text: str) -> int:
 
 
 def _windows_dir(path: str):
-    from .dataset import load_windows
+    from .data.dataset import load_windows
 
     p = Path(path)
     if not p.is_dir():
@@ -264,9 +264,9 @@ def _add_predict(p: argparse.ArgumentParser) -> None:
 
 
 def _genome_windows(genome: str, gff3: str, spec):
-    """Windows of every protein-coding gene of a genome + GFF3 (mtmixg.gff / mtmixg.genome)."""
-    from .genome import extract_windows
-    from .gff import protein_coding_genes
+    """Windows of every protein-coding gene of a genome + GFF3 (mtmixg.data.gff / mtmixg.data.genome)."""
+    from .data.genome import extract_windows
+    from .data.gff import protein_coding_genes
 
     for path, what in ((genome, "--genome"), (gff3, "--gff3")):
         if not Path(path).is_file():

@@ -41,7 +41,7 @@ def predict_species(model_path: str | Path, windows_dir: str | Path, batch_size:
     trained on.
     """
     from .checkpoint import load_model, meta_path, resolve_model_path
-    from .dataset import load_windows
+    from .data.dataset import load_windows
     from .train import all_targets
     from .predict import predict
 

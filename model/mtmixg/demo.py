@@ -47,7 +47,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .sequence import WindowSpec
+from .data.sequence import WindowSpec
 from .simulate_reads import RunSpec, simulate_run
 
 DEMO_WINDOW = WindowSpec(upstream_tss=200, downstream_tss=100, spacer=20, upstream_tts=100, downstream_tts=200)

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
-from .sequence import codes_to_one_hot_batch
+from .data.sequence import codes_to_one_hot_batch
 
 
 def epoch_order(index: np.ndarray, seed: int, epoch: int) -> np.ndarray:

@@ -8,9 +8,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from .fasta import IUPAC
+from .data.fasta import IUPAC
 from .loader import batches
-from .sequence import WindowSpec
+from .data.sequence import WindowSpec
 from .tasks import n_outputs as task_outputs
 from .tasks import probabilities
 
@@ -120,7 +120,7 @@ def read_fasta(path: str | Path) -> list[tuple[str, str, int]]:
 def fasta_windows(path: str | Path, spec: WindowSpec) -> tuple[list[str], np.ndarray]:
     """Gene ids and codes uint8 (N, L) of a FASTA of gene windows, one record per gene, each exactly
     spec.length letters long (read 5'->3' along the gene, as `mtmixg` extracts them)."""
-    from .sequence import encode
+    from .data.sequence import encode
 
     records = read_fasta(path)
     codes = np.empty((len(records), spec.length), dtype=np.uint8)

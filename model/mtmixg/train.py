@@ -31,7 +31,7 @@ from .core.atomic import atomic_write
 from .core.experiments import resolve_experiment
 from .core.gpus import claim_gpu
 from .core.model_config import ModelConfig
-from .dataset import load_windows
+from .data.dataset import load_windows
 from .metrics import compute_metrics, predictions_frame
 from .ops import kernel_path
 from .predict import predict

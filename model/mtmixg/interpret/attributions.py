@@ -18,8 +18,8 @@ import torch
 
 from .. import __version__
 from ..checkpoint import load_model, resolve_model_path
-from ..dataset import load_windows
-from ..sequence import codes_to_one_hot_batch
+from ..data.dataset import load_windows
+from ..data.sequence import codes_to_one_hot_batch
 from .deeplift import TOLERANCE, deeplift_shap, supports_deeplift, with_module_activations
 from .ism import ism
 from .maps import Maps, save_maps

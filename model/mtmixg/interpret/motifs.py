@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.atomic import atomic_write
-from ..sequence import WindowSpec
+from ..data.sequence import WindowSpec
 from . import jaspar
 from .maps import ATTR_FILE, OHE_FILE, Maps, _savez, load_maps
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..sequence import codon_positions
+from ..data.sequence import codon_positions
 from ..core.model_config import ModelConfig
 
 

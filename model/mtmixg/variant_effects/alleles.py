@@ -1,4 +1,4 @@
-"""The window of a gene with one alternative allele in it, cut by mtmixg.sequence.gene_window.
+"""The window of a gene with one alternative allele in it, cut by mtmixg.data.sequence.gene_window.
 
 A variant is trimmed to its changed bases first (the common prefix, then the common suffix of REF
 and ALT, as VCF padding bases are): REF span [pos, pos + len(ref)) of the genome becomes alt.
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..sequence import WindowSpec, gene_window
+from ..data.sequence import WindowSpec, gene_window
 
 
 @dataclass(frozen=True)

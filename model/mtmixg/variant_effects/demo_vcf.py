@@ -22,8 +22,8 @@ import pysam
 
 from ..core.atomic import atomic_write
 from ..demo import CHROMOSOMES, DEMO_WINDOW, MOTIFS, _gene_to_genome
-from ..fasta import iter_records
-from ..sequence import reverse_complement
+from ..data.fasta import iter_records
+from ..data.sequence import reverse_complement
 
 ACT_BREAK = "ACT_break"
 BACKGROUND = "background"

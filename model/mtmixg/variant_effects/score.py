@@ -1,7 +1,7 @@
 """Score variants: per (variant, gene) the predicted class probabilities on the reference and on the
 alternative window, and their difference (alt - ref).
 
-Every REF is checked against the genome first (one chromosome read at a time, mtmixg.fasta), so a
+Every REF is checked against the genome first (one chromosome read at a time, mtmixg.data.fasta), so a
 mismatch stops the run before any scoring. Then one chromosome at a time: each gene whose window
 a variant touches contributes its reference window plus one window per variant; all of them go
 through each of the gene's models in batches (mtmixg.predict), so a gene with many variants costs
@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..fasta import FastaIndex
-from ..gff import protein_coding_genes
+from ..data.fasta import FastaIndex
+from ..data.gff import protein_coding_genes
 from ..predict import predict
-from ..sequence import WindowSpec, encode
+from ..data.sequence import WindowSpec, encode
 from ..tasks import prob_columns
 from .alleles import piece_anchors, window_with_allele
 from .models import ScoringModel, models_for
@@ -126,7 +126,7 @@ def _pairs(variants: list[Variant], genes: pd.DataFrame, spec: WindowSpec, chrom
     for gene in genes.itertuples(index=False):
         pieces = spec.genomic_pieces(gene.start, gene.end, gene.strand)
         if min(p[0] for p in pieces) < 0 or max(p[1] for p in pieces) > chrom_len:
-            continue  # no whole window: the gene is not scored (as mtmixg.genome skips it)
+            continue  # no whole window: the gene is not scored (as mtmixg.data.genome skips it)
         hits: dict[int, Variant] = {}
         for lo, hi in pieces:
             for k in range(np.searchsorted(starts, lo - reach), np.searchsorted(starts, hi)):

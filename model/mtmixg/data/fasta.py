@@ -108,7 +108,7 @@ def validate_fasta(path: str | Path, protein: bool = False) -> dict[str, int]:
 
 def decompress_fasta(src: str | Path, dst: str | Path) -> Path:
     """Write a gzip (or bgzip) FASTA uncompressed to dst, atomically. Returns dst."""
-    from .core.atomic import atomic_write
+    from ..core.atomic import atomic_write
 
     src, dst = Path(src), Path(dst)
 
@@ -123,7 +123,7 @@ def decompress_fasta(src: str | Path, dst: str | Path) -> Path:
 def rewrap_fasta(src: str | Path, dst: str | Path, width: int = 60) -> Path:
     """Write a (plain or gzip) FASTA to dst with every sequence line `width` letters long (the last
     of a record shorter) and no blank lines, atomically; streams, holding one line at a time."""
-    from .core.atomic import atomic_write
+    from ..core.atomic import atomic_write
 
     src, dst = Path(src), Path(dst)
 
@@ -170,7 +170,7 @@ def build_fai(path: str | Path) -> Path:
     if is_gzip(path):
         raise FastaError(
             f"{path}: compressed FASTA; decompress it first (gunzip -c {path.name} > {path.stem}, "
-            "or mtmixg.fasta.decompress_fasta)"
+            "or mtmixg.data.fasta.decompress_fasta)"
         )
     if fai.is_file() and fai.stat().st_mtime >= path.stat().st_mtime:
         return fai

@@ -23,7 +23,7 @@ from typing import TextIO
 import numpy as np
 import pandas as pd
 
-from .core.atomic import atomic_write
+from ..core.atomic import atomic_write
 
 LABEL_LOW, LABEL_MEDIUM, LABEL_HIGH = -1, 0, 1
 LABEL_COLUMNS: tuple[str, ...] = ("gene_id", "logMaxTPM", "label")

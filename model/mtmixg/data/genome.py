@@ -1,10 +1,10 @@
 """Gene windows of a whole genome, one chromosome at a time.
 
 ``extract_windows`` reads each needed chromosome once as a uint8 array of its letters (through the
-FASTA's .fai, see mtmixg.fasta; every byte checked to be IUPAC), gathers all its genes' TSS and TTS
+FASTA's .fai, see mtmixg.data.fasta; every byte checked to be IUPAC), gathers all its genes' TSS and TTS
 pieces with vectorised numpy indexing and encodes them with one table look-up (for minus-strand
 genes a reverse-complementing table on the reversed piece). The result equals
-``encode(mtmixg.sequence.gene_window(...))`` gene by gene, byte for byte.
+``encode(mtmixg.data.sequence.gene_window(...))`` gene by gene, byte for byte.
 Peak memory: one chromosome (~2 bytes/base while reading) plus the (N, L) output array.
 """
 

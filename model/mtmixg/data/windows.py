@@ -2,7 +2,7 @@
 an expression label, one fold per chromosome, and every other protein-coding gene with its reason.
 
 Reasons in skipped.tsv: off the configured chromosomes, absent from the FASTA, window off the
-chromosome end (mtmixg.genome), or REASON_NO_EXPRESSION (no row in labels.tsv).
+chromosome end (mtmixg.data.genome), or REASON_NO_EXPRESSION (no row in labels.tsv).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .core.atomic import atomic_write
+from ..core.atomic import atomic_write
 from .datachecks import check_chromosome_names, check_fold_classes
 from .dataset import GeneWindows, save_windows
 from .fasta import FastaIndex

@@ -272,7 +272,7 @@ def build_tx2gene(
     gene: fields (tx2gene_from_cdna). Rows of transcripts absent from the cDNA are dropped;
     AnnotationError when no transcript of the cDNA maps to a gene.
     """
-    from .core.atomic import atomic_write
+    from ..core.atomic import atomic_write
     from .fasta import iter_records
 
     transcripts = {name for name, _ in iter_records(cdna)}

@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from .core.configio import from_dict_strict
+from ..core.configio import from_dict_strict
 
 CODE_N = 4
 _CODES = np.full(256, CODE_N, dtype=np.uint8)

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .core.atomic import atomic_write
+from .. import __version__
+from ..core.atomic import atomic_write
 from .sequence import WindowSpec
 
 GENE_COLUMNS: tuple[str, ...] = ("gene_id", "chrom", "start", "end", "strand", "logMaxTPM", "label", "fold")

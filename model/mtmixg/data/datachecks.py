@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 
 import pandas as pd
 
-from .tasks import CLASS_LABELS, CLASS_NAMES, check_task
+from ..core.names import CLASS_LABELS, CLASS_NAMES, check_task
 
 _PREFIX = re.compile(r"^(chromosome|chrom|chr)[\s_.-]*", re.IGNORECASE)
 

@@ -4,7 +4,7 @@
 get_annotation / get_cdna / get_pep rules run. source is an https:// or ftp:// URL, a file:// URL
 (file:///abs/path, or file://relative/path) or a plain path; plain or gzip. The result is written
 decompressed through a temporary file in the output's folder and renamed into place only once it
-validated (mtmixg.fasta for FASTA, mtmixg.gff for GFF3), so a bad input leaves no output behind.
+validated (mtmixg.data.fasta for FASTA, mtmixg.data.gff for GFF3), so a bad input leaves no output behind.
 A genome also gets its .fai index (output + '.fai').
 """
 
