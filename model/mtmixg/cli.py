@@ -95,7 +95,7 @@ def _windows_dir(path: str):
     return load_windows(p)
 
 
-def _device(name: str):
+def device_arg(name: str):
     import torch
 
     if name == "cuda" and not torch.cuda.is_available():
@@ -103,7 +103,7 @@ def _device(name: str):
     return torch.device("cuda" if name == "cuda" or (name == "auto" and torch.cuda.is_available()) else "cpu")
 
 
-def _write_table(path: str, table) -> None:
+def write_table(path: str, table) -> None:
     from .core.atomic import atomic_write
 
     atomic_write(Path(path), lambda tmp: table.to_csv(tmp, sep="\t", index=False, float_format="%.6g"))
@@ -218,9 +218,9 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     from .train import all_targets
     from .metrics import compute_metrics, is_chance, predictions_frame
     from .predict import predict
-    from .splits import _str_column
+    from .splits import str_column
 
-    model, meta = load_model(args.model, device=_device(args.device))
+    model, meta = load_model(args.model, device=device_arg(args.device))
     gw = _windows_dir(args.windows)
     _check_spec(gw, meta, args.windows)
     _check_held_out(meta, gw, args)
@@ -228,7 +228,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     y = all_targets(gw.genes["label"].to_numpy(), task)
     keep = y >= 0
     if args.fold is not None:
-        folds = _str_column(gw.genes["fold"])
+        folds = str_column(gw.genes["fold"])
         if not (folds == args.fold).any():
             raise CLIError(f"--fold {args.fold}: no gene of {Path(args.windows) / 'genes.tsv'} has this fold; "
                            f"folds: {', '.join(sorted(set(folds) - {''}))}")
@@ -246,7 +246,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
 
     atomic_write(Path(args.metrics), lambda tmp: Path(tmp).write_text(json.dumps(out, indent=2) + "\n"))
     if args.predictions:
-        _write_table(args.predictions, predictions_frame(gw.genes.iloc[index], y[index], prob, task))
+        write_table(args.predictions, predictions_frame(gw.genes.iloc[index], y[index], prob, task))
     print(json.dumps({k: out[k] for k in ("accuracy", "auc", "f1", "n")}))
     return 0
 
@@ -292,7 +292,7 @@ def _run_predict(args: argparse.Namespace) -> int:
         raise CLIError("--genome: needs --gff3 (the genome's annotation)")
     if args.gff3 and not args.genome:
         raise CLIError("--gff3: only used with --genome")
-    model, meta = load_model(args.model, device=_device(args.device))
+    model, meta = load_model(args.model, device=device_arg(args.device))
     spec, task = meta["window_spec"], meta["task"]
     extra = None
     if args.fasta:
@@ -309,7 +309,7 @@ def _run_predict(args: argparse.Namespace) -> int:
         out[col] = probs[:, i]
     out["predicted_class"] = [CLASS_NAMES[task][c] for c in pred]
     out["predicted_label"] = [CLASS_LABELS[task][c] for c in pred]
-    _write_table(args.out, out)
+    write_table(args.out, out)
     print(f"{len(out)} genes -> {args.out}", file=sys.stderr)
     return 0
 

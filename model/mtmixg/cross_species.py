@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .core.log import log_stderr
 from .metrics import compute_metrics, predictions_frame
 from .summary import METRICS, mean_sd, read_summary, write_tsv
 
@@ -105,10 +106,6 @@ def _cell(a: str, b: str, source: str, runs: pd.DataFrame, failed: pd.Series) ->
     return row
 
 
-def _log_stderr(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
-
-
 def predict_job(
     model: str | Path,
     trained_metrics: str | Path,
@@ -120,7 +117,7 @@ def predict_job(
     variant: str,
     seed: int | str,
     threads: int = 1,
-    log: Callable[[str], None] = _log_stderr,
+    log: Callable[[str], None] = log_stderr,
 ) -> dict:
     """One cross-species job (rule cross_species_predict): train_species' all-chromosome model scores
     test_species' windows (windows: its windows.npy; the folder is read). Writes predictions.tsv and
@@ -146,7 +143,7 @@ def build_matrix(
     folds: Sequence[str | Path],
     variant: str,
     out: str | Path,
-    log: Callable[[str], None] = _log_stderr,
+    log: Callable[[str], None] = log_stderr,
 ) -> pd.DataFrame:
     """The train x test species matrix of one variant (rule cross_species_matrix) -> out; returns it.
 

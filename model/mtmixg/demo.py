@@ -204,7 +204,7 @@ def _transcripts(rng: np.random.Generator, gene: Gene) -> None:
 # ---------------------------------------------------------------- motifs and sequence
 
 
-def _gene_to_genome(gene: Gene, anchor: str, offset: int, length: int) -> tuple[int, int]:
+def gene_to_genome(gene: Gene, anchor: str, offset: int, length: int) -> tuple[int, int]:
     """Genomic [lo, hi) of a feature at gene-oriented offset from the TSS or TTS, of given length."""
     if gene.strand == "+":
         ref = gene.start if anchor == "TSS" else gene.end - 1
@@ -263,7 +263,7 @@ def build_species(seed: int = 1, genes_per_chromosome: int = 500) -> Species:
     # an N run inside the promoter window of two ordinary genes (away from the motif slots)
     ordinary = [g for g in genes if g.biotype == "protein_coding" and not g.window_off_end and g.chrom != SCAFFOLD]
     for gene in {id(g): g for g in (ordinary[1], ordinary[len(ordinary) // 2])}.values():
-        lo, hi = _gene_to_genome(gene, "TSS", -195, 25)
+        lo, hi = gene_to_genome(gene, "TSS", -195, 25)
         seqs[gene.chrom][lo:hi] = 4
         gene.window_has_n = True
     for chrom in seqs:
@@ -281,7 +281,7 @@ def build_species(seed: int = 1, genes_per_chromosome: int = 500) -> Species:
         seq = seqs[gene.chrom]
         for name, offset in wanted:
             anchor = "TTS" if name == "TERM" else "TSS"
-            lo, hi = _gene_to_genome(gene, anchor, offset, mlen)
+            lo, hi = gene_to_genome(gene, anchor, offset, mlen)
             if lo < 0 or hi > len(seq) or (seq[lo:hi] == 4).any():
                 continue  # off the sequence end: not planted
             _write(seq, lo, MOTIFS[name], gene.strand)

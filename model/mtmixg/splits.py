@@ -36,7 +36,7 @@ def _rng(seed: int, purpose: int) -> np.random.Generator:
     return np.random.default_rng([int(seed), purpose])
 
 
-def _str_column(values: pd.Series) -> np.ndarray:
+def str_column(values: pd.Series) -> np.ndarray:
     """Strings of a column; missing values (NaN, None) become ""."""
     return np.array(["" if pd.isna(v) else str(v) for v in values], dtype=object)
 
@@ -71,8 +71,8 @@ def make_split(
         raise ValueError(f"val_fraction must be between 0 and 1, got {val_fraction}")
     labels = genes["label"].to_numpy()
     usable = gene_mask(labels, task)
-    gene_fold = _str_column(genes["fold"])
-    chrom = _str_column(genes["chrom"])
+    gene_fold = str_column(genes["fold"])
+    chrom = str_column(genes["chrom"])
     if fold is None:
         test = np.zeros(0, dtype=np.int64)
         pool = np.flatnonzero(usable)

@@ -30,6 +30,7 @@ from .checkpoint import MODEL_FILE, save_model
 from .core.atomic import atomic_write
 from .core.experiments import resolve_experiment
 from .core.gpus import claim_gpu
+from .core.log import log_stderr
 from .core.model_config import ModelConfig
 from .data.dataset import load_windows
 from .metrics import compute_metrics, predictions_frame
@@ -37,7 +38,7 @@ from .ops import kernel_path
 from .predict import predict
 from .splits import make_split
 from .tasks import CLASS_NAMES, check_task, gene_mask, n_classes, n_outputs, targets
-from .training import GPUUnavailableError, TrainConfig, _log_stderr, attempt_seed, fit, resolve_device
+from .training import GPUUnavailableError, TrainConfig, attempt_seed, fit, resolve_device
 
 
 def _json_clean(value):
@@ -99,7 +100,7 @@ def train_fold(
     seed: int,
     out_dir: str | Path,
     resume_path: str | Path | None = None,
-    log: Callable[[str], None] | None = _log_stderr,
+    log: Callable[[str], None] | None = log_stderr,
     on_epoch_end: Callable[[dict], None] | None = None,
     stop_after_epochs: int | None = None,
     test_genes: str | Path | None = None,
@@ -210,7 +211,7 @@ def train_job(
     model_out: str | Path,
     resume_path: str | Path,
     test_genes: str | Path | None = None,
-    log: Callable[[str], None] = _log_stderr,
+    log: Callable[[str], None] = log_stderr,
 ) -> dict:
     """One training job of the workflow: experiment's settings from config, a GPU, then train_fold.
 
@@ -238,7 +239,7 @@ def train_job(
         job_device(train_cfg, log)
         return train_fold(**run)
 
-def job_device(train_cfg: TrainConfig, log: Callable[[str], None] = _log_stderr) -> torch.device:
+def job_device(train_cfg: TrainConfig, log: Callable[[str], None] = log_stderr) -> torch.device:
     """The device a job trains on (resolve_device); SystemExit with one clear line when a GPU is
     required but absent."""
     try:

@@ -32,7 +32,6 @@ import hashlib
 import json
 import math
 import os
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,6 +42,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .core.log import log_stderr
 from .checkpoint import load_state, save_state
 from .core.train_config import TrainConfig
 from .loader import batches, epoch_order
@@ -169,10 +169,6 @@ def _diff_keys(a: dict, b: dict, prefix: str = "") -> list[str]:
 
 def _cpu_state(model: nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-
-
-def _log_stderr(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
 
 
 # ------------------------------------------------------------------ resume state
@@ -309,7 +305,7 @@ def fit(
     seed: int,
     resume_path: str | Path | None = None,
     run_info: dict | None = None,
-    log: Callable[[str], None] | None = _log_stderr,
+    log: Callable[[str], None] | None = log_stderr,
     on_epoch_end: Callable[[dict], None] | None = None,
     stop_after_epochs: int | None = None,
     build: Callable[[], nn.Module] | None = None,

@@ -16,7 +16,6 @@ Also reads tx2gene from Ensembl cDNA FASTA headers
 from __future__ import annotations
 
 import gzip
-import sys
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -25,6 +24,8 @@ from typing import IO
 from urllib.parse import unquote
 
 import pandas as pd
+
+from ..core.log import log_stderr
 
 GENE_TABLE_COLUMNS: tuple[str, ...] = ("gene_id", "chrom", "start", "end", "strand", "biotype")
 TX2GENE_COLUMNS: tuple[str, ...] = ("transcript_id", "gene_id")
@@ -254,16 +255,12 @@ def tx2gene_from_cdna(path: str | Path, kind: str = "cDNA") -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(TX2GENE_COLUMNS))
 
 
-def _log_stderr(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
-
-
 def build_tx2gene(
     gff: str | Path,
     cdna: str | Path,
     out: str | Path,
     min_gff3_coverage: float = MIN_GFF3_COVERAGE,
-    log: Callable[[str], None] = _log_stderr,
+    log: Callable[[str], None] = log_stderr,
 ) -> pd.DataFrame:
     """Write the transcript -> gene table (TX2GENE_COLUMNS) of the cDNA's transcripts to out; returns it.
 

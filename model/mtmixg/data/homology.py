@@ -13,13 +13,13 @@ sequence per gene (its longest), by one of METHODS:
 from __future__ import annotations
 
 import subprocess
-import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
 
+from ..core.log import log_stderr
 from .fasta import iter_records
 
 BLAST6_COLUMNS: tuple[str, ...] = (
@@ -149,10 +149,6 @@ def longest_sequence_per_gene(
     return len(best)
 
 
-def _log_stderr(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
-
-
 def build_test_genes(
     gff: str | Path,
     sequences: str | Path,
@@ -163,7 +159,7 @@ def build_test_genes(
     threads: int = 1,
     max_evalue: float = MAX_EVALUE,
     min_bitscore: float = MIN_BITSCORE,
-    log: Callable[[str], None] = _log_stderr,
+    log: Callable[[str], None] = log_stderr,
 ) -> pd.DataFrame:
     """Write test_genes.tsv (gene_id, chrom, test_eligible) of the protein-coding genes on chromosomes.
 

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.atomic import atomic_write
+from ..core.log import log_stderr
 
 LABEL_LOW, LABEL_MEDIUM, LABEL_HIGH = -1, 0, 1
 LABEL_COLUMNS: tuple[str, ...] = ("gene_id", "logMaxTPM", "label")
@@ -216,17 +217,13 @@ def match_to_annotation(
     return matched, warning
 
 
-def _log_stderr(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
-
-
 def write_labels(
     tpm: str | Path,
     labels: str | Path,
     thresholds: str | Path,
     expected: dict | None = None,
     species: str = "",
-    log: Callable[[str], None] = _log_stderr,
+    log: Callable[[str], None] = log_stderr,
     console: TextIO | None = None,
 ) -> dict:
     """TPM table -> labels.tsv and thresholds.tsv (make_labels, save_labels); returns the thresholds.
@@ -246,7 +243,7 @@ def write_labels(
 
 
 def import_tpm_table(
-    table: str | Path, gff: str | Path, out: str | Path, log: Callable[[str], None] = _log_stderr
+    table: str | Path, gff: str | Path, out: str | Path, log: Callable[[str], None] = log_stderr
 ) -> pd.DataFrame:
     """A ready TPM table -> out, with the genes of the GFF3's annotation only (match_to_annotation);
     returns the written table."""

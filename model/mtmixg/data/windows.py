@@ -8,12 +8,12 @@ chromosome end (mtmixg.data.genome), or REASON_NO_EXPRESSION (no row in labels.t
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
 
+from ..core.log import log_stderr
 from ..core.atomic import atomic_write
 from .datachecks import check_chromosome_names, check_fold_classes
 from .dataset import GeneWindows, save_windows
@@ -26,10 +26,6 @@ from .sequence import WindowSpec
 REASON_NO_EXPRESSION = "no expression value"
 
 
-def _log_stderr(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
-
-
 def build_windows(
     genome: str | Path,
     gff: str | Path,
@@ -40,7 +36,7 @@ def build_windows(
     species: str,
     windows: str | Path,
     skipped: str | Path,
-    log: Callable[[str], None] = _log_stderr,
+    log: Callable[[str], None] = log_stderr,
 ) -> GeneWindows:
     """Write the windows dataset of a species and its skipped.tsv; returns the dataset.
 

@@ -44,7 +44,7 @@ class Maps:
         return (self.attr.astype(np.float32) * self.ohe).sum(1)
 
 
-def _savez(path: Path, array: np.ndarray) -> None:
+def savez(path: Path, array: np.ndarray) -> None:
     def write(tmp: str) -> None:
         with open(tmp, "wb") as handle:
             np.savez_compressed(handle, array)
@@ -55,8 +55,8 @@ def _savez(path: Path, array: np.ndarray) -> None:
 def save_maps(folder: str | Path, maps: Maps) -> None:
     """Write the four files (each atomically; explain.json last)."""
     folder = Path(folder)
-    _savez(folder / OHE_FILE, maps.ohe.astype(np.int8))
-    _savez(folder / ATTR_FILE, maps.attr.astype(np.float16))
+    savez(folder / OHE_FILE, maps.ohe.astype(np.int8))
+    savez(folder / ATTR_FILE, maps.attr.astype(np.float16))
     atomic_write(folder / GENES_FILE, lambda tmp: maps.genes.to_csv(tmp, sep="\t", index=False, float_format="%.6g"))
     atomic_write(folder / INFO_FILE, lambda tmp: Path(tmp).write_text(json.dumps(maps.info, indent=2) + "\n"))
 

@@ -31,7 +31,7 @@ import pandas as pd
 from ..core.atomic import atomic_write
 from ..data.sequence import WindowSpec
 from . import jaspar
-from .maps import ATTR_FILE, OHE_FILE, Maps, _savez, load_maps
+from .maps import ATTR_FILE, OHE_FILE, Maps, savez, load_maps
 
 TRIM = 0.3  # keep a motif's columns from the first to the last with >= TRIM * the largest |contribution|
 _LETTERS = np.array(list("ACGT"))
@@ -81,8 +81,8 @@ def run_modisco(maps: Maps, out_dir: Path, max_seqlets: int, log=print) -> Path:
     """`modisco motifs` (window = whole input) then `modisco report-simple` (logos); returns modisco.h5."""
     exe = shutil.which("modisco") or str(Path(sys.executable).with_name("modisco"))
     length = maps.ohe.shape[2]
-    _savez(out_dir / OHE_FILE, maps.ohe.astype(np.int8))
-    _savez(out_dir / ATTR_FILE, maps.attr.astype(np.float16))
+    savez(out_dir / OHE_FILE, maps.ohe.astype(np.int8))
+    savez(out_dir / ATTR_FILE, maps.attr.astype(np.float16))
     h5 = out_dir / "modisco.h5"
     tmp = out_dir / ".modisco.h5.tmp"
     cmd = [exe, "motifs", "-s", str(out_dir / OHE_FILE), "-a", str(out_dir / ATTR_FILE), "-n", str(max_seqlets),

@@ -40,7 +40,7 @@ def vcf_out_path(out: str | Path) -> Path:
 def main(args: argparse.Namespace) -> int:
     import torch
 
-    from ..cli import _device, _write_table
+    from ..cli import device_arg, write_table
 
     for path, what in ((args.genome, "--genome"), (args.gff3, "--gff3"), (args.vcf, "--vcf")):
         if not Path(path).is_file():
@@ -48,7 +48,7 @@ def main(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     started = time.perf_counter()
-    models, meta = load_scoring_models(args.models, device=_device(args.device))
+    models, meta = load_scoring_models(args.models, device=device_arg(args.device))
     task = meta["task"]
     scores = score_variants(models, task, meta["window_spec"], args.genome, args.gff3, args.vcf,
                             skip_mismatch=args.skip_mismatch, max_indel=args.max_indel, batch_size=args.batch_size)
@@ -56,7 +56,7 @@ def main(args: argparse.Namespace) -> int:
     description = (f"mtmixg predicted effect on the gene's expression class, per scored (ALT, gene): "
                    f"ALT|gene_id|{classes} (alt - ref)")
     write_annotated(args.vcf, args.vcf_out or vcf_out_path(args.out), scores.info, description)
-    _write_table(args.out, scores.table)
+    write_table(args.out, scores.table)
     seconds = time.perf_counter() - started
     report(scores.counts)
     n = scores.counts["variant alleles scored"]

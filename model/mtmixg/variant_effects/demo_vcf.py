@@ -21,7 +21,7 @@ import pandas as pd
 import pysam
 
 from ..core.atomic import atomic_write
-from ..demo import CHROMOSOMES, DEMO_WINDOW, MOTIFS, _gene_to_genome
+from ..demo import CHROMOSOMES, DEMO_WINDOW, MOTIFS, gene_to_genome
 from ..data.fasta import iter_records
 from ..data.sequence import reverse_complement
 
@@ -41,7 +41,7 @@ def _motif_spans(truth: pd.DataFrame) -> dict[str, list[tuple[int, int]]]:
                 continue
             name, offset = item.split("@")
             anchor = "TTS" if name == "TERM" else "TSS"
-            spans.setdefault(row.chrom, []).append(_gene_to_genome(gene, anchor, int(offset), len(MOTIFS[name])))
+            spans.setdefault(row.chrom, []).append(gene_to_genome(gene, anchor, int(offset), len(MOTIFS[name])))
     return spans
 
 
@@ -79,7 +79,7 @@ def proof_variants(genome: dict[str, str], truth: pd.DataFrame, n: int = 20, see
     for row in chosen.itertuples():
         seq, gene = genome[row.chrom], _gene(row)
         acts = [int(item.split("@")[1]) for item in row.motifs.split(",") if item.startswith("ACT@")]
-        lo, hi = _gene_to_genome(gene, "TSS", acts[int(rng.integers(len(acts)))], len(MOTIFS["ACT"]))
+        lo, hi = gene_to_genome(gene, "TSS", acts[int(rng.integers(len(acts)))], len(MOTIFS["ACT"]))
         pos = lo + 5  # the motif's centre (CGCAC|GTGAC) on either strand
         rows.append((row.chrom, pos, f"{ACT_BREAK}:{row.gene_id}", seq[pos], _SWAP[seq[pos]]))
         near = spans[row.chrom]
