@@ -5,50 +5,26 @@ import sys
 from pathlib import Path
 
 from mtmixg.core.samples import read_sample_sheet
+from mtmixg.core.species import check_reference_paths, plan_species
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 ##### config #####
 
 
-for _name, _species in (config.get("species") or {}).items():
-    for _key in ("genome", "annotation", "cdna", "tpm_table"):
-        _value = _species.get(_key) if isinstance(_species, dict) else None
-        if isinstance(_value, str) and re.search(r"\s", _value):
-            raise WorkflowError(
-                f"config key species.{_name}.{_key}: {_value!r} holds a space; reference paths "
-                "may not contain spaces (rename the file or link it from a path without spaces)"
-            )
-validate(config, schema="../config/schemas/config.schema.yaml")
-
-# species with `enabled: false` are ready entries left out of this run (one line says so)
-SPECIES = [s for s in config["species"] if config["species"][s].get("enabled", True)]
-DISABLED_SPECIES = [s for s in config["species"] if s not in SPECIES]
-if not SPECIES:
-    raise WorkflowError(
-        "config key 'species': every species has enabled: false; enable at least one"
-    )
-if DISABLED_SPECIES and workflow.is_main_process:
-    print(
-        f"mtmixg: left out of this run (also of cross-species and the sweep): "
-        f"{', '.join(DISABLED_SPECIES)}, because their config entry says enabled: false "
-        "(give their runs in the sample sheet, then set enabled: true)",
-        file=sys.stderr,
-    )
+try:
+    check_reference_paths(config)
+    validate(config, schema="../config/schemas/config.schema.yaml")
+    species_plan = plan_species(config)
+except ValueError as err:
+    raise WorkflowError(str(err))
+SPECIES = species_plan.enabled
 # species whose expression comes from a ready TPM table (no reads) / from reads
-TABLE_SPECIES = [s for s in SPECIES if config["species"][s].get("tpm_table")]
-READS_SPECIES = [s for s in SPECIES if s not in TABLE_SPECIES]
-if (
-    config["homology_filter"]["enabled"]
-    and config["homology_filter"]["method"] == "blastp"
-):
-    for _name in SPECIES:
-        if not config["species"][_name].get("pep"):
-            raise WorkflowError(
-                f"config species/{_name}: homology_filter.method blastp needs the species' "
-                "proteins: add 'pep' (Ensembl Plants pep/*.pep.all.fa.gz), or set "
-                "homology_filter.method: blastn"
-            )
+TABLE_SPECIES = species_plan.table
+READS_SPECIES = species_plan.reads
+# species with `enabled: false` are ready entries left out of this run (one line says so)
+if species_plan.disabled and workflow.is_main_process:
+    print(species_plan.left_out_line(), file=sys.stderr)
 NO_MATCH = "(?!)"  # a wildcard constraint that matches nothing
 
 
