@@ -1,7 +1,7 @@
-# Config and helper functions of the training half (train, summary, cross_species, plots).
-# Included by the Snakefile after rules/common.smk; the config keys task, variants, seeds, model, training, gpu,
-# sweep, cross_species and plots are validated here (config/schemas/training.schema.yaml).
-
+# Config and helper functions of the training half (train, summary, cross_species, plots,
+# variant_effects, attributions, motifs). Included by the Snakefile after rules/common.smk; the
+# config keys task, variants, seeds, model, training, gpu, sweep, cross_species, plots and explain
+# are validated here (config/schemas/training.schema.yaml) and read through mtmixg.core.
 
 from mtmixg.core import experiments
 from mtmixg.core.names import ablation_order
@@ -44,12 +44,12 @@ def experiment_order(wildcards):
     return species_experiments(wildcards.species)
 
 
-def fold_model_paths(species, name="model.pt", experiments=None):
-    """A file of every (experiment, seed, fold) model of a species (or of the given experiments),
-    experiment-major order."""
+def fold_model_paths(species, name="model.pt", only=None):
+    """A file of every (experiment, seed, fold) model of a species (or of the experiments in
+    only), experiment-major order."""
     return [
         f"results/{species}/models/{variant}/seed{seed}/{fold}/{name}"
-        for variant in experiments or species_experiments(species)
+        for variant in only or species_experiments(species)
         for seed in SEEDS
         for fold in species_folds(species)
     ]

@@ -7,7 +7,7 @@
 rule variant_effects:
     input:
         # every leave-one-chromosome-out model of the species and variant (all seeds)
-        models=lambda w: fold_model_paths(w.species, experiments=[w.variant]),
+        models=lambda w: fold_model_paths(w.species, only=[w.variant]),
         metas=lambda w: fold_model_paths(w.species, "model.json", [w.variant]),
         genome="resources/{species}/genome.fa",
         fai="resources/{species}/genome.fa.fai",
