@@ -239,6 +239,7 @@ def train_job(
         job_device(train_cfg, log)
         return train_fold(**run)
 
+
 def job_device(train_cfg: TrainConfig, log: Callable[[str], None] = log_stderr) -> torch.device:
     """The device a job trains on (resolve_device); SystemExit with one clear line when a GPU is
     required but absent."""

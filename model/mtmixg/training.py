@@ -42,8 +42,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .core.log import log_stderr
 from .checkpoint import load_state, save_state
+from .core.log import log_stderr
 from .core.train_config import TrainConfig
 from .loader import batches, epoch_order
 from .metrics import compute_metrics, is_chance

@@ -91,6 +91,13 @@ def _check_codes(path: Path, codes: np.ndarray) -> None:
                              "(A, C, G, T, other): the file is corrupt, rerun the windows rule")
 
 
+def read_spec(path: str | Path) -> WindowSpec:
+    """The WindowSpec of a window.json (the mtmixg version that wrote it is left aside)."""
+    meta = json.loads(Path(path).read_text())
+    meta.pop("mtmixg_version", None)
+    return WindowSpec.from_dict(meta)
+
+
 def load_windows(folder: str | Path, mmap: bool = True) -> GeneWindows:
     """Read a windows folder; codes are memory-mapped unless mmap is False. ValueError naming the file
     when a code is outside 0..4. The result carries the folder's dataset_digest."""
@@ -98,9 +105,7 @@ def load_windows(folder: str | Path, mmap: bool = True) -> GeneWindows:
     for name in (WINDOWS_FILE, GENES_FILE, SPEC_FILE):
         if not (folder / name).is_file():
             raise FileNotFoundError(f"{folder / name}: missing; is {folder} a windows folder written by the workflow?")
-    meta = json.loads((folder / SPEC_FILE).read_text())
-    meta.pop("mtmixg_version", None)
-    spec = WindowSpec.from_dict(meta)
+    spec = read_spec(folder / SPEC_FILE)
     try:
         codes = np.load(folder / WINDOWS_FILE, mmap_mode="r" if mmap else None, allow_pickle=False)
     except (ValueError, OSError, EOFError) as err:

@@ -19,8 +19,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..core.atomic import atomic_write
 from ..core.log import log_stderr
 from .fasta import iter_records
+from .gff import protein_coding_genes, tx2gene_from_cdna
 
 BLAST6_COLUMNS: tuple[str, ...] = (
     "qseqid", "sseqid", "pident", "length", "mismatch", "gapopen",
@@ -115,8 +117,6 @@ def run_blast(
                 raise RuntimeError(f"{cmd[0]} failed on {fasta} (exit {done.returncode}): {done.stderr.strip()[-2000:]}")
         table = read_blast6(hits)
         if out_tsv is not None:
-            from ..core.atomic import atomic_write
-
             atomic_write(Path(out_tsv), lambda t: table.to_csv(t, sep="\t", header=False, index=False))
     return table
 
@@ -136,8 +136,6 @@ def longest_sequence_per_gene(
             continue
         if len(seq) > len(best.get(gene, "")):
             best[gene] = seq
-    from ..core.atomic import atomic_write
-
     def write(tmp: str) -> None:
         with open(tmp, "w") as handle:
             for gene, seq in best.items():
@@ -167,9 +165,6 @@ def build_test_genes(
     mapped to genes by the tx2gene TSV). The longest sequence per gene goes through an all-vs-all
     run_blast; a gene is eligible when non_homologous_genes keeps it. Returns the table.
     """
-    from ..core.atomic import atomic_write
-    from .gff import protein_coding_genes, tx2gene_from_cdna
-
     out = Path(out)
     genes = protein_coding_genes(gff)
     genes = genes[genes["chrom"].astype(str).isin([str(c) for c in chromosomes])]

@@ -25,6 +25,7 @@ import pandas as pd
 
 from ..core.atomic import atomic_write
 from ..core.log import log_stderr
+from .gff import read_genes
 
 LABEL_LOW, LABEL_MEDIUM, LABEL_HIGH = -1, 0, 1
 LABEL_COLUMNS: tuple[str, ...] = ("gene_id", "logMaxTPM", "label")
@@ -247,8 +248,6 @@ def import_tpm_table(
 ) -> pd.DataFrame:
     """A ready TPM table -> out, with the genes of the GFF3's annotation only (match_to_annotation);
     returns the written table."""
-    from .gff import read_genes
-
     tpm = read_tpm(table)
     matched, warning = match_to_annotation(tpm.index, read_genes(gff)["gene_id"], table, gff)
     log(f"{len(matched)} of {len(tpm)} genes of {table} are in the annotation")

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.atomic import atomic_write
+from ..data.dataset import read_spec
 from ..data.sequence import WindowSpec
 from . import jaspar
 from .maps import ATTR_FILE, OHE_FILE, Maps, savez, load_maps
@@ -222,7 +223,5 @@ def motifs_job(maps: Sequence[str | Path], spec: str | Path, table: str | Path, 
     maps: the explain.json of every (seed, fold) map (their folders are read); spec: the windows'
     window.json; table: the motifs.tsv to write (its folder gets every output). Returns the table.
     """
-    values = json.loads(Path(spec).read_text())
-    values.pop("mtmixg_version", None)
-    return find_motifs([Path(path).parent for path in maps], WindowSpec.from_dict(values), Path(table).parent,
+    return find_motifs([Path(path).parent for path in maps], read_spec(spec), Path(table).parent,
                        max_seqlets=max_seqlets, meme_db=meme_db)
