@@ -23,6 +23,11 @@ TRAIN_RESOURCES = experiments.job_resources(config)
 # cluster, set true); false: none. Jobs that ask for a GPU run in PyTorch's CUDA env (--use-conda).
 GPUS_PER_JOB = experiments.gpus_per_job(config)
 TRAIN_ENV = f"../envs/{experiments.training_env(config)}"
+
+
+include: "gpu_limit.smk"
+
+
 MODEL_DIR = "results/{species}/models/{variant}/seed{seed}/{fold}"
 
 

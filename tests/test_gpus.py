@@ -187,6 +187,12 @@ REPO = Path(__file__).resolve().parents[1]
 GPU_WORKFLOW = """\
 import sys
 
+GPUS_PER_JOB = 1
+
+
+include: "{GPU_LIMIT}"
+
+
 rule all:
     input:
         expand("out/{i}.txt", i=range(4)),
@@ -215,7 +221,8 @@ with claim_gpu(n_devices=2, lock_dir=Path(sys.argv[2]), timeout_s=30) as gpu:
 
 
 def _gpu_workflow(tmp_path: Path) -> Path:
-    """A copy of the repository's profiles/default next to a 4-job Snakefile (each job gpu=1)."""
+    """A copy of the repository's profiles/default next to a 4-job Snakefile (each job gpu=1) that
+    includes the workflow's GPU limit (rules/gpu_limit.smk)."""
     flow = tmp_path / "flow"
     (flow / "profiles" / "default").mkdir(parents=True)
     shutil.copy(REPO / "profiles" / "default" / "config.yaml", flow / "profiles" / "default" / "config.yaml")
@@ -224,6 +231,7 @@ def _gpu_workflow(tmp_path: Path) -> Path:
         GPU_WORKFLOW.replace("{PYTHON}", sys.executable)
         .replace("{PROBE}", str(flow / "probe.py"))
         .replace("{LOCKS}", str(tmp_path / "locks"))
+        .replace("{GPU_LIMIT}", str(REPO / "rules" / "gpu_limit.smk"))
     )
     return flow
 
@@ -248,9 +256,9 @@ def _overlapping(rows: list[tuple[int, float, float]]) -> list[tuple[tuple, tupl
     return [(a, b) for i, a in enumerate(rows) for b in rows[i + 1 :] if a[1] < b[2] and b[1] < a[2]]
 
 
-def test_default_profile_runs_one_gpu_job_at_a_time(tmp_path):
+def test_one_gpu_job_at_a_time_on_a_machine_without_two_gpus(tmp_path):
     rows = _run(_gpu_workflow(tmp_path), tmp_path / "work")
-    assert _overlapping(rows) == [], "profiles/default (resources gpu=1) must serialise GPU jobs"
+    assert _overlapping(rows) == [], "rules/gpu_limit.smk (gpu = the GPUs here, at least 1) must serialise GPU jobs"
     assert {gpu for gpu, _, _ in rows} == {0}, "one job at a time: each gets GPU 0"
 
 
@@ -263,6 +271,12 @@ def test_two_gpus_two_concurrent_jobs_on_different_devices(tmp_path):
     # never three at once
     for t in {start for _, start, _ in rows}:
         assert sum(1 for _, s, e in rows if s <= t < e) <= 2
+
+
+@pytest.mark.parametrize("per_job, given, visible, limit", [
+    (1, False, 0, 1), (1, False, 4, 4), (2, False, 1, 2), (1, True, 4, None), (0, False, 4, None)])
+def test_local_gpu_limit(per_job, given, visible, limit):
+    assert gpus.local_gpu_limit(per_job, given=given, visible_gpus=visible) == limit
 
 
 def test_repo_default_profile_is_picked_up_with_s_and_d(tmp_path):

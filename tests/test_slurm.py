@@ -1,7 +1,8 @@
 """The Slurm profile on a real one-node Slurm cluster (tests/slurm_cluster.py; root + slurm-wlm + munge).
 
-Every run goes through a copy of profiles/slurm/config.yaml (`--workflow-profile`) with only the
-settings this test cluster needs changed (see `test_profile`): partition = the harness partition,
+Every run goes through a copy of profiles/slurm/config.yaml with only the settings this test cluster
+needs changed; the tiny workflow passes it with `--workflow-profile`, the demo as a site profile with
+`--profile` (then Snakemake loads profiles/default beside it, as on a lab's cluster) (see `test_profile`): partition = the harness partition,
 squeue status checks (the harness has no slurmdbd), memory capped to the node, and the commented
 GPU placeholders filled in (gpu_model = the harness's stand-in GPU type, cpus_per_gpu = 1).
 The training job asks for `gpu: 1`: Slurm allocates the harness's stand-in GPU (a gres
@@ -34,7 +35,8 @@ SUBMITTED = re.compile(r"SLURM jobid (\d+)")
 
 
 def test_profile(cluster: SlurmCluster, dest: Path, node_mem_mb: int = 2000) -> Path:
-    """Write the test copy of profiles/slurm into `dest`; returns the folder (for --workflow-profile)."""
+    """Write the test copy of profiles/slurm into `dest`; returns the folder (for --workflow-profile
+    or --profile)."""
     profile = yaml.safe_load(PROFILE.read_text())
     assert profile["executor"] == "slurm"
     profile["default-resources"]["slurm_partition"] = cluster.partition
@@ -179,6 +181,7 @@ DEMO_TARGETS = (
     "results/demo/expression/tpm.tsv",
     "results/demo/windows/genes.tsv",
     "results/demo/models/cnn/seed0/1/model.pt",
+    "results/demo/models/cnn/seed0/2/model.pt",
 )
 DEMO_READ_PAIRS = 50_000  # a quarter of the demo default: the same data in both runs, less waiting
 LOCAL_RULES = {"get_genome", "get_annotation", "get_cdna", "prefetch"}  # `localrule: True` downloads
@@ -194,7 +197,8 @@ def _demo_missing() -> str | None:
 
 @pytest.fixture(scope="module")
 def demo_runs(slurm_cluster: SlurmCluster, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """The demo's data half + one training fold: once through the Slurm profile, once locally."""
+    """The demo's data half + two training folds: once through the Slurm profile given as a site
+    profile (`--profile`), once locally."""
     reason = _demo_missing()
     if reason:
         pytest.skip(reason)
@@ -207,7 +211,7 @@ def demo_runs(slurm_cluster: SlurmCluster, tmp_path_factory: pytest.TempPathFact
         args = ["-s", str(REPO / "Snakefile"), "-d", str(work), *DEMO_TARGETS]
         if name == "slurm":
             profile = test_profile(slurm_cluster, tmp_path_factory.mktemp("demo_profile"))
-            args += ["--workflow-profile", str(profile), "--max-threads", str(slurm_cluster.cpus)]
+            args += ["--profile", str(profile), "--max-threads", str(slurm_cluster.cpus)]
         else:
             args += ["--cores", "2"]
         out, seconds = snakemake([*args, "--configfile", str(work / "demo.yaml")], work, timeout=420)
@@ -230,7 +234,9 @@ def test_demo_jobs_ran_as_slurm_jobs(slurm_cluster: SlurmCluster, demo_runs: dic
         assert slurm_cluster.job_state(job_id) == "COMPLETED", (job_id, log_path.read_text()[-2000:])
     assert {"kallisto_quant", "tximport", "windows", "train"} <= rules, rules
     assert not rules & LOCAL_RULES, "downloads are local rules and must not be submitted"
-    (train_job, train_log), = [(j, log) for j, log in submitted if "/rule_train/" in log]
+    train_jobs = [j for j, log in submitted if "/rule_train/" in log]
+    assert len(train_jobs) == 2, submitted
+    train_job = train_jobs[0]
     info = slurm_cluster.run("scontrol", "show", "job", "--oneliner", train_job)
     # profile: gpu 1 + gpu_model -> --gpus=testgpu:1; cpus_per_gpu -> --cpus-per-gpu=1
     assert f"TresPerJob=gres:gpu:{GPU_TYPE}:1" in info, info
@@ -240,6 +246,17 @@ def test_demo_jobs_ran_as_slurm_jobs(slurm_cluster: SlurmCluster, demo_runs: dic
     for name in ("model.pt", "metrics.json", "predictions.tsv"):
         assert (model_dir / name).stat().st_size > 0
     print(f"{len(submitted)} Slurm jobs: {sorted(rules)}")
+
+
+def test_training_jobs_are_submitted_side_by_side(demo_runs: dict) -> None:
+    """With a site profile (`--profile`), profiles/default is loaded too; nothing in it, nor the
+    workflow's local GPU limit, may hold the cluster to one training job at a time: both folds are
+    submitted before either finishes."""
+    out = demo_runs["slurm"]["out"]
+    submitted = [m.start() for m in re.finditer(r"SLURM jobid \d+ \(log: \S+/rule_train/", out)]
+    finished = [m.start() for m in re.finditer(r"Finished jobid: \d+ \(Rule: train\)", out)]
+    assert len(submitted) == 2 and finished, out[-4000:]
+    assert max(submitted) < min(finished), "the second training job waited for the first"
 
 
 def test_demo_slurm_outputs_equal_local(demo_runs: dict) -> None:

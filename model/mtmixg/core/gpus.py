@@ -65,6 +65,18 @@ def count_gpus() -> int:
     return parse_nvidia_smi_list(out.stdout) if out.returncode == 0 else 0
 
 
+def local_gpu_limit(gpus_per_job: int, given: bool, visible_gpus: int) -> int | None:
+    """How many GPUs a local run may hand out at once to its training jobs (resource `gpu`): the
+    GPUs on this machine (each job claims its own, see claim_gpu), at least one job's worth.
+
+    None when nothing is to be set: the jobs ask for no GPU, or the user gave `--resources gpu=N`.
+    The workflow scopes `gpu` as local, so a cluster executor ignores this limit.
+    """
+    if given or gpus_per_job == 0:
+        return None
+    return max(visible_gpus, gpus_per_job)
+
+
 def default_lock_dir() -> Path:
     """$MTMIXG_GPU_LOCK_DIR, else /tmp/mtmixg-gpu-locks-<user>."""
     env = os.environ.get("MTMIXG_GPU_LOCK_DIR")
