@@ -111,8 +111,8 @@ def test_genes_on_sequences_the_genome_lacks_are_named(kit, tmp_path, capsys, co
     capsys.readouterr()
     assert run(kit, tmp_path / "out.tsv", gff3=gff3) == 0
     err = capsys.readouterr().err
-    assert (f"warning: 2 gene(s) of {gff3} skipped: their sequence is no record of {kit['root'] / 'g.fa'} "
-            "(1 sequence(s), genes: 'scaffold_9' (2))") in err
+    assert (f"warning: 2 gene(s) of {gff3} skipped: their sequence is not a record of {kit['root'] / 'g.fa'}: "
+            "'scaffold_9' (2 genes)") in err
     table = pd.read_csv(tmp_path / "out.tsv", sep="\t")
     assert "gS1" not in set(table["gene_id"]) and len(table) > 0
 

@@ -56,9 +56,10 @@ def check_gene_sequences(
     absent = check_sequence_names(index.names, genes["chrom"], fasta=f"the FASTA {index.path}", gff=f"the GFF3 {gff}")
     if absent:
         per = genes["chrom"].astype(str).value_counts()
-        shown = ", ".join(f"{s!r} ({per[s]})" for s in absent[:5]) + (", ..." if len(absent) > 5 else "")
-        log(f"warning: {sum(per[s] for s in absent)} gene(s) of {gff} skipped: their sequence is no record of "
-            f"{index.path} ({len(absent)} sequence(s), genes: {shown})")
+        shown = ", ".join(f"{s!r} ({per[s]} genes)" for s in absent[:5])
+        more = f", ... ({len(absent)} sequences in all)" if len(absent) > 5 else ""
+        log(f"warning: {sum(per[s] for s in absent)} gene(s) of {gff} skipped: their sequence is not a record of "
+            f"{index.path}: {shown}{more}")
 
 
 def _gather(letters: np.ndarray, lo: np.ndarray, width: int) -> np.ndarray:
