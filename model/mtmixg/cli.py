@@ -265,13 +265,14 @@ def _add_predict(p: argparse.ArgumentParser) -> None:
 
 def _genome_windows(genome: str, gff3: str, spec):
     """Windows of every protein-coding gene of a genome + GFF3 (mtmixg.data.gff / mtmixg.data.genome)."""
-    from .data.genome import extract_windows
+    from .data.genome import check_gene_sequences, extract_windows
     from .data.gff import protein_coding_genes
 
     for path, what in ((genome, "--genome"), (gff3, "--gff3")):
         if not Path(path).is_file():
             raise CLIError(f"{path}: no such file ({what})")
     genes = protein_coding_genes(gff3)
+    check_gene_sequences(genome, genes, gff3)
     codes, table, skipped = extract_windows(genome, genes, spec, None)
     if len(skipped):
         print(f"mtmixg predict: {len(skipped)} gene(s) skipped (window off a chromosome end or chromosome "

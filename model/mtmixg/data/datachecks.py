@@ -1,6 +1,8 @@
 """Checks of the data half that name the config key to fix: chromosome spellings that differ
 between the config / FASTA and the GFF3 ('1' vs 'Chr1'), and configured chromosomes that cannot
-be a test fold (no genes, or genes of one class only for the task).
+be a test fold (no genes, or genes of one class only for the task). check_sequence_names is the
+same spelling check for commands without a chromosome list (`mtmixg predict --genome`,
+`mtmixg score-variants`): the GFF3's gene sequences against the FASTA's records.
 """
 
 from __future__ import annotations
@@ -58,6 +60,39 @@ def check_chromosome_names(
                     f"calls it {', '.join(map(repr, other))}; rename the GFF3's sequences (column 1) to the "
                     f"FASTA's record names, or use the FASTA's names in both files and in {config_key}"
                 )
+
+
+def _few(names: Sequence[str], n: int = 3) -> str:
+    """The first n names quoted, and how many there are in all when more."""
+    shown = ", ".join(map(repr, names[:n]))
+    return shown + (f", ... ({len(names)} in all)" if len(names) > n else "")
+
+
+def check_sequence_names(
+    fasta_names: Iterable[str], gff_seqids: Iterable[str], fasta: str = "the FASTA", gff: str = "the GFF3"
+) -> list[str]:
+    """The GFF3 gene sequences (column 1) that are no record of the FASTA, in GFF3 order.
+
+    ValueError naming both spellings when such a sequence is a FASTA record under another spelling
+    ('chr1' vs '1'), or when no gene sequence is a FASTA record at all.
+    """
+    fasta_names = [str(n) for n in fasta_names]
+    seqids = list(dict.fromkeys(map(str, gff_seqids)))
+    records = set(fasta_names)
+    absent = [s for s in seqids if s not in records]
+    renamed = [(s, other[0]) for s in absent if (other := _spelled_otherwise(s, fasta_names))]
+    if renamed:
+        pairs = ", ".join(f"{s!r} vs {f!r}" for s, f in renamed[:3])
+        raise ValueError(
+            f"chromosome names differ: {gff} puts genes on {_few(seqids)} but {fasta} names its records "
+            f"{_few(fasta_names)} ({pairs}); rename the GFF3's sequences (column 1) to the FASTA's record names"
+        )
+    if seqids and len(absent) == len(seqids):
+        raise ValueError(
+            f"no gene sequence of {gff} is a record of {fasta}: the GFF3 puts genes on {_few(seqids)}, the "
+            f"FASTA has {_few(fasta_names)}; give the annotation of this genome"
+        )
+    return absent
 
 
 def check_fold_classes(genes: pd.DataFrame, chromosomes: Sequence[str], task: str, config_key: str) -> None:

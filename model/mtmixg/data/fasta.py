@@ -5,7 +5,8 @@ Two ways in:
   every record has a name and at least one sequence line of IUPAC nucleotide letters; the first
   problem raises FastaError naming the file, the line and the record.
 - ``FastaIndex(path)`` gives random access to an *uncompressed* FASTA through its samtools-style
-  ``.fai`` (built with pyfaidx when missing or older than the FASTA). ``read_codes(name)`` reads one
+  ``.fai`` (built with pyfaidx when missing or older than the FASTA; built beside the FASTA when its
+  folder is writable, else in a temporary folder and kept in memory). ``read_codes(name)`` reads one
   record straight from disk into uint8 codes (A,C,G,T=0..3, anything else 4) without building
   Python strings. Compressed genomes are refused with a hint: decompress them first
   (``decompress_fasta``, or ``gunzip -c genome.fa.gz > genome.fa``); a genome is read whole per
@@ -14,8 +15,10 @@ Two ways in:
 
 from __future__ import annotations
 
+import functools
 import gzip
 import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +38,38 @@ class FastaError(ValueError):
     """A malformed or unusable FASTA; the message names the file (and line / record)."""
 
 
+def not_utf8(path: str | Path, lineno: int, line: bytes) -> FastaError:
+    """The error for a FASTA line that is not UTF-8 text (e.g. a Windows-1252 header)."""
+    try:
+        line.decode("utf-8")
+        byte, col = line[-1], len(line)  # the line ends inside a character
+    except UnicodeDecodeError as err:
+        byte, col = line[err.start], err.start + 1
+    what = "header" if line.startswith(b">") else "line"
+    return FastaError(
+        f"{path}:{lineno}: FASTA {what} is not UTF-8 text (byte 0x{byte:02x} at column {col}; Windows-1252 or "
+        f"Latin-1?); convert the file to UTF-8, e.g. `iconv -f WINDOWS-1252 -t UTF-8 {Path(path).name} > fixed.fa`"
+    )
+
+
+def first_non_utf8_line(path: str | Path) -> tuple[int, bytes] | None:
+    """(line number, line) of the first line of a plain or gzip file that is not UTF-8; None if all are."""
+    with _open_binary(Path(path)) as handle:
+        for lineno, line in enumerate(handle, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                return lineno, line.rstrip(b"\r\n")
+    return None
+
+
+def _check_utf8(path: Path) -> None:
+    """FastaError (not_utf8) naming the first line of path that is not UTF-8 text, if any."""
+    found = first_non_utf8_line(path)
+    if found:
+        raise not_utf8(path, *found)
+
+
 def is_gzip(path: str | Path) -> bool:
     with open(path, "rb") as handle:
         return handle.read(2) == b"\x1f\x8b"
@@ -44,12 +79,14 @@ def _open_binary(path: Path):
     return gzip.open(path, "rb") if is_gzip(path) else open(path, "rb")
 
 
-def validate_fasta(path: str | Path, protein: bool = False) -> dict[str, int]:
+def validate_fasta(path: str | Path, protein: bool = False, utf8: bool = False) -> dict[str, int]:
     """Check a (plain or gzip) nucleotide FASTA in one pass; return {record name: length}.
 
-    protein: the records are proteins (amino-acid letters, '*' and '-' allowed). Errors (FastaError, naming file, line and record): text before the first header, a header
-    without a name, a repeated name, a sequence line with a non-IUPAC character, a record with no
-    sequence line (also a truncated last record), an empty file.
+    protein: the records are proteins (amino-acid letters, '*' and '-' allowed). utf8: every
+    header must be UTF-8 text (a genome: pyfaidx reads headers as UTF-8). Errors (FastaError,
+    naming file, line and record): a header that is not UTF-8 (with utf8; not_utf8), text before
+    the first header, a header without a name, a repeated name, a sequence line with a non-IUPAC
+    character, a record with no sequence line (also a truncated last record), an empty file.
     """
     path = Path(path)
     lengths: dict[str, int] = {}
@@ -75,6 +112,11 @@ def validate_fasta(path: str | Path, protein: bool = False) -> dict[str, int]:
                 )
             if line.startswith(b">"):
                 close_record()
+                if utf8:
+                    try:
+                        line.decode("utf-8")
+                    except UnicodeDecodeError:
+                        raise not_utf8(path, lineno, line) from None
                 fields = line[1:].split()
                 if not fields:
                     raise FastaError(f"{path}:{lineno}: FASTA header without a record name")
@@ -161,10 +203,16 @@ class FaiEntry:
     line_bytes: int
 
 
-def build_fai(path: str | Path) -> Path:
-    """Build path.fai with pyfaidx unless it exists and is newer than the FASTA. Returns its path."""
+def _fresh(fai: Path, path: Path) -> bool:
+    return fai.is_file() and fai.stat().st_mtime >= path.stat().st_mtime
+
+
+def build_fai(path: str | Path, fai: str | Path | None = None) -> Path:
+    """Build the FASTA's index fai (default: path + '.fai', beside it) with pyfaidx unless it exists
+    and is newer than the FASTA. Returns its path. FastaError for a compressed FASTA, lines pyfaidx
+    cannot index, or a line that is not UTF-8 text (not_utf8: file and line)."""
     path = Path(path)
-    fai = Path(str(path) + ".fai")
+    fai = Path(str(path) + ".fai") if fai is None else Path(fai)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: FASTA file not found")
     if is_gzip(path):
@@ -172,19 +220,68 @@ def build_fai(path: str | Path) -> Path:
             f"{path}: compressed FASTA; decompress it first (gunzip -c {path.name} > {path.stem}, "
             "or mtmixg.data.fasta.decompress_fasta)"
         )
-    if fai.is_file() and fai.stat().st_mtime >= path.stat().st_mtime:
+    if _fresh(fai, path):
         return fai
     import pyfaidx
 
     try:
-        pyfaidx.Faidx(str(path), build_index=True, rebuild=True).close()
+        pyfaidx.Faidx(str(path), indexname=str(fai), build_index=True, rebuild=True).close()
     except pyfaidx.FastaIndexingError as err:
         fai.unlink(missing_ok=True)
         raise FastaError(
             f"{path}: cannot index the FASTA: {err} (records need equal-length lines and no blank lines "
             "inside; rewrap it, e.g. `seqkit seq -w 60` or `samtools faidx`)"
         ) from None
+    except UnicodeDecodeError:  # pyfaidx decodes every line as UTF-8
+        fai.unlink(missing_ok=True)
+        _check_utf8(path)
+        raise
     return fai
+
+
+def _writable(folder: Path) -> bool:
+    """Can a file be created in folder? (tried, not guessed from mode bits: root, read-only mounts)"""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
+
+
+def read_fai(fai: Path, fasta: Path) -> dict[str, FaiEntry]:
+    """The entries of a .fai; a name that is not UTF-8 is reported at its FASTA header (not_utf8)."""
+    entries: dict[str, FaiEntry] = {}
+    with open(fai, "rb") as handle:
+        for raw in handle:
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                _check_utf8(fasta)
+                raise FastaError(f"{fai}: index line {raw.strip()!r} is not UTF-8 text; delete the .fai to rebuild it") from None
+            cols = line.rstrip("\n").split("\t")
+            if len(cols) < 5:
+                raise FastaError(f"{fai}: malformed index line {line.strip()!r}; delete the .fai to rebuild it")
+            entries[cols[0]] = FaiEntry(cols[0], *(int(c) for c in cols[1:5]))
+    return entries
+
+
+@functools.lru_cache(maxsize=4)
+def _index_in_memory(path: Path, version: tuple[str, int, int]) -> dict[str, FaiEntry]:
+    """The index of a FASTA whose folder cannot hold its .fai: built in a temporary folder, read,
+    deleted; cached per file version (real path, size, mtime) so one run indexes it once."""
+    with tempfile.TemporaryDirectory(prefix="mtmixg-fai.") as tmp:
+        return read_fai(build_fai(path, Path(tmp) / (path.name + ".fai")), path)
+
+
+def load_index(path: str | Path) -> dict[str, FaiEntry]:
+    """The .fai entries of an uncompressed FASTA: its .fai beside it (built there when missing or
+    stale), or, when its folder is not writable, an index built in a temporary folder."""
+    path = Path(path)
+    beside = Path(str(path) + ".fai")
+    if path.is_file() and not is_gzip(path) and not _fresh(beside, path) and not _writable(path.parent):
+        stat = path.stat()
+        return dict(_index_in_memory(path, (str(path.resolve()), stat.st_size, stat.st_mtime_ns)))
+    return read_fai(build_fai(path), path)
 
 
 class FastaIndex:
@@ -195,14 +292,7 @@ class FastaIndex:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.fai_path = build_fai(self.path)
-        self.entries: dict[str, FaiEntry] = {}
-        with open(self.fai_path) as handle:
-            for line in handle:
-                cols = line.rstrip("\n").split("\t")
-                if len(cols) < 5:
-                    raise FastaError(f"{self.fai_path}: malformed index line {line.strip()!r}; delete the .fai to rebuild it")
-                self.entries[cols[0]] = FaiEntry(cols[0], *(int(c) for c in cols[1:5]))
+        self.entries: dict[str, FaiEntry] = load_index(self.path)
 
     @property
     def names(self) -> list[str]:

@@ -10,12 +10,14 @@ Peak memory: one chromosome (~2 bytes/base while reading) plus the (N, L) output
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ..core.log import log_stderr
+from .datachecks import check_sequence_names
 from .fasta import FastaIndex
 from .sequence import _CODES, CODE_N, WindowSpec
 
@@ -42,6 +44,22 @@ def check_chromosomes(fasta: str | Path | FastaIndex, chromosomes: Sequence[str]
             f"configured chromosome(s) {', '.join(map(repr, missing))} not in {index.path}; "
             f"the FASTA has: {shown}. Fix the species' chromosome list in the config."
         )
+
+
+def check_gene_sequences(
+    fasta: str | Path | FastaIndex, genes: pd.DataFrame, gff: str | Path, log: Callable[[str], None] = log_stderr
+) -> None:
+    """For windows of every gene of a GFF3 (no chromosome list): ValueError naming both spellings when
+    the genes' sequences are spelt otherwise in the FASTA, or none is a FASTA record
+    (datachecks.check_sequence_names); a warning naming the genes' sequences the FASTA lacks."""
+    index = fasta if isinstance(fasta, FastaIndex) else FastaIndex(fasta)
+    absent = check_sequence_names(index.names, genes["chrom"], fasta=f"the FASTA {index.path}", gff=f"the GFF3 {gff}")
+    if absent:
+        per = genes["chrom"].astype(str).value_counts()
+        shown = ", ".join(f"{s!r} ({per[s]} genes)" for s in absent[:5])
+        more = f", ... ({len(absent)} sequences in all)" if len(absent) > 5 else ""
+        log(f"warning: {sum(per[s] for s in absent)} gene(s) of {gff} skipped: their sequence is not a record of "
+            f"{index.path}: {shown}{more}")
 
 
 def _gather(letters: np.ndarray, lo: np.ndarray, width: int) -> np.ndarray:

@@ -14,6 +14,8 @@ in the annotation are dropped afterwards (``match_to_annotation``) with a warnin
 
 from __future__ import annotations
 
+import gzip
+import io
 import re
 import sys
 from collections.abc import Callable, Iterable
@@ -36,14 +38,24 @@ class ExpressionError(ValueError):
     """A malformed TPM table or unusable expression data; the message names the file/line/column."""
 
 
-def _check_layout(path: Path) -> None:
-    """ExpressionError naming the line when the header or every data line ends in a tab (an empty
-    extra field that would shift the columns)."""
+def _read_text(path: Path) -> str:
+    """The text of a plain or gzip table (gzip detected by its magic bytes, whatever the name)."""
+    data = path.read_bytes()
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as err:
+            raise ExpressionError(f"{path}: not a readable gzip file ({err}); check the download") from None
     try:
-        lines = [line.rstrip("\r\n") for line in path.read_text().splitlines()]
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise ExpressionError(f"{path}: not a text table ({err.reason} at byte {err.start})") from None
-    lines = [(i, line) for i, line in enumerate(lines, 1) if line.strip()]
+
+
+def _check_layout(path: Path, text: str) -> None:
+    """ExpressionError naming the line when the header or every data line ends in a tab (an empty
+    extra field that would shift the columns)."""
+    lines = [(i, line) for i, line in enumerate(text.splitlines(), 1) if line.strip()]
     if lines and lines[0][1].endswith("\t"):
         raise ExpressionError(f"{path}:{lines[0][0]}: the header line ends in a tab (an empty column name); remove the trailing tab")
     data = lines[1:]
@@ -52,16 +64,18 @@ def _check_layout(path: Path) -> None:
 
 
 def read_tpm(path: str | Path) -> pd.DataFrame:
-    """A TPM table (TSV: first column gene IDs, one column per run) -> float64 DataFrame (genes x runs).
+    """A TPM table (TSV, plain or gzip: first column gene IDs, one column per run) -> float64 DataFrame
+    (genes x runs).
 
     Index: gene IDs (named gene_id); columns: run names. Also accepts R's write.table layout, whose
     header lacks the gene column. Errors name file, line and column: a non-numeric, missing,
     infinite or negative value; a repeated gene ID; no run columns; no genes.
     """
     path = Path(path)
-    _check_layout(path)
+    text = _read_text(path)
+    _check_layout(path, text)
     try:
-        raw = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, skip_blank_lines=False)
+        raw = pd.read_csv(io.StringIO(text), sep="\t", dtype=str, keep_default_na=False, skip_blank_lines=False)
     except pd.errors.ParserError as err:
         raise ExpressionError(f"{path}: not a tab-separated table: {err}") from None
     except pd.errors.EmptyDataError:

@@ -90,7 +90,7 @@ def fetch_reference(kind: str, source: str, sha256: str, output: str | Path, spe
             decompress_fasta(path, staged)  # a plain copy of the (possibly gzip) text file
             print(f"{species} annotation: {len(genes)} protein-coding genes", file=sys.stderr)
         else:
-            lengths = validate_fasta(path, protein=kind == "pep")
+            lengths = validate_fasta(path, protein=kind == "pep", utf8=kind == "genome")
             unit = "residues" if kind == "pep" else "bases"
             print(f"{species} {kind}: {len(lengths)} records, {sum(lengths.values()):,} {unit}", file=sys.stderr)
             decompress_fasta(path, staged)

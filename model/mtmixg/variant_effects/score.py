@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.fasta import FastaIndex
+from ..data.genome import check_gene_sequences
 from ..data.gff import protein_coding_genes
 from ..predict import predict
 from ..data.sequence import WindowSpec, encode
@@ -63,11 +64,13 @@ def score_variants(
     """Score every sequence variant of vcf that falls in a protein-coding gene's window (see module doc).
 
     ValueError (one line naming the record) for a contig the genome lacks, or a REF that differs
-    from the genome unless skip_mismatch (then counted under SKIP_MISMATCH).
+    from the genome unless skip_mismatch (then counted under SKIP_MISMATCH); ValueError naming both
+    spellings when the GFF3's gene sequences are spelt otherwise in the genome (check_gene_sequences).
     """
     index = FastaIndex(genome)
-    variants, counts = read_variants(vcf, index.lengths(), max_indel)
     genes = protein_coding_genes(gff3)
+    check_gene_sequences(index, genes, gff3)
+    variants, counts = read_variants(vcf, index.lengths(), max_indel)
     rows: list[dict] = []
     info: dict[int, list[str]] = {}
     touched: set[int] = set()

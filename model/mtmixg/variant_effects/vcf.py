@@ -1,4 +1,5 @@
-"""VCF in and out through pysam (plain, bgzipped and indexed VCF/BCF alike).
+"""VCF in and out through pysam (plain, bgzipped and indexed VCF/BCF alike; a plain-gzip VCF, which
+htslib cannot open, is read through an uncompressed copy in a temporary folder).
 
 read_variants: one Variant per (record, ALT) - a multi-allelic record gives one per alternative
 allele - with the record's contig checked against the genome's sequences. Alleles that are not
@@ -9,8 +10,13 @@ write_annotated: the input VCF with one INFO field added (INFO_KEY), written ato
 
 from __future__ import annotations
 
+import gzip
 import re
+import shutil
+import tempfile
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,15 +51,39 @@ class Variant:
         return f"{path}: record {self.index + 1}, {self.chrom}:{self.pos} {self.ref}>{self.alt}{vid}"
 
 
-def _open(path: str | Path) -> pysam.VariantFile:
+def is_plain_gzip(path: str | Path) -> bool:
+    """gzip but not bgzip (BGZF: gzip with an extra field 'BC' in every block header)."""
+    with open(path, "rb") as handle:
+        head = handle.read(18)
+    return head[:2] == b"\x1f\x8b" and not (len(head) >= 14 and head[3] & 4 and head[12:14] == b"BC")
+
+
+def _gunzip(path: Path, folder: str) -> Path:
+    """An uncompressed copy of a gzip file in folder; ValueError for a corrupt or truncated file."""
+    copy = Path(folder) / path.name.removesuffix(".gz")
+    try:
+        with gzip.open(path, "rb") as src, open(copy, "wb") as dst:
+            shutil.copyfileobj(src, dst, length=1 << 22)
+    except (OSError, EOFError) as err:
+        raise ValueError(f"{path}: not a readable gzip file ({err}); check the download") from None
+    return copy
+
+
+@contextmanager
+def _open(path: str | Path) -> Iterator[pysam.VariantFile]:
+    """The VCF/BCF open for reading; a plain-gzip one through a temporary uncompressed copy."""
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"{path}: no such VCF file (--vcf)")
     pysam.set_verbosity(0)  # htslib's warnings (e.g. a contig without ##contig line) are not errors here
-    try:
-        return pysam.VariantFile(str(path))
-    except (OSError, ValueError) as err:
-        raise ValueError(f"{path}: not a readable VCF/BCF ({err})") from None
+    with tempfile.TemporaryDirectory(prefix="mtmixg-vcf.") as tmp:
+        source = _gunzip(path, tmp) if is_plain_gzip(path) else path
+        try:
+            vcf = pysam.VariantFile(str(source))
+        except (OSError, ValueError, NotImplementedError) as err:
+            raise ValueError(f"{path}: not a readable VCF/BCF ({err})") from None
+        with vcf:
+            yield vcf
 
 
 def read_variants(path: str | Path, contigs: dict[str, int], max_indel: int = 50) -> tuple[list[Variant], Counter]:
