@@ -78,6 +78,13 @@ def dataset_digest(folder: str | Path) -> str:
     return h.hexdigest()
 
 
+def genes_digest(genes: pd.DataFrame) -> str:
+    """sha256 of a gene table's sorted (gene_id, fold) pairs: which genes a model trained and was
+    tested on, whatever the table's row order or number formatting."""
+    pairs = sorted(zip(genes["gene_id"].astype(str), genes["fold"].fillna("").astype(str)))
+    return hashlib.sha256("".join(f"{g}\t{f}\n" for g, f in pairs).encode()).hexdigest()
+
+
 def _check_codes(path: Path, codes: np.ndarray) -> None:
     """ValueError naming the file, row and column of the first code outside 0..4."""
     if codes.dtype != np.uint8 or codes.ndim != 2:
