@@ -141,6 +141,8 @@ def _run_train(args: argparse.Namespace) -> int:
     from .core.train_config import TrainConfig
     from .train import train_fold
 
+    refuse_overwrite({"--model-config": args.model_config, "--train-config": args.train_config},
+                     folders={"--out": args.out})
     model_values = _read_config(args.model_config, "model") if args.model_config else {}
     model_values.update(_key_values(args.model, "--model"))
     if args.variant:
@@ -165,8 +167,6 @@ def _run_train(args: argparse.Namespace) -> int:
         raise CLIError(f"--out {args.out}: is a file; give the output folder")
     if args.resume is not None and Path(args.resume).is_dir():
         raise CLIError(f"--resume {args.resume}: is a folder; give the resume state file")
-    refuse_overwrite({"--model-config": args.model_config, "--train-config": args.train_config},
-                     folders={"--out": args.out})
     gw = _windows_dir(args.windows)  # checks the folder early, with a clear message
     del gw
     metrics = train_fold(args.windows, None if args.all_chromosomes else args.fold, args.task, model_cfg,
@@ -195,16 +195,6 @@ def _check_spec(gw, meta, windows: str) -> None:
         )
 
 
-def same_dataset(meta: dict, gw) -> bool:
-    """True when gw holds the genes the model trained on: the same gene IDs and folds
-    (genes_digest; a model.json written before it: the same bytes, dataset_digest)."""
-    from .data.dataset import genes_digest
-
-    if meta.get("genes_digest") is not None:
-        return meta["genes_digest"] == genes_digest(gw.genes)
-    return meta.get("dataset_digest") is not None and meta["dataset_digest"] == gw.digest
-
-
 def model_files(model: str) -> dict[str, Path]:
     """The files a command reads for a model argument (model.pt or its folder): model.pt and
     model.json beside it."""
@@ -217,7 +207,9 @@ def model_files(model: str) -> dict[str, Path]:
 def _check_held_out(meta: dict, gw, args: argparse.Namespace) -> None:
     """Refuse to score genes the model trained on: on its own dataset (same gene IDs and folds) only
     its held-out fold may be scored."""
-    if not same_dataset(meta, gw):
+    from .data.dataset import same_genes
+
+    if not same_genes(meta, gw):
         return
     genes = Path(args.windows) / "genes.tsv"
     if meta.get("fold") is None:
@@ -236,6 +228,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     from .train import all_targets
     from .metrics import compute_metrics, is_chance, predictions_frame
     from .core.clobber import refuse_overwrite
+    from .data.dataset import same_genes
     from .predict import predict
     from .splits import str_column
 
@@ -261,7 +254,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     m = compute_metrics(y[index], prob, task)
     out = {**m, "chance_level": is_chance(m["auc"]), "task": task, "fold": args.fold, "model": str(args.model),
            "windows": str(args.windows), "model_fold": meta.get("fold"), "variant": meta["model_config"].variant,
-           "same_dataset": same_dataset(meta, gw),
+           "same_dataset": same_genes(meta, gw),
            "mtmixg_version": __version__}
     from .core.atomic import atomic_write
 

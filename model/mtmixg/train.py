@@ -10,7 +10,7 @@ earlier result as it was; other files in it, such as a resume state or a log, ar
     metrics.json     test and validation metrics, failed/chance_level flags, every attempt (a run at
                      chance level restarts, mtmixg.training), timings, sizes, history
     model.json       model config, task, window spec, train config, fold, seed, dataset digest, genes
-                     digest (mtmixg.data.dataset.genes_digest), versions
+                     and windows digests (mtmixg.data.dataset.same_windows), versions
     model.pt         the state_dict (best validation-loss weights)
 """
 
@@ -193,7 +193,7 @@ def train_fold(
     table = pd.concat(frames, ignore_index=True)
     meta = {"model": model_cfg.to_dict(), "task": task, "window": spec.to_dict(), "train": train_cfg.to_dict(),
             "fold": fold, "seed": int(seed), "windows_dir": str(windows_dir), "dataset_digest": gw.digest,
-            "genes_digest": genes_digest(gw.genes)}
+            "genes_digest": genes_digest(gw.genes), "codes_digest": gw.codes_digest}
     with atomic_folder(out_dir) as new:  # all four outputs or none (e.g. a full disk at model.pt, a kill)
         atomic_write(new / RESULT_FILES[0], lambda tmp: table.to_csv(tmp, sep="\t", index=False, float_format="%.6g"))
         atomic_write(new / RESULT_FILES[1], lambda tmp: Path(tmp).write_text(json.dumps(metrics, indent=2) + "\n"))

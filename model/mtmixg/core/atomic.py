@@ -31,6 +31,8 @@ def _disk_full(folder: Path, err: BaseException) -> bool:
     """True when err is (or, for writers that lose the errno, looks like) a full disk or quota."""
     if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
         return True
+    if isinstance(err, OSError) and err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return False  # a folder the user may not write, whatever space is left
     try:
         stat = os.statvfs(folder)
     except OSError:

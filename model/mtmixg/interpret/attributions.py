@@ -19,7 +19,7 @@ import torch
 from .. import __version__
 from ..checkpoint import load_model, meta_path, resolve_model_path
 from ..core.clobber import refuse_overwrite
-from ..data.dataset import genes_digest, load_windows
+from ..data.dataset import load_windows, same_windows
 from ..data.sequence import codes_to_one_hot_batch
 from .deeplift import TOLERANCE, deeplift_shap, supports_deeplift, with_module_activations
 from .ism import ism
@@ -36,16 +36,10 @@ def predictions_path(model_path: Path) -> Path:
 
 
 def check_trained_on(meta: dict, model_path: Path, gw, windows_dir: str | Path) -> None:
-    """ValueError unless the windows are those the model was trained on: the same gene IDs and
-    folds (genes_digest; for a model.json written before it, the same bytes: dataset_digest)."""
-    if "genes_digest" in meta:
-        same = meta["genes_digest"] == genes_digest(gw.genes)
-    else:
-        same = meta.get("dataset_digest") == gw.digest
-    if not same:
-        raise ValueError(f"{windows_dir}: not the windows {model_path} was trained on (their gene IDs and folds differ "
-                         f"from its training set's); give the windows folder it was trained on "
-                         f"({meta.get('windows_dir', 'see its model.json')})")
+    """ValueError unless the windows are those the model was trained on (dataset.same_windows)."""
+    if not same_windows(meta, gw):
+        raise ValueError(f"{windows_dir}: not the windows {model_path} was trained on (other sequences, gene IDs or "
+                         f"folds); give the windows folder it was trained on ({meta.get('windows_dir', 'see its model.json')})")
 
 
 def held_out_rows(model_path: Path, gene_ids: pd.Series, folds: pd.Series | None = None,
