@@ -79,8 +79,8 @@ def _message(capsys) -> str:
     return errors[0]
 
 
-def _sv(r: Path, *extra) -> list:
-    return ["score-variants", r / "vmodel", "--genome", r / "g.fa", "--gff3", r / "a.gff3", "--threads", "1",
+def _sv(r: Path, *extra, model: Path | None = None) -> list:
+    return ["score-variants", model or r / "vmodel", "--genome", r / "g.fa", "--gff3", r / "a.gff3", "--threads", "1",
             "--device", "cpu", *extra]
 
 
@@ -123,8 +123,9 @@ OVERWRITES = {
                           "--vcf-out", _link(t, t / "x.vcf.gz", "l.vcf.gz")), t / "x.vcf.gz"),
         r"--vcf-out .*l.vcf.gz: is the same file as --vcf .*x.vcf.gz"),
     "score_variants_out_is_the_model_json": (
-        lambda r, t: (_sv(r, "--vcf", r / "calls.vcf.gz", "--out", r / "vmodel" / "model.json"), r / "vmodel"),
-        r"--out .*vmodel/model.json: is the same file as .*vmodel/model.json of MODELS .*vmodel;"),
+        lambda r, t: (_sv(r, "--vcf", r / "calls.vcf.gz", "--out", t / "vm" / "model.json",
+                          model=_copy(r / "vmodel", t / "vm")), t / "vm"),
+        r"--out .*vm/model.json: is the same file as .*vm/model.json of MODELS .*vm;"),
     "evaluate_predictions_is_the_windows_genes_tsv": (
         lambda r, t: (["evaluate", r / "model", _copy(r / "windows", t / "w"), "--fold", "chr1", "--metrics", t / "m.json",
                        "--predictions", t / "w" / "genes.tsv"], t / "w"),
@@ -134,15 +135,15 @@ OVERWRITES = {
                        "--predictions", t / "o"], r / "model"),
         r"--predictions .*o: is the same file as --metrics .*o; give each output its own file"),
     "train_out_is_the_windows_folder": (
-        lambda r, t: (["train", _copy(r / "windows", t / "w"), "--fold", "chr1", "--out", t / "w", *QUICK], t / "w"),
+        lambda r, t: (["train", _copy(r / "windows", t / "w"), "--fold", "chr1", "--out", t / "w", "--model-config", r / "model.yaml", *QUICK], t / "w"),
         r"--out .*w: holds windows .*w; the output folder is replaced whole"),
     "train_resume_is_the_windows_npy": (
         lambda r, t: (["train", _copy(r / "windows", t / "w"), "--fold", "chr1", "--out", t / "o", "--resume",
-                       t / "w" / "windows.npy", *QUICK], t / "w"),
+                       t / "w" / "windows.npy", "--model-config", r / "model.yaml", *QUICK], t / "w"),
         r"--resume .*w/windows.npy: is the same file as .*windows.npy of windows"),
     "train_resume_is_the_model_it_writes": (
-        lambda r, t: (["train", r / "windows", "--fold", "chr1", "--out", _copy(r / "model", t / "m"), "--resume",
-                       t / "m" / "model.pt", *QUICK], t / "m"),
+        lambda r, t: (["train", _copy(r / "windows", t / "w"), "--fold", "chr1", "--out", t / "m", "--resume",
+                       t / "m" / "model.pt", "--model-config", r / "model.yaml", *QUICK], t / "w"),
         r"--resume .*m/model.pt: is the same file as result .*m/model.pt"),
     "train_model_config_inside_out": (
         lambda r, t: (["train", r / "windows", "--fold", "chr1", "--out", t / "o", "--model-config",

@@ -36,7 +36,10 @@ def predictions_path(model_path: Path) -> Path:
 
 
 def check_trained_on(meta: dict, model_path: Path, gw, windows_dir: str | Path) -> None:
-    """ValueError unless the windows are those the model was trained on (dataset.same_windows)."""
+    """ValueError unless the windows are those the model was trained on (dataset.same_windows);
+    a model.json without digests (not written by `mtmixg train`) has nothing to compare."""
+    if meta.get("genes_digest") is None and meta.get("dataset_digest") is None:
+        return
     if not same_windows(meta, gw):
         raise ValueError(f"{windows_dir}: not the windows {model_path} was trained on (other sequences, gene IDs or "
                          f"folds); give the windows folder it was trained on ({meta.get('windows_dir', 'see its model.json')})")
