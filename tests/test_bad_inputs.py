@@ -151,7 +151,7 @@ CASES = {
     "model_pt_truncated": (lambda c, t: _eval(c, t, model=_model_with(
         c, t, lambda m: (m / "model.pt").write_bytes((m / "model.pt").read_bytes()[:300]))), r"model.pt: corrupt or not an mtmixg model.pt"),
     "model_pt_pickled_object": (lambda c, t: _eval(c, t, model=_model_with(
-        c, t, lambda m: (m / "model.pt").write_bytes(pickle.dumps({"w": object()})))), r"model.pt: corrupt or not an mtmixg model.pt"),
+        c, t, lambda m: (m / "model.pt").write_bytes(pickle.dumps({"w": object()})))), r"model.pt: is not a weights-only checkpoint: it holds pickled Python objects"),
     "model_pt_without_digest": (lambda c, t: _eval(c, t, model=_model_with(
         c, t, lambda m: torch.save({"w": torch.zeros(1)}, m / "model.pt"))), r"model.pt: not an mtmixg model.pt of format mtmixg-weights"),
     "model_json_missing": (lambda c, t: _eval(c, t, model=_model_with(c, t, lambda m: (m / "model.json").unlink())),

@@ -229,7 +229,7 @@ def test_species_folder_scores_each_gene_with_its_held_out_models(small, tmp_pat
     err = capsys.readouterr().err
     assert "gene's chromosome held out by none of the models: 1" in err and "outside every gene window: 1" in err
     # the annotated VCF: every input record, INFO on the scored ones
-    with pysam.VariantFile(str(tmp_path / "s.vcf.gz")) as annotated:
+    with pysam.VariantFile(str(tmp_path / "in.mtmixg.vcf.gz")) as annotated:  # default --vcf-out
         info = {rec.id: rec.info.get(INFO_KEY) for rec in annotated}
     assert len(info) == 7 and info["far"] is None and info["nomodel"] is None
     assert sorted(e.split("|")[1] for e in info["both"]) == ["gA", "gB"]

@@ -101,6 +101,15 @@ def read_meta(path: str | Path) -> dict:
     return meta
 
 
+def _pickled(err: Exception) -> bool:
+    """True when torch.load(weights_only=True) refused the file for holding pickled Python objects."""
+    return "weights only load failed" in str(err).lower()
+
+
+NOT_WEIGHTS_ONLY = ("is not a weights-only checkpoint: it holds pickled Python objects, which can run code when "
+                    "loaded, and must never be loaded that way")
+
+
 def load_state_dict(path: str | Path, meta_sha256: str | None = None) -> dict:
     """The state_dict of a model.pt (torch.load weights_only=True); ValueError naming the file when
     unreadable, or when meta_sha256 is given and differs from the digest stored in the file."""
@@ -110,6 +119,8 @@ def load_state_dict(path: str | Path, meta_sha256: str | None = None) -> dict:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # truncated zip, wrong format, pickled objects...
+        if _pickled(err):
+            raise ValueError(f"{path}: {NOT_WEIGHTS_ONLY}; restore the model.pt written by `mtmixg train`") from None
         msg = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise ValueError(f"{path}: corrupt or not an mtmixg model.pt ({msg[:200]}); re-train or restore the file") from None
     if not isinstance(state, dict) or state.get("format") != WEIGHTS_FORMAT:
@@ -155,5 +166,7 @@ def load_state(path: str | Path) -> dict:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:
+        if _pickled(err):
+            raise ValueError(f"{path}: {NOT_WEIGHTS_ONLY}; delete it to start the run afresh") from None
         msg = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise ValueError(f"{path}: unreadable resume state ({msg[:200]}); delete it to start the run afresh") from None

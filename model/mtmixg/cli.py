@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from . import __version__
+from .argtypes import nonnegative_int, positive_int
 
 SUBCOMMANDS: list[tuple[str, str, str]] = [  # (name, help, module); add yours here
     ("train", "train a model on one fold of a windows folder", "mtmixg.cli"),
@@ -79,13 +80,6 @@ def _number(value):
     return value
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text}")
-    return value
-
-
 def _windows_dir(path: str):
     from .data.dataset import load_windows
 
@@ -120,7 +114,7 @@ def _add_train(p: argparse.ArgumentParser) -> None:
     where.add_argument("--all-chromosomes", action="store_true", help="no test set: train on every chromosome")
     p.add_argument("--variant", choices=VARIANTS, help="model variant (default: the model config's, else mtmixg)")
     p.add_argument("--task", choices=TASKS, default="binary", help="binary (low/high) or ternary (default binary)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help="random seed (default 0)")
     p.add_argument("--out", required=True, help="output folder: model.pt, model.json, metrics.json, predictions.tsv")
     p.add_argument("--resume", help="resume state file, saved every epoch and continued from when present")
     p.add_argument("--model-config", help="JSON/YAML file of model keys (ModelConfig)")
@@ -128,7 +122,7 @@ def _add_train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", action="append", metavar="KEY=VALUE", help="set a model key, e.g. channels=32 (repeatable)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="set a training key, e.g. warmup_epochs=4 (repeatable)")
     p.add_argument("--epochs", type=int)
-    p.add_argument("--batch-size", type=_positive_int)
+    p.add_argument("--batch-size", type=positive_int)
     p.add_argument("--lr", type=float)
     p.add_argument("--patience", type=int)
     p.add_argument("--lr-patience", type=int)
@@ -138,14 +132,17 @@ def _add_train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", choices=("auto", "cpu", "cuda"))
     p.add_argument("--require-gpu", action="store_true", default=None, help="fail unless a CUDA GPU is visible")
     p.add_argument("--no-amp", dest="amp", action="store_false", default=None, help="no mixed precision on CUDA")
-    p.add_argument("--threads", type=int, help="CPU threads for torch")
+    p.add_argument("--threads", type=positive_int, help="CPU threads for torch")
 
 
 def _run_train(args: argparse.Namespace) -> int:
     from .core.model_config import ModelConfig
+    from .core.clobber import refuse_overwrite
     from .core.train_config import TrainConfig
     from .train import train_fold
 
+    refuse_overwrite({"--model-config": args.model_config, "--train-config": args.train_config},
+                     folders={"--out": args.out})
     model_values = _read_config(args.model_config, "model") if args.model_config else {}
     model_values.update(_key_values(args.model, "--model"))
     if args.variant:
@@ -168,6 +165,8 @@ def _run_train(args: argparse.Namespace) -> int:
         raise CLIError(f"{src_t}: {err}") from None
     if Path(args.out).exists() and not Path(args.out).is_dir():
         raise CLIError(f"--out {args.out}: is a file; give the output folder")
+    if args.resume is not None and Path(args.resume).is_dir():
+        raise CLIError(f"--resume {args.resume}: is a folder; give the resume state file")
     gw = _windows_dir(args.windows)  # checks the folder early, with a clear message
     del gw
     metrics = train_fold(args.windows, None if args.all_chromosomes else args.fold, args.task, model_cfg,
@@ -184,7 +183,7 @@ def _add_evaluate(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fold", help="score only the genes of this fold (default: every gene)")
     p.add_argument("--metrics", required=True, help="output metrics JSON")
     p.add_argument("--predictions", help="output per-gene predictions TSV")
-    p.add_argument("--batch-size", type=_positive_int, default=256)
+    p.add_argument("--batch-size", type=positive_int, default=256)
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
 
 
@@ -196,10 +195,21 @@ def _check_spec(gw, meta, windows: str) -> None:
         )
 
 
+def model_files(model: str) -> dict[str, Path]:
+    """The files a command reads for a model argument (model.pt or its folder): model.pt and
+    model.json beside it."""
+    from .checkpoint import meta_path, resolve_model_path
+
+    path = resolve_model_path(model)
+    return {"model": path, "model.json": meta_path(path)}
+
+
 def _check_held_out(meta: dict, gw, args: argparse.Namespace) -> None:
-    """Refuse to score genes the model trained on: on its own dataset (same digest) only its held-out
-    fold may be scored."""
-    if meta.get("dataset_digest") is None or meta["dataset_digest"] != gw.digest:
+    """Refuse to score genes the model trained on: on its own dataset (same gene IDs and folds) only
+    its held-out fold may be scored."""
+    from .data.dataset import same_genes
+
+    if not same_genes(meta, gw):
         return
     genes = Path(args.windows) / "genes.tsv"
     if meta.get("fold") is None:
@@ -217,9 +227,13 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     from .checkpoint import load_model
     from .train import all_targets
     from .metrics import compute_metrics, is_chance, predictions_frame
+    from .core.clobber import refuse_overwrite
+    from .data.dataset import same_genes
     from .predict import predict
     from .splits import str_column
 
+    refuse_overwrite({**model_files(args.model), "windows": args.windows},
+                     outputs={"--metrics": args.metrics, "--predictions": args.predictions})
     model, meta = load_model(args.model, device=device_arg(args.device))
     gw = _windows_dir(args.windows)
     _check_spec(gw, meta, args.windows)
@@ -240,7 +254,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     m = compute_metrics(y[index], prob, task)
     out = {**m, "chance_level": is_chance(m["auc"]), "task": task, "fold": args.fold, "model": str(args.model),
            "windows": str(args.windows), "model_fold": meta.get("fold"), "variant": meta["model_config"].variant,
-           "same_dataset": meta.get("dataset_digest") == gw.digest,
+           "same_dataset": same_genes(meta, gw),
            "mtmixg_version": __version__}
     from .core.atomic import atomic_write
 
@@ -259,7 +273,7 @@ def _add_predict(p: argparse.ArgumentParser) -> None:
     src.add_argument("--genome", help="genome FASTA (needs --gff3): windows are extracted around every gene")
     p.add_argument("--gff3", help="GFF3 annotation of --genome")
     p.add_argument("--out", required=True, help="output TSV: gene_id, probabilities, predicted class")
-    p.add_argument("--batch-size", type=_positive_int, default=256)
+    p.add_argument("--batch-size", type=positive_int, default=256)
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
 
 
@@ -286,6 +300,7 @@ def _run_predict(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from .checkpoint import load_model
+    from .core.clobber import refuse_overwrite
     from .predict import fasta_windows, predict
     from .tasks import CLASS_LABELS, CLASS_NAMES, predicted_class, prob_columns
 
@@ -293,6 +308,8 @@ def _run_predict(args: argparse.Namespace) -> int:
         raise CLIError("--genome: needs --gff3 (the genome's annotation)")
     if args.gff3 and not args.genome:
         raise CLIError("--gff3: only used with --genome")
+    refuse_overwrite({**model_files(args.model), "--fasta": args.fasta, "--genome": args.genome, "--gff3": args.gff3},
+                     outputs={"--out": args.out})
     model, meta = load_model(args.model, device=device_arg(args.device))
     spec, task = meta["window_spec"], meta["task"]
     extra = None

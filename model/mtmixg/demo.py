@@ -47,6 +47,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from .argtypes import nonnegative_int, positive_int
 from .data.sequence import WindowSpec
 from .simulate_reads import RunSpec, simulate_run
 
@@ -611,9 +612,9 @@ def main(argv: list[str] | None = None) -> int:
     """`mtmixg demo` / `python -m mtmixg.demo`: write the demo species into --out."""
     parser = argparse.ArgumentParser(prog="mtmixg demo", description="Write a small synthetic plant species (genome, GFF3, cDNA, reads, truth).")
     parser.add_argument("--out", required=True, help="output folder (must be absent, empty, or an earlier demo)")
-    parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    parser.add_argument("--genes-per-chromosome", type=int, default=500, help="protein-coding genes per chromosome (default 500)")
-    parser.add_argument("--read-pairs", type=int, default=200_000, help="read pairs (or single reads) per run (default 200000)")
+    parser.add_argument("--seed", type=nonnegative_int, default=1, help="random seed (default 1)")
+    parser.add_argument("--genes-per-chromosome", type=positive_int, default=500, help="protein-coding genes per chromosome (default 500)")
+    parser.add_argument("--read-pairs", type=positive_int, default=200_000, help="read pairs (or single reads) per run (default 200000)")
     args = parser.parse_args(argv)
     try:
         meta = make_demo(args.out, args.seed, args.genes_per_chromosome, args.read_pairs)

@@ -3,12 +3,14 @@
 train_fold trains with given configs; train_job is the workflow's job (rule train): it resolves the
 experiment from the workflow config, claims a GPU and picks the device, then calls train_fold.
 
-out_dir receives (each written atomically, model.pt last):
+out_dir is written whole or not at all (mtmixg.core.atomic.atomic_folder: a killed run leaves an
+earlier result as it was; other files in it, such as a resume state or a log, are kept). It receives:
     predictions.tsv  test genes (set=test) and validation genes (set=val): gene_id, chrom, label,
                      target, prob | prob_low prob_medium prob_high, predicted, predicted_label, set
     metrics.json     test and validation metrics, failed/chance_level flags, every attempt (a run at
                      chance level restarts, mtmixg.training), timings, sizes, history
-    model.json       model config, task, window spec, train config, fold, seed, dataset digest, versions
+    model.json       model config, task, window spec, train config, fold, seed, dataset digest, genes
+                     and windows digests (mtmixg.data.dataset.same_windows), versions
     model.pt         the state_dict (best validation-loss weights)
 """
 
@@ -27,18 +29,23 @@ import torch
 
 from . import __version__
 from .checkpoint import MODEL_FILE, save_model
-from .core.atomic import atomic_write
+from .core.atomic import atomic_folder, atomic_write
+from .core.clobber import refuse_overwrite
 from .core.experiments import resolve_experiment
 from .core.gpus import claim_gpu
 from .core.log import log_stderr
 from .core.model_config import ModelConfig
-from .data.dataset import load_windows
+from .data.dataset import genes_digest, load_windows
 from .metrics import compute_metrics, predictions_frame
 from .ops import kernel_path
 from .predict import predict
 from .splits import make_split
 from .tasks import CLASS_NAMES, check_task, gene_mask, n_classes, n_outputs, targets
 from .training import GPUUnavailableError, TrainConfig, attempt_seed, fit, resolve_device
+
+
+RESULT_FILES = ("predictions.tsv", "metrics.json", "model.json", MODEL_FILE)
+"""What train_fold writes into its output folder."""
 
 
 def _json_clean(value):
@@ -122,6 +129,10 @@ def train_fold(
     train_cfg = TrainConfig.from_dict(train_cfg) if isinstance(train_cfg, dict) else train_cfg
     resolve_device(train_cfg)  # fail fast when a GPU is required but absent
     out_dir = Path(out_dir)
+    refuse_overwrite({"windows": windows_dir, "test genes": test_genes}, outputs={"--resume": resume_path},
+                     folders={"--out": out_dir})
+    for name in RESULT_FILES:
+        refuse_overwrite({"result": out_dir / name}, outputs={"--resume": resume_path})
     gw = load_windows(windows_dir)
     spec = gw.spec
     labels = gw.genes["label"].to_numpy()
@@ -181,16 +192,12 @@ def train_fold(
 
     table = pd.concat(frames, ignore_index=True)
     meta = {"model": model_cfg.to_dict(), "task": task, "window": spec.to_dict(), "train": train_cfg.to_dict(),
-            "fold": fold, "seed": int(seed), "windows_dir": str(windows_dir), "dataset_digest": gw.digest}
-    outputs = [out_dir / name for name in ("predictions.tsv", "metrics.json", "model.json", MODEL_FILE)]
-    try:
-        atomic_write(outputs[0], lambda tmp: table.to_csv(tmp, sep="\t", index=False, float_format="%.6g"))
-        atomic_write(outputs[1], lambda tmp: Path(tmp).write_text(json.dumps(metrics, indent=2) + "\n"))
-        save_model(out_dir / MODEL_FILE, model, meta)
-    except BaseException:  # all four outputs or none (e.g. a full disk at model.pt)
-        for path in outputs:
-            path.unlink(missing_ok=True)
-        raise
+            "fold": fold, "seed": int(seed), "windows_dir": str(windows_dir), "dataset_digest": gw.digest,
+            "genes_digest": genes_digest(gw.genes), "codes_digest": gw.codes_digest}
+    with atomic_folder(out_dir) as new:  # all four outputs or none (e.g. a full disk at model.pt, a kill)
+        atomic_write(new / RESULT_FILES[0], lambda tmp: table.to_csv(tmp, sep="\t", index=False, float_format="%.6g"))
+        atomic_write(new / RESULT_FILES[1], lambda tmp: Path(tmp).write_text(json.dumps(metrics, indent=2) + "\n"))
+        save_model(new / MODEL_FILE, model, meta)
     if resume_path is not None:
         Path(resume_path).unlink(missing_ok=True)
     return metrics

@@ -34,6 +34,7 @@ class GeneWindows:
     genes: pd.DataFrame
     spec: WindowSpec
     digest: str | None = None  # dataset_digest of the folder it was loaded from
+    codes_digest: str | None = None  # sha256 of its windows.npy alone
 
     def __post_init__(self) -> None:
         if self.codes.ndim != 2:
@@ -67,15 +68,45 @@ def save_windows(folder: str | Path, windows: GeneWindows) -> None:
 N_CODES = 5  # A, C, G, T, other
 
 
-def dataset_digest(folder: str | Path) -> str:
-    """sha256 of the bytes of windows.npy then genes.tsv: what a model was trained on."""
+def digests(folder: str | Path) -> tuple[str, str]:
+    """(dataset_digest: sha256 of the bytes of windows.npy then genes.tsv, what a model was trained
+    on; sha256 of windows.npy alone), in one read."""
     h = hashlib.sha256()
+    codes = ""
     for name in (WINDOWS_FILE, GENES_FILE):
         with open(Path(folder) / name, "rb") as handle:
             while chunk := handle.read(1 << 22):
                 h.update(chunk)
+        if name == WINDOWS_FILE:
+            codes = h.copy().hexdigest()
         h.update(b"\0")
-    return h.hexdigest()
+    return h.hexdigest(), codes
+
+
+def dataset_digest(folder: str | Path) -> str:
+    """sha256 of the bytes of windows.npy then genes.tsv: what a model was trained on."""
+    return digests(folder)[0]
+
+
+def genes_digest(genes: pd.DataFrame) -> str:
+    """sha256 of a gene table's sorted (gene_id, fold) pairs: which genes a model trained and was
+    tested on, whatever the table's number formatting."""
+    pairs = zip(genes["gene_id"].astype(str), genes["fold"].fillna("").astype(str))
+    return hashlib.sha256("".join(f"{g}\t{f}\n" for g, f in pairs).encode()).hexdigest()
+
+
+def same_genes(meta: dict, gw: GeneWindows) -> bool:
+    """True when gw holds the genes a model (its model.json dict) was trained and tested on: the
+    same gene IDs and folds in the same order (a genes.tsv re-saved with other number formatting
+    still matches); for a model.json from before genes_digest: the same bytes (dataset_digest)."""
+    if meta.get("genes_digest") is not None:
+        return meta["genes_digest"] == genes_digest(gw.genes)
+    return meta.get("dataset_digest") is not None and meta["dataset_digest"] == gw.digest
+
+
+def same_windows(meta: dict, gw: GeneWindows) -> bool:
+    """same_genes, and the same windows.npy (for a model.json from before codes_digest: implied)."""
+    return same_genes(meta, gw) and meta.get("codes_digest", gw.codes_digest) == gw.codes_digest
 
 
 def _check_codes(path: Path, codes: np.ndarray) -> None:
@@ -116,4 +147,4 @@ def load_windows(folder: str | Path, mmap: bool = True) -> GeneWindows:
     missing = [c for c in GENE_COLUMNS if c not in genes.columns]
     if missing:
         raise ValueError(f"{folder / GENES_FILE}: lacks column(s) {', '.join(missing)}")
-    return GeneWindows(codes, genes, spec, dataset_digest(folder))
+    return GeneWindows(codes, genes, spec, *digests(folder))

@@ -17,8 +17,9 @@ import pandas as pd
 import torch
 
 from .. import __version__
-from ..checkpoint import load_model, resolve_model_path
-from ..data.dataset import load_windows
+from ..checkpoint import load_model, meta_path, resolve_model_path
+from ..core.clobber import refuse_overwrite
+from ..data.dataset import load_windows, same_windows
 from ..data.sequence import codes_to_one_hot_batch
 from .deeplift import TOLERANCE, deeplift_shap, supports_deeplift, with_module_activations
 from .ism import ism
@@ -29,9 +30,28 @@ from .score import HighScore
 METHODS = ("auto", "deeplift", "ism")
 
 
-def held_out_rows(model_path: Path, gene_ids: pd.Series) -> tuple[np.ndarray, pd.DataFrame]:
-    """Window rows (int64) and predictions rows of the fold's test genes (predictions.tsv, set=test)."""
-    pred_path = model_path.parent / "predictions.tsv"
+def predictions_path(model_path: Path) -> Path:
+    """predictions.tsv beside a model.pt: its set=test rows are the fold's held-out genes."""
+    return model_path.parent / "predictions.tsv"
+
+
+def check_trained_on(meta: dict, model_path: Path, gw, windows_dir: str | Path) -> None:
+    """ValueError unless the windows are those the model was trained on (dataset.same_windows);
+    a model.json without digests (not written by `mtmixg train`) has nothing to compare."""
+    if meta.get("genes_digest") is None and meta.get("dataset_digest") is None:
+        return
+    if not same_windows(meta, gw):
+        raise ValueError(f"{windows_dir}: not the windows {model_path} was trained on (other sequences, gene IDs or "
+                         f"folds); give the windows folder it was trained on ({meta.get('windows_dir', 'see its model.json')})")
+
+
+def held_out_rows(model_path: Path, gene_ids: pd.Series, folds: pd.Series | None = None,
+                  fold: str | None = None) -> tuple[np.ndarray, pd.DataFrame]:
+    """Window rows (int64) and predictions rows of the fold's test genes (predictions.tsv, set=test).
+
+    folds, fold: the windows' fold column and the model's held-out fold: a test gene of another
+    fold (a predictions.tsv of another run beside this model) is refused."""
+    pred_path = predictions_path(model_path)
     if not pred_path.is_file():
         raise ValueError(f"{pred_path}: missing; the fold's held-out genes are its set=test rows (written by `mtmixg train`)")
     pred = pd.read_csv(pred_path, sep="\t", dtype={"gene_id": str})
@@ -42,7 +62,13 @@ def held_out_rows(model_path: Path, gene_ids: pd.Series) -> tuple[np.ndarray, pd
     missing = sorted(set(test["gene_id"]) - set(row_of.index))
     if missing:
         raise ValueError(f"{pred_path}: gene {missing[0]} (and {len(missing) - 1} more) not in the windows; explain with the windows the model was trained on")
-    return row_of.loc[test["gene_id"]].to_numpy(np.int64), test
+    rows = row_of.loc[test["gene_id"]].to_numpy(np.int64)
+    if folds is not None and len(rows):
+        other = folds.astype(str).to_numpy()[rows] != str(fold)
+        if other.any():
+            raise ValueError(f"{pred_path}: test gene {test['gene_id'][np.argmax(other)]} is not of the model's held-out "
+                             f"fold {fold}; this predictions.tsv belongs to another run - retrain this fold")
+    return rows, test
 
 
 def explain_fold(
@@ -64,12 +90,16 @@ def explain_fold(
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     model_path = resolve_model_path(model_path)
+    refuse_overwrite({"--model": model_path, "model.json": meta_path(model_path),
+                      "predictions.tsv": predictions_path(model_path), "--windows": windows_dir},
+                     folders={"--out": out_dir})
     model, meta = load_model(model_path)
     variant, spec, task = meta["model_config"].variant, meta["window_spec"], meta["task"]
     gw = load_windows(windows_dir)
     if gw.spec.length != spec.length:
         raise ValueError(f"{windows_dir}: windows of length {gw.spec.length}, the model takes {spec.length}")
-    rows, table = held_out_rows(model_path, gw.genes["gene_id"])
+    check_trained_on(meta, model_path, gw, windows_dir)
+    rows, table = held_out_rows(model_path, gw.genes["gene_id"], gw.genes["fold"], meta.get("fold"))
     if max_genes is not None:
         rows, table = rows[:max_genes], table.iloc[:max_genes].reset_index(drop=True)
     if len(rows) == 0:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..argtypes import nonnegative_int, positive_int
 from .attributions import METHODS, explain_fold
 
 
@@ -21,12 +22,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="output folder: ohe.npz, attr.npz (float16, modisco's layout), genes.tsv, explain.json")
     p.add_argument("--method", choices=METHODS, default="auto",
                    help="auto (default): DeepLIFT/SHAP where the variant allows it, else ISM")
-    p.add_argument("--shuffles", type=int, default=20, help="dinucleotide-shuffled references per gene (DeepLIFT/SHAP; default 20)")
+    p.add_argument("--shuffles", type=positive_int, default=20, help="dinucleotide-shuffled references per gene (DeepLIFT/SHAP; default 20)")
     p.add_argument("--ism-window", type=_window, default=None, metavar="START:END",
                    help="mutate only window positions [START, END) (ISM; default the whole window)")
-    p.add_argument("--max-genes", type=int, default=None, help="explain only the first N held-out genes")
-    p.add_argument("--seed", type=int, default=0, help="seed of the shuffled references (default 0)")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--max-genes", type=positive_int, default=None, help="explain only the first N held-out genes")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the shuffled references (default 0)")
+    p.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads (default: torch's choice)")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -34,8 +35,6 @@ def main(args: argparse.Namespace) -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    if args.shuffles < 1:
-        raise ValueError(f"--shuffles must be >= 1, got {args.shuffles}")
     info = explain_fold(args.model, args.windows, args.out, method=args.method, n_shuffles=args.shuffles,
                         ism_window=args.ism_window, seed=args.seed, max_genes=args.max_genes)
     extra = f", max |delta| {info['max_abs_delta']:.2g}" if info["method"] == "deeplift_shap" else f" ({info['why']})"

@@ -1,6 +1,6 @@
 """Attribution maps on disk, in the layout `modisco motifs` reads (np.load(f)["arr_0"], (N, 4, L)).
 
-A maps folder holds:
+A maps folder is written whole or not at all (mtmixg.core.atomic.atomic_folder) and holds:
     ohe.npz       arr_0: the one-hot windows explained, int8 (N, 4, L)
     attr.npz      arr_0: hypothetical contributions, float16 (N, 4, L) (actual = attr * ohe)
     genes.tsv     gene_id, label, score (+ max_abs_delta for DeepLIFT/SHAP), one row per map
@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..core.atomic import atomic_write
+from ..core.atomic import atomic_folder, atomic_write
 
 OHE_FILE = "ohe.npz"
 ATTR_FILE = "attr.npz"
@@ -53,12 +53,13 @@ def savez(path: Path, array: np.ndarray) -> None:
 
 
 def save_maps(folder: str | Path, maps: Maps) -> None:
-    """Write the four files (each atomically; explain.json last)."""
-    folder = Path(folder)
-    savez(folder / OHE_FILE, maps.ohe.astype(np.int8))
-    savez(folder / ATTR_FILE, maps.attr.astype(np.float16))
-    atomic_write(folder / GENES_FILE, lambda tmp: maps.genes.to_csv(tmp, sep="\t", index=False, float_format="%.6g"))
-    atomic_write(folder / INFO_FILE, lambda tmp: Path(tmp).write_text(json.dumps(maps.info, indent=2) + "\n"))
+    """Write the four files into folder, replacing it whole: an earlier maps folder is never mixed
+    with this one, even when the run is killed mid-write."""
+    with atomic_folder(folder) as new:
+        savez(new / OHE_FILE, maps.ohe.astype(np.int8))
+        savez(new / ATTR_FILE, maps.attr.astype(np.float16))
+        atomic_write(new / GENES_FILE, lambda tmp: maps.genes.to_csv(tmp, sep="\t", index=False, float_format="%.6g"))
+        atomic_write(new / INFO_FILE, lambda tmp: Path(tmp).write_text(json.dumps(maps.info, indent=2) + "\n"))
 
 
 def load_maps(folder: str | Path) -> Maps:
