@@ -102,9 +102,13 @@ def sample_row(wildcards):
 
 def command_prefix():
     """The configured sra-tools command prefix, each word shell-quoted ('' when none)."""
-    return " ".join(
-        shlex.quote(w) for w in shlex.split(config["sra_command_prefix"] or "")
-    )
+    prefix = config["sra_command_prefix"] or ""
+    try:
+        return " ".join(shlex.quote(w) for w in shlex.split(prefix))
+    except ValueError as err:  # an unclosed quote
+        raise WorkflowError(
+            f"config key sra_command_prefix: {prefix!r} cannot be split into words ({err})"
+        )
 
 
 def source_path(source):

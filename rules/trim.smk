@@ -10,8 +10,8 @@ CHECK_READS = (
     ' cut short (gzip cannot read it to its end; a half-finished download?): download it again" >&2;'
     " exit 1; fi;"
     ' [ -z "${{first:-}}" ] || [ "$n" -eq "$lines" ] || {{ echo "sample "{wildcards.sample:q}":'
-    " $f holds $((n / 4)) reads but its mate $first holds $((lines / 4)): the files of a PE run must"
-    ' hold the same reads (is one cut short?)" >&2; exit 1; }};'
+    " $f holds $((n / 4)) reads but its mate $first holds $((lines / 4)) reads: the files of a PE"
+    ' run must hold the same reads (is one cut short?)" >&2; exit 1; }};'
     " first=${{first:-$f}}; lines=${{lines:-$n}}; done"
 )
 CHECK_NOT_EMPTY = (
