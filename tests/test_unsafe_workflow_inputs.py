@@ -28,6 +28,8 @@ from workflow_helpers import REPO, run_snakemake
 
 PAYLOAD = "x$(touch PWNED)`touch PWNED`;touch PWNED;'\"y"
 """Runs `touch PWNED` wherever a shell meets it unquoted (also inside double quotes)."""
+SRA_NAME = "x$(touch PWNED)`touch PWNED`.sra"
+"""The issue's .sra file name (no quotes in it, so the old error message ran both commands)."""
 HEADER = ["species", "sample", "layout", "run", "fq1", "fq2", "sra_file", "fragment_length_mean",
           "fragment_length_sd"]
 
@@ -70,7 +72,7 @@ def test_shell_characters_in_sheet_and_config_values_run_nothing(tiny: dict, sra
     folder.mkdir()
     r1, r2, se = _fastq(folder / "r1.fq.gz", 8, 1), _fastq(folder / "r2.fq.gz", 8, 2), _fastq(folder / "se.fq.gz", 8)
     shutil.copy(sra_pe, folder / "run.sra")
-    shutil.copy(sra_pe, folder / f"{PAYLOAD}.sra")  # the issue's attack: a .sra file's name
+    shutil.copy(sra_pe, tiny["dir"] / SRA_NAME)  # the issue's attack: a .sra file's name
     good = [
         {"species": "tiny", "sample": "pe", "layout": "PE", "fq1": str(r1), "fq2": str(r2)},
         {"species": "tiny", "sample": "se", "layout": "SE", "fq1": str(se), "fragment_length_mean": "200"},
@@ -83,12 +85,12 @@ def test_shell_characters_in_sheet_and_config_values_run_nothing(tiny: dict, sra
     # (real runs, not -n: the .sra one created PWNED files before)
     for column, message in [("sra_file", "sra_file {value!r}: the file name is not allowed: use only letters"),
                             ("sample", "sample name {value!r} is not allowed: use only letters")]:
-        value = str(folder / f"{PAYLOAD}.sra") if column == "sra_file" else PAYLOAD
+        value = str(tiny["dir"] / SRA_NAME) if column == "sra_file" else PAYLOAD
         _sheet(tiny, *good[:2], {**good[2], column: value})
         done = _run(tiny, *targets)
+        assert _pwned(tiny["dir"]) == [] and not (tiny["dir"] / "work/results").exists(), column
         assert done.returncode != 0 and "samples.tsv, line 4" in done.output, (column, done.output[-2000:])
         assert message.format(value=value) in done.output, (column, done.output[-2000:])
-        assert _pwned(tiny["dir"]) == [] and not (tiny["dir"] / "work/results").exists(), column
     # the other columns, through the checks the workflow runs on the sheet (core, then the schema)
     sheet_schema = str(REPO / "config/schemas/samples.schema.yaml")
     for column in ("run", "species", "layout", "fragment_length_mean", "fragment_length_sd"):
