@@ -4,17 +4,30 @@ import shlex
 import sys
 from pathlib import Path
 
+import yaml
+from mtmixg.core.configio import check_integers, check_unique_keys
 from mtmixg.core.samples import read_sample_sheet
-from mtmixg.core.species import check_reference_paths, plan_species
+from mtmixg.core.species import check_names, check_reference_paths, plan_species
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 ##### config #####
 
 
+def validate_strictly(schema):
+    """validate() against config/schemas/<schema>, then refuse a float where it says integer."""
+    path = Path(workflow.basedir) / "config" / "schemas" / schema
+    validate(config, schema=str(path))
+    check_integers(config, yaml.safe_load(path.read_text()))
+
+
 try:
+    # Snakemake reads config files with plain PyYAML/json, which keep the last of two equal keys
+    for _configfile in workflow.configfiles:
+        check_unique_keys(Path(_configfile).read_text(encoding="utf-8"), _configfile)
     check_reference_paths(config)
-    validate(config, schema="../config/schemas/config.schema.yaml")
+    validate_strictly("config.schema.yaml")
+    check_names(config)
     species_plan = plan_species(config)
 except ValueError as err:
     raise WorkflowError(str(err))
@@ -89,9 +102,13 @@ def sample_row(wildcards):
 
 def command_prefix():
     """The configured sra-tools command prefix, each word shell-quoted ('' when none)."""
-    return " ".join(
-        shlex.quote(w) for w in shlex.split(config["sra_command_prefix"] or "")
-    )
+    prefix = config["sra_command_prefix"] or ""
+    try:
+        return " ".join(shlex.quote(w) for w in shlex.split(prefix))
+    except ValueError as err:  # an unclosed quote
+        raise WorkflowError(
+            f"config key sra_command_prefix: {prefix!r} cannot be split into words ({err})"
+        )
 
 
 def source_path(source):
@@ -170,13 +187,13 @@ def output_folder(wildcards, output):
 
 
 def kallisto_layout(wildcards):
-    """kallisto quant options of the layout: '' for PE, --single -l -s for SE."""
+    """kallisto quant options of the layout: none for PE, --single -l -s for SE (shell words)."""
     row = sample_row(wildcards)
     if row["layout"] == "PE":
-        return ""
+        return []
     mean = row["fragment_length_mean"] or config["kallisto"]["single_fragment_length"]
     sd = row["fragment_length_sd"] or config["kallisto"]["single_fragment_sd"]
-    return f"--single -l {float(mean)} -s {float(sd)}"
+    return ["--single", "-l", str(float(mean)), "-s", str(float(sd))]
 
 
 def species_samples(species):

@@ -37,7 +37,7 @@ rule tximport:
         abundances=tximport_abundances,
     shell:
         "Rscript --vanilla {params.script:q} {output:q} {input.tx2gene:q}"
-        " {params.ignore_tx_version} {params.abundances:q} > {log:q} 2>&1"
+        " {params.ignore_tx_version:q} {params.abundances:q} > {log:q} 2>&1"
 
 
 rule import_tpm_table:

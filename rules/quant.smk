@@ -35,4 +35,4 @@ rule kallisto_quant:
         outdir=output_folder,
     shell:
         "kallisto quant --plaintext -i {input.index:q} -o {params.outdir:q} -t {threads}"
-        " {params.layout} {input.reads:q} > {log:q} 2>&1"
+        " {params.layout:q} {input.reads:q} > {log:q} 2>&1"

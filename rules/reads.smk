@@ -17,15 +17,15 @@ rule prefetch:
     params:
         prefix=command_prefix(),
         max_size=config["sra"]["max_size"],
-        got="$tmp/{run}/{run}",
     shell:
-        "(tmp=$(mktemp -d resources/sra/{wildcards.run}/.prefetch.XXXXXX) && "
-        " {params.prefix} prefetch {wildcards.run:q} --max-size {params.max_size:q} -O $tmp && "
-        " for sra in {params.got}.sra {params.got}.sralite; do [ -f $sra ] && break; done && "
-        " [ -f $sra ] && rm -f {output:q}.vdbcache && "
-        " {{ [ ! -f $sra.vdbcache ] || mv $sra.vdbcache {output:q}.vdbcache; }} && "
-        " mv $sra {output:q} && rm -rf $tmp"
-        ' || {{ rm -rf "$tmp"; echo "prefetch of SRA run {wildcards.run} failed'
+        "(tmp=$(mktemp -d resources/sra/{wildcards.run:q}/.prefetch.XXXXXX) && "
+        ' {params.prefix} prefetch {wildcards.run:q} --max-size {params.max_size:q} -O "$tmp" && '
+        ' got="$tmp"/{wildcards.run:q}/{wildcards.run:q} && '
+        ' for sra in "$got.sra" "$got.sralite"; do [ -f "$sra" ] && break; done && '
+        ' [ -f "$sra" ] && rm -f {output:q}.vdbcache && '
+        ' {{ [ ! -f "$sra.vdbcache" ] || mv "$sra.vdbcache" {output:q}.vdbcache; }} && '
+        ' mv "$sra" {output:q} && rm -rf "$tmp"'
+        ' || {{ rm -rf "$tmp"; echo "prefetch of SRA run "{wildcards.run:q}" failed'
         ' (no network? unknown accession?)" >&2; exit 1; }}) > {log:q} 2>&1'
 
 
@@ -46,14 +46,14 @@ rule fasterq_dump_pe:
         prefix=command_prefix(),
         run=run_accession,
     shell:
-        "(tmp=$(mktemp -d results/{wildcards.species}/reads/{wildcards.sample}/.dump.XXXXXX) && "
+        "(tmp=$(mktemp -d results/{wildcards.species:q}/reads/{wildcards.sample:q}/.dump.XXXXXX) && "
         " {params.prefix} fasterq-dump {input.sra:q} --split-3 -e {threads}"
-        " -t $tmp/tmp -O $tmp -o reads.fastq && "
-        ' {{ [ -s $tmp/reads_1.fastq ] && [ -s $tmp/reads_2.fastq ] || {{ echo "sample'
-        ' {wildcards.sample} (run {params.run}): fasterq-dump gave no read pairs from "{input.sra:q}"; is the run'
+        ' -t "$tmp/tmp" -O "$tmp" -o reads.fastq && '
+        ' {{ [ -s "$tmp/reads_1.fastq" ] && [ -s "$tmp/reads_2.fastq" ] || {{ echo "sample "{wildcards.sample:q}'
+        '" (run "{params.run:q}"): fasterq-dump gave no read pairs from "{input.sra:q}"; is the run'
         ' single-end (layout SE)?" >&2; false; }}; }} && '
-        " gzip -1 $tmp/reads_1.fastq $tmp/reads_2.fastq && "
-        " mv $tmp/reads_1.fastq.gz {output.r1:q} && mv $tmp/reads_2.fastq.gz {output.r2:q} && rm -rf $tmp"
+        ' gzip -1 "$tmp/reads_1.fastq" "$tmp/reads_2.fastq" && '
+        ' mv "$tmp/reads_1.fastq.gz" {output.r1:q} && mv "$tmp/reads_2.fastq.gz" {output.r2:q} && rm -rf "$tmp"'
         ' || {{ rm -rf "$tmp"; exit 1; }}) > {log:q} 2>&1'
 
 
@@ -73,10 +73,10 @@ rule fasterq_dump_se:
         prefix=command_prefix(),
         run=run_accession,
     shell:
-        "(tmp=$(mktemp -d results/{wildcards.species}/reads/{wildcards.sample}/.dump.XXXXXX) && "
+        "(tmp=$(mktemp -d results/{wildcards.species:q}/reads/{wildcards.sample:q}/.dump.XXXXXX) && "
         " {params.prefix} fasterq-dump {input.sra:q} -e {threads}"
-        " -t $tmp/tmp -O $tmp -o reads.fastq && "
-        ' {{ [ -s $tmp/reads.fastq ] || {{ echo "sample {wildcards.sample} (run {params.run}):'
+        ' -t "$tmp/tmp" -O "$tmp" -o reads.fastq && '
+        ' {{ [ -s "$tmp/reads.fastq" ] || {{ echo "sample "{wildcards.sample:q}" (run "{params.run:q}"):'
         ' fasterq-dump gave no single reads from "{input.sra:q}"; is the run paired-end (layout PE)?" >&2; false; }}; }} && '
-        " gzip -1 $tmp/reads.fastq && mv $tmp/reads.fastq.gz {output.reads:q} && rm -rf $tmp"
+        ' gzip -1 "$tmp/reads.fastq" && mv "$tmp/reads.fastq.gz" {output.reads:q} && rm -rf "$tmp"'
         ' || {{ rm -rf "$tmp"; exit 1; }}) > {log:q} 2>&1'

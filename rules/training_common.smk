@@ -6,7 +6,10 @@
 from mtmixg.core import experiments
 from mtmixg.core.names import ablation_order
 
-validate(config, schema="../config/schemas/training.schema.yaml")
+try:
+    validate_strictly("training.schema.yaml")
+except ValueError as err:
+    raise WorkflowError(str(err))
 
 ##### experiments: variants and sweep entries (mtmixg.core.experiments) #####
 

@@ -18,6 +18,7 @@ from workflow_helpers import run_snakemake, write_config
 pytestmark = pytest.mark.workflow
 
 RUN = "ERR0000001"
+SE_RUN = "ERR0000002"  # the stand-in prefetch gives it the same paired-end .sra
 PAIRS = 8
 STANDIN_PREFETCH = """#!/bin/sh
 # stand-in for prefetch RUN ... -O DIR: DIR/RUN/RUN.sra and the .sra.vdbcache the real one writes
@@ -52,7 +53,7 @@ def test_vdbcache_stays_beside_the_sra_and_layout_mismatch_names_the_run(tmp_pat
     (tmp_path / "samples.tsv").write_text(
         "species\tsample\trun\tlayout\n"
         f"leafy\tleaf_pe\t{RUN}\tPE\n"
-        f"leafy\tleaf_se\t{RUN}\tSE\n"  # the same run declared single-end: a mismatch
+        f"leafy\tleaf_se\t{SE_RUN}\tSE\n"  # a paired-end run declared single-end: a mismatch
     )
     refs = {k: str(tmp_path / f"{k}.fa") for k in ("genome", "annotation", "cdna")}  # not needed here
     config = {"species": {"leafy": {**refs, "chromosomes": ["1"]}}, "samples": str(tmp_path / "samples.tsv"),
@@ -69,5 +70,5 @@ def test_vdbcache_stays_beside_the_sra_and_layout_mismatch_names_the_run(tmp_pat
     with gzip.open(work / targets[0], "rt") as handle:
         assert sum(1 for _ in handle) == 4 * PAIRS
     log = (work / "logs/leafy/fasterq_dump/leaf_se.log").read_text()
-    assert f"sample leaf_se (run {RUN}): fasterq-dump gave no single reads" in log
+    assert f"sample leaf_se (run {SE_RUN}): fasterq-dump gave no single reads" in log
     assert "layout PE" in log and not (work / targets[1]).exists()

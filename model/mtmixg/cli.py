@@ -18,6 +18,7 @@ import yaml
 
 from . import __version__
 from .argtypes import nonnegative_int, positive_int
+from .core.configio import load_unique
 
 SUBCOMMANDS: list[tuple[str, str, str]] = [  # (name, help, module); add yours here
     ("train", "train a model on one fold of a windows folder", "mtmixg.cli"),
@@ -46,7 +47,7 @@ def _read_config(path: str, kind: str) -> dict:
         raise CLIError(f"{p}: no such {kind} config file")
     try:
         text = p.read_text()
-        data = yaml.safe_load(text) if p.suffix in (".yaml", ".yml") else json.loads(text)
+        data = load_unique(text, p)  # a key given twice is a ValueError naming it and its lines
     except (json.JSONDecodeError, yaml.YAMLError, UnicodeDecodeError) as err:
         raise CLIError(f"{p}: not valid {'YAML' if p.suffix in ('.yaml', '.yml') else 'JSON'}: {str(err).splitlines()[0]}") from None
     if data is None:

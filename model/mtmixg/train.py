@@ -35,6 +35,7 @@ from .core.experiments import resolve_experiment
 from .core.gpus import claim_gpu
 from .core.log import log_stderr
 from .core.model_config import ModelConfig
+from .core.names import ALL_CHROMOSOMES
 from .data.dataset import genes_digest, load_windows
 from .metrics import compute_metrics, predictions_frame
 from .ops import kernel_path
@@ -202,9 +203,6 @@ def train_fold(
         Path(resume_path).unlink(missing_ok=True)
     return metrics
 
-
-ALL_CHROMOSOMES = "all"
-"""The fold name of a model trained on every chromosome (no test set: the cross-species models)."""
 
 
 def train_job(

@@ -20,7 +20,7 @@ from typing import Any
 
 from .gpus import count_gpus
 from .model_config import ModelConfig
-from .names import VARIANTS, check_task, n_outputs
+from .names import VARIANTS, check_task, n_outputs, name_problem
 from .train_config import TrainConfig
 
 DERIVED_MODEL_KEYS: tuple[str, ...] = ("variant", "seq_len", "n_outputs", "tss_index", "tts_index")
@@ -46,6 +46,8 @@ def experiment_names(config: dict) -> list[str]:
     names = sweep_names(config)
     seen: set[str] = set()
     for n in names:
+        if name_problem(n):
+            raise ValueError(f"config key 'sweep': entry name {n!r} is not allowed: {name_problem(n)}")
         if n in VARIANTS:
             raise ValueError(f"config key 'sweep': entry name '{n}' is a model variant name; give it another name")
         if n in seen:

@@ -1,10 +1,13 @@
-"""Names the whole workflow shares: the model variants and the prediction tasks (one list each).
+"""Names the whole workflow shares: the model variants and the prediction tasks (one list each),
+and the rule for names that become folder names (species, samples, runs, experiments, chromosomes).
 
 config/schemas/training.schema.yaml holds the variant list once (`$defs/variant`); a test checks
 that it equals VARIANTS.
 """
 
 from __future__ import annotations
+
+import re
 
 VARIANTS: tuple[str, ...] = ("cnn", "cnn_mamba", "cnn_attention", "cnn_mixenc", "mtmixg", "deepcre")
 """cnn = M1, cnn_mamba = M1+M21, cnn_attention = M1+M22, cnn_mixenc = M1+M2, mtmixg = M1+M2+M3;
@@ -40,3 +43,35 @@ def n_outputs(task: str) -> int:
 def n_classes(task: str) -> int:
     """Number of classes of a task."""
     return len(CLASS_NAMES[check_task(task)])
+
+
+NAME_PATTERN = re.compile(r"[A-Za-z0-9._-]+")
+"""Species, sample, run and experiment names (fullmatch): they become folder names and shell words."""
+SEQID_PATTERN = re.compile(r"[A-Za-z0-9._:+-]+")
+"""Chromosome names (fullmatch): they become fold folder names (no '/', no shell characters)."""
+ALL_CHROMOSOMES = "all"
+"""The fold name of a model trained on every chromosome (no test set: the cross-species models);
+no chromosome may have this name."""
+
+
+def name_problem(name: str) -> str:
+    """Why name cannot be a species, sample, run or experiment name ('' when it can)."""
+    if not NAME_PATTERN.fullmatch(name):
+        return "use only letters, digits, '.', '_' and '-' (no spaces, '/' or shell characters)"
+    if not name.strip("."):
+        return "a name made only of dots is this folder or the one above it"
+    return ""
+
+
+def chromosome_problem(name: str) -> str:
+    """Why a chromosome (a FASTA record name, and the name of its fold's folder) cannot be used
+    ('' when it can)."""
+    if "/" in name:
+        return "it holds '/', so it cannot be a folder name"
+    if not name.strip("."):
+        return "a name made only of dots is this folder or the one above it"
+    if name == ALL_CHROMOSOMES:
+        return f"fold '{name}' is the model trained on every chromosome; rename the sequence"
+    if not SEQID_PATTERN.fullmatch(name) or len(name) > 255:
+        return "use only letters, digits, '.', '_', '-', ':' and '+' (at most 255), then rename the sequence"
+    return ""

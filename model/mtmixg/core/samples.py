@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 import pandas as pd
 
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9._-]+$")
-"""Sample names and run accessions: they become file names and shell words."""
+from .names import name_problem
+
 SRA_RUN = re.compile(r"^[SED]RR[0-9]+$")
 """An SRA run accession the workflow can download."""
 READ_COLUMNS: tuple[str, ...] = ("run", "fq1", "fq2", "sra_file", "fragment_length_mean", "fragment_length_sd")
 """Optional columns; absent ones are added as None."""
+SOURCE_COLUMNS: tuple[str, ...] = ("fq1", "fq2", "sra_file", "run")
+"""Columns naming a run's reads: no two samples may share a value of them."""
 
 
 class SampleSheetError(ValueError):
@@ -24,8 +27,9 @@ def read_sample_sheet(
 ) -> pd.DataFrame:
     """The sample sheet (TSV, '#' comments) -> DataFrame of str (None where empty).
 
-    Checks, each naming the sheet and line: sample names ([A-Za-z0-9._-]), unique samples,
-    species known to the config, a source of reads per row.
+    Checks, each naming the sheet and line: sample names, run accessions and .sra file names
+    (mtmixg.core.names.name_problem), unique samples, species known to the config, a source of
+    reads per row, no FASTQ, .sra file or run under two samples.
     """
     if path is None and reads_species:
         raise SampleSheetError(
@@ -65,10 +69,9 @@ def read_sample_sheet(
     sheet["line"] = lines
     for row in sheet.itertuples():
         where = f"sample sheet {path}, line {row.line}"
-        if row.sample is None or not NAME_PATTERN.match(row.sample):
+        if row.sample is None or name_problem(row.sample):
             raise SampleSheetError(
-                f"{where}: sample name {row.sample!r} is not allowed: use only letters, digits, "
-                "'.', '_' and '-' (no spaces or shell characters)"
+                f"{where}: sample name {row.sample!r} is not allowed: {name_problem(row.sample or '')}"
             )
         if row.species not in configured_species:
             raise SampleSheetError(
@@ -91,8 +94,13 @@ def read_sample_sheet(
             sheet[column] = None
     for row in sheet.itertuples():
         where = f"sample sheet {path}, line {row.line} (sample {row.sample})"
-        if row.run is not None and not NAME_PATTERN.match(row.run):
-            raise SampleSheetError(f"{where}: run {row.run!r} is not an SRA accession")
+        if row.run is not None and name_problem(row.run):
+            raise SampleSheetError(f"{where}: run {row.run!r} is not an SRA accession: {name_problem(row.run)}")
+        if row.sra_file is not None and name_problem(Path(row.sra_file).name):
+            raise SampleSheetError(
+                f"{where}: sra_file {row.sra_file!r}: the file name is not allowed: "
+                f"{name_problem(Path(row.sra_file).name)} (rename the file)"
+            )
         if row.fq1 is None and row.sra_file is None and row.run is None:
             raise SampleSheetError(
                 f"{where}: give the reads: fq1 (and fq2), sra_file or run"
@@ -107,4 +115,27 @@ def read_sample_sheet(
             raise SampleSheetError(f"{where}: layout PE needs fq2 besides fq1")
         if row.fq2 is not None and row.layout == "SE":
             raise SampleSheetError(f"{where}: layout SE but fq2 is given")
+    check_shared_sources(sheet, path)
     return sheet.set_index("sample", drop=False)
+
+
+def check_shared_sources(sheet: pd.DataFrame, path: Path | None) -> None:
+    """SampleSheetError naming both lines when two samples (or fq1 and fq2 of one) give the same
+    FASTQ or .sra file, or two samples the same run: one run counted twice weighs twice in every
+    gene's expression."""
+    seen: dict[tuple[str, str], tuple[int, str, str]] = {}
+    for row in sheet.itertuples():
+        for column in SOURCE_COLUMNS:
+            value = getattr(row, column)
+            if value is None:
+                continue
+            kind = "run" if column == "run" else "file"
+            key = (kind, value if kind == "run" else os.path.normpath(value))
+            if key in seen:
+                line, sample, first = seen[key]
+                lines = f"line {line}" if line == row.line else f"lines {line} and {row.line}"
+                raise SampleSheetError(
+                    f"sample sheet {path}, {lines}: {first} of sample {sample!r} and {column} of sample "
+                    f"{row.sample!r} are the same {kind} {value!r}; give each run once"
+                )
+            seen[key] = (row.line, row.sample, column)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .names import chromosome_problem, name_problem
+
 REFERENCE_KEYS: tuple[str, ...] = ("genome", "annotation", "cdna", "tpm_table")
 """Reference paths that reach a shell: they may hold no whitespace."""
 
@@ -43,6 +45,21 @@ def check_reference_paths(config: dict) -> None:
                 raise ValueError(
                     f"config key species.{name}.{key}: {value!r} holds a space; reference paths may not "
                     "contain spaces (rename the file or link it from a path without spaces)"
+                )
+
+
+def check_names(config: dict) -> None:
+    """ValueError naming the config key of a species or chromosome name unfit to be a folder name
+    (results/<species>/, a fold's models/.../<chromosome>/); run after the schema."""
+    for name, entry in config["species"].items():
+        problem = name_problem(name)
+        if problem:
+            raise ValueError(f"config key species: species name {name!r} is not allowed: {problem}")
+        for chromosome in entry["chromosomes"]:
+            problem = chromosome_problem(chromosome)
+            if problem:
+                raise ValueError(
+                    f"config key species.{name}.chromosomes: chromosome {chromosome!r} is not allowed: {problem}"
                 )
 
 
