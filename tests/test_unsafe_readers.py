@@ -127,7 +127,7 @@ def test_plain_gzip_vcf_is_read_like_the_bgzipped_one(kit, tmp_path, capsys):
     got, expected = (pd.read_csv(tmp_path / f"{n}.tsv", sep="\t") for n in ("p", "b"))
     assert len(got) >= 3 and set(got["id"]) == {"s460", "s480", "s1420"}
     pd.testing.assert_frame_equal(got, expected)
-    with pysam.VariantFile(str(tmp_path / "p.vcf.gz")) as annotated:
+    with pysam.VariantFile(str(tmp_path / "plain.mtmixg.vcf.gz")) as annotated:  # default --vcf-out
         assert sum(1 for rec in annotated if rec.info.get("MTMIXG")) == 3
 
 

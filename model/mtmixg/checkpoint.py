@@ -101,9 +101,15 @@ def read_meta(path: str | Path) -> dict:
     return meta
 
 
-def _pickled(err: Exception) -> bool:
-    """True when torch.load(weights_only=True) refused the file for holding pickled Python objects."""
-    return "weights only load failed" in str(err).lower()
+def _pickled(err: Exception, path: Path) -> bool:
+    """True when torch.load(weights_only=True) refused path for holding pickled Python objects: a
+    global the weights-only unpickler refuses, or a file that opens as a pickle (protocol 2+), not
+    bytes that merely fail to parse."""
+    text = str(err)
+    if "weights only load failed" not in text.lower():
+        return False
+    with open(path, "rb") as handle:
+        return "Unsupported global" in text or handle.read(1) == b"\x80"
 
 
 NOT_WEIGHTS_ONLY = ("is not a weights-only checkpoint: it holds pickled Python objects, which can run code when "
@@ -119,7 +125,7 @@ def load_state_dict(path: str | Path, meta_sha256: str | None = None) -> dict:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # truncated zip, wrong format, pickled objects...
-        if _pickled(err):
+        if _pickled(err, path):
             raise ValueError(f"{path}: {NOT_WEIGHTS_ONLY}; restore the model.pt written by `mtmixg train`") from None
         msg = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise ValueError(f"{path}: corrupt or not an mtmixg model.pt ({msg[:200]}); re-train or restore the file") from None
@@ -166,7 +172,7 @@ def load_state(path: str | Path) -> dict:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:
-        if _pickled(err):
+        if _pickled(err, path):
             raise ValueError(f"{path}: {NOT_WEIGHTS_ONLY}; delete it to start the run afresh") from None
         msg = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise ValueError(f"{path}: unreadable resume state ({msg[:200]}); delete it to start the run afresh") from None
