@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,7 @@ def predict_logits(
     batch_size: int = 256,
     amp: bool = False,
     n_outputs: int | None = None,
+    on_batch: Callable[[int], None] | None = None,
 ) -> torch.Tensor:
     """Logits float32 (n, n_outputs) on CPU for codes uint8 (N, L) at rows index (default: all).
 
@@ -37,6 +39,7 @@ def predict_logits(
     amp: bf16/fp16 autocast when the model is on CUDA.
     n_outputs: the model's number of outputs (tasks.n_outputs of its task), the width of the
     (0, n_outputs) result when there are no rows; a model does not carry it. Needed only then.
+    on_batch: called with the number of rows after each batch (progress lines).
     """
     device = model_device(model)
     index = np.arange(codes.shape[0]) if index is None else np.asarray(index, dtype=np.int64)
@@ -53,6 +56,8 @@ def predict_logits(
         for _, x in batches(codes, index, batch_size, device=device):
             with torch.autocast(device_type=device.type, dtype=dtype, enabled=use_amp):
                 out.append(model(x).float().cpu())
+            if on_batch is not None:
+                on_batch(len(x))
     finally:
         model.train(was_training)
     return torch.cat(out)
@@ -65,9 +70,12 @@ def predict(
     index: np.ndarray | None = None,
     batch_size: int = 256,
     amp: bool = False,
+    on_batch: Callable[[int], None] | None = None,
 ) -> np.ndarray:
-    """Probabilities for codes uint8 (N, L): binary float64 (N,) = P(high); ternary (N, 3) rows sum to 1."""
-    logits = predict_logits(model, codes, index=index, batch_size=batch_size, amp=amp, n_outputs=task_outputs(task))
+    """Probabilities for codes uint8 (N, L): binary float64 (N,) = P(high); ternary (N, 3) rows sum to 1.
+    on_batch: as in predict_logits."""
+    logits = predict_logits(model, codes, index=index, batch_size=batch_size, amp=amp, n_outputs=task_outputs(task),
+                            on_batch=on_batch)
     return probabilities(logits, task).double().numpy()
 
 

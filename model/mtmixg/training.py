@@ -48,6 +48,7 @@ from .core.train_config import TrainConfig
 from .loader import batches, epoch_order
 from .metrics import compute_metrics, is_chance
 from .predict import predict_logits
+from .progress import Progress
 from .tasks import CLASS_NAMES, check_task, loss, n_classes, n_outputs, predicted_class, probabilities
 
 STATE_FORMAT = "mtmixg-resume"
@@ -359,10 +360,12 @@ def fit(
         torch.set_num_threads(old_threads)
 
 
-def _train_epoch(model, codes, y_t, train_idx, seed, epoch, cfg, device, optimizer, scaler, task, use_amp, amp_dtype) -> float:
-    """One pass over train_idx in the (seed, epoch) order; returns the mean training loss."""
+def _train_epoch(model, codes, y_t, train_idx, seed, epoch, cfg, device, optimizer, scaler, task, use_amp, amp_dtype,
+                 log) -> float:
+    """One pass over train_idx in the (seed, epoch) order, with progress lines on log; returns the mean training loss."""
     model.train()
     total, seen = 0.0, 0
+    progress = Progress(f"epoch {epoch}", math.ceil(len(train_idx) / cfg.batch_size), log=log)
     for rows, x in batches(codes, epoch_order(train_idx, seed, epoch), cfg.batch_size, device=device):
         target = y_t[rows].to(device)
         optimizer.zero_grad(set_to_none=True)
@@ -374,6 +377,7 @@ def _train_epoch(model, codes, y_t, train_idx, seed, epoch, cfg, device, optimiz
         scaler.update()
         total += float(batch_loss.detach()) * len(rows)
         seen += len(rows)
+        progress(1, len(rows))
     return total / max(seen, 1)
 
 
@@ -385,15 +389,21 @@ def _mixed_precision(cfg: TrainConfig, device: torch.device):
     return use_amp, amp_dtype, scaler
 
 
-def _val_logits(model, codes, val_idx, task, cfg, use_amp) -> torch.Tensor:
-    return predict_logits(model, codes, val_idx, batch_size=max(cfg.batch_size, 256), amp=use_amp,
-                          n_outputs=n_outputs(task))
+def _val_logits(model, codes, val_idx, task, cfg, use_amp, progress: Progress | None = None) -> torch.Tensor:
+    return predict_logits(model, codes, val_idx, batch_size=_val_batch_size(cfg), amp=use_amp,
+                          n_outputs=n_outputs(task), on_batch=None if progress is None else progress.batch)
 
 
-def _validate(model, codes, val_idx, y_val, task, cfg, use_amp, epoch: int, lr: float, run_info: dict) -> tuple[float, dict]:
-    """Validation loss and metrics after an epoch; ValueError naming fold, epoch and learning rate when
-    the loss is not finite (training diverged)."""
-    val_logits = _val_logits(model, codes, val_idx, task, cfg, use_amp)
+def _val_batch_size(cfg: TrainConfig) -> int:
+    return max(cfg.batch_size, 256)
+
+
+def _validate(model, codes, val_idx, y_val, task, cfg, use_amp, epoch: int, lr: float, run_info: dict,
+              log: Callable[[str], None]) -> tuple[float, dict]:
+    """Validation loss and metrics after an epoch, with progress lines on log; ValueError naming fold,
+    epoch and learning rate when the loss is not finite (training diverged)."""
+    progress = Progress(f"epoch {epoch}", math.ceil(len(val_idx) / _val_batch_size(cfg)), "validation batch", log=log)
+    val_logits = _val_logits(model, codes, val_idx, task, cfg, use_amp, progress)
     val_loss = float(loss(val_logits, torch.from_numpy(y_val), task))
     if not math.isfinite(val_loss):
         where = f"fold {run_info['fold']}, " if "fold" in run_info else ""
@@ -435,9 +445,9 @@ def _fit_attempt(model, codes, y, train_idx, val_idx, task, cfg, device, resume_
         epoch, lr_used = progress["epoch"] + 1, stopping.lr
         t0 = time.perf_counter()
         train_loss = _train_epoch(model, codes, y_t, train_idx, seed, epoch, cfg, device, optimizer, scaler,
-                                  task, use_amp, amp_dtype)
+                                  task, use_amp, amp_dtype, log)
         train_seconds = time.perf_counter() - t0
-        val_loss, val_m = _validate(model, codes, val_idx, y_val, task, cfg, use_amp, epoch, lr_used, run_info)
+        val_loss, val_m = _validate(model, codes, val_idx, y_val, task, cfg, use_amp, epoch, lr_used, run_info, log)
         seconds = time.perf_counter() - t0
         improved = stopping.update(epoch, val_loss)
         if improved:

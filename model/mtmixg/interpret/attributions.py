@@ -21,10 +21,10 @@ from ..checkpoint import load_model, meta_path, resolve_model_path
 from ..core.clobber import refuse_overwrite
 from ..data.dataset import load_windows, same_windows
 from ..data.sequence import codes_to_one_hot_batch
+from ..progress import Progress
 from .deeplift import TOLERANCE, deeplift_shap, supports_deeplift, with_module_activations
 from .ism import ism
 from .maps import Maps, save_maps
-from .progress import Progress
 from .score import HighScore
 
 METHODS = ("auto", "deeplift", "ism")
@@ -133,7 +133,7 @@ def explain_fold(
             info.update(method="deeplift_shap", why="the variant is built from convolutions, ReLU, max-pool and linear layers")
     if hyp is None:
         start, end = (0, spec.length) if ism_window is None else (int(ism_window[0]), int(ism_window[1]))
-        progress = Progress(f"{label} (ISM)", len(rows))
+        progress = Progress(f"{label} (ISM)", len(rows), unit="gene", rate_unit="genes")
         hyp = ism(score, x, start, end, progress=progress)
         info.update(method="ism", ism_window=[start, end], ism_seconds=progress.seconds,
                     why=info.get("deeplift_refused") or f"DeepLIFT/SHAP's rules do not cover variant {variant!r}"
@@ -151,7 +151,7 @@ def explain_fold(
 def _deeplift(score, x, spec, n_shuffles, seed, batch_size, label):
     """DeepLIFT/SHAP in steps of batch_size genes -> (hyp (N, 4, L), deltas (N, S), seconds)."""
     with_module_activations(score)
-    progress = Progress(f"{label} (DeepLIFT/SHAP)", len(x))
+    progress = Progress(f"{label} (DeepLIFT/SHAP)", len(x), unit="gene", rate_unit="genes")
     hyps, deltas = [], []
     for lo in range(0, len(x), batch_size):
         h, d = deeplift_shap(score, x[lo : lo + batch_size], spec, n_shuffles, seed + lo, batch_size * n_shuffles)

@@ -5,11 +5,13 @@ Every REF is checked against the genome first (one chromosome read at a time, mt
 mismatch stops the run before any scoring. Then one chromosome at a time: each gene whose window
 a variant touches contributes its reference window plus one window per variant; all of them go
 through each of the gene's models in batches (mtmixg.predict), so a gene with many variants costs
-one batched pass, not one per variant. Memory: one chromosome plus ROW_CHUNK windows.
+one batched pass, not one per variant. Memory: one chromosome plus ROW_CHUNK windows. Progress lines
+(mtmixg.progress) count the batches of all chromosomes and models on stderr.
 """
 
 from __future__ import annotations
 
+import math
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ from ..data.fasta import FastaIndex
 from ..data.genome import check_gene_sequences
 from ..data.gff import protein_coding_genes
 from ..predict import predict
+from ..progress import Progress
 from ..data.sequence import WindowSpec, encode
 from ..tasks import prob_columns
 from .alleles import piece_anchors, window_with_allele
@@ -80,6 +83,7 @@ def score_variants(
     chroms = [c for c in index.names if c in by_chrom]
     kept = {c: _check_ref(index.read_letters(c), [variants[i] for i in by_chrom[c]], vcf, skip_mismatch, counts)
             for c in chroms}  # every REF first: a mismatch stops the run before any scoring
+    plan = []  # (chrom, its (gene, variants) pairs, the models that score it)
     for chrom in chroms:
         chrom_genes = genes[genes["chrom"].astype(str) == chrom]
         pairs = _pairs(kept[chrom], chrom_genes, spec, index.lengths()[chrom])
@@ -89,11 +93,15 @@ def score_variants(
         if not use:
             counts[SKIP_NO_MODEL] += len({id(v) for _, vs in pairs for v in vs})
             continue
+        plan.append((chrom, pairs, use))
+    progress = Progress("mtmixg score-variants", sum(_n_batches(pairs, batch_size) * len(use) for _, pairs, use in plan),
+                        rate_unit="windows")
+    for chrom, pairs, use in plan:
         for gene, vs in pairs:
             touched.update(id(v) for v in vs)
         letters = index.read_letters(chrom)
         for chunk in _chunks(pairs, ROW_CHUNK):
-            rows += _score_chunk(chunk, letters, chrom, spec, use, task, batch_size, info)
+            rows += _score_chunk(chunk, letters, chrom, spec, use, task, batch_size, info, progress)
         del letters
     counts[SKIP_OUTSIDE] = len(variants) - len(touched) - counts[SKIP_MISMATCH] - counts[SKIP_NO_MODEL]
     counts["variant alleles scored"] = len(touched)
@@ -153,9 +161,14 @@ def _chunks(pairs: list, max_rows: int):
         yield chunk
 
 
-def _score_chunk(chunk, letters, chrom, spec, models, task, batch_size, info) -> list[dict]:
-    """Encode the windows of a chunk (per gene: ref, then one per variant), predict with each model,
-    average over models; rows of the table, INFO strings appended to info."""
+def _n_batches(pairs: list, batch_size: int) -> int:
+    """Batches of one model's pass over the chunks of pairs (as _score_chunk predicts them)."""
+    return sum(math.ceil(sum(1 + len(vs) for _, vs in chunk) / batch_size) for chunk in _chunks(pairs, ROW_CHUNK))
+
+
+def _score_chunk(chunk, letters, chrom, spec, models, task, batch_size, info, progress: Progress) -> list[dict]:
+    """Encode the windows of a chunk (per gene: ref, then one per variant), predict with each model
+    (a progress step per batch), average over models; rows of the table, INFO strings appended to info."""
     n_rows = sum(1 + len(vs) for _, vs in chunk)
     codes = np.empty((n_rows, spec.length), dtype=np.uint8)
     r = 0
@@ -163,7 +176,8 @@ def _score_chunk(chunk, letters, chrom, spec, models, task, batch_size, info) ->
         for allele in [None, *(v.allele for v in vs)]:
             codes[r] = encode(window_with_allele(letters, chrom, gene.start, gene.end, gene.strand, spec, allele))
             r += 1
-    prob = np.mean([predict(m.model, codes, task, batch_size=batch_size) for m in models], axis=0)
+    prob = np.mean([predict(m.model, codes, task, batch_size=batch_size, on_batch=progress.batch) for m in models],
+                   axis=0)
     prob = prob.reshape(n_rows, -1)
     names = ",".join(m.name for m in models)
     held_out = all(m.fold == chrom for m in models)
