@@ -9,6 +9,7 @@ its resume state holds an epoch.
 
 from __future__ import annotations
 
+import gzip
 import os
 import re
 import signal
@@ -134,3 +135,39 @@ def test_killed_training_attempt_is_retried_and_resumes(retry_species: dict) -> 
     assert int(resumed[1]) >= epoch >= 1
     assert "epoch 1/" not in log, "attempt 2 started over from epoch 1"
     assert (work / target).stat().st_size > 0 and not state.exists()
+
+
+# ------------------------------------------------------------------ fasterq-dump's temp files
+
+from test_workflow_sra import PAIRS, sra_pe  # noqa: E402, F401  (a real paired-end .sra, built offline)
+
+TEMP_LINE = re.compile(r"^fasterq-dump temp dir: (\S+)$", re.M)
+
+
+def _dump(tmp_path: Path, sra: Path, tmpdir: Path) -> tuple[int, str, str]:
+    """fasterq-dump one paired-end sample (sheet column sra_file) with TMPDIR=tmpdir; (exit, output, log)."""
+    (tmp_path / "samples.tsv").write_text(f"species\tsample\tsra_file\tlayout\nleafy\tleaf\t{sra}\tPE\n")
+    refs = {k: str(tmp_path / f"{k}.fa") for k in ("genome", "annotation", "cdna")}  # not needed here
+    config = {"species": {"leafy": {**refs, "chromosomes": ["1"]}}, "samples": str(tmp_path / "samples.tsv"),
+              "sra_command_prefix": "unshare -n"}
+    work = tmp_path / "work"
+    done = run_snakemake(work, "results/leafy/reads/leaf/R1.fastq.gz", "--notemp",
+                         configfile=write_config(tmp_path / "config.yaml", config), timeout=300,
+                         env={"TMPDIR": str(tmpdir)})
+    log = work / "logs/leafy/fasterq_dump/leaf.log"
+    return done.returncode, done.output, log.read_text() if log.exists() else ""
+
+
+def test_fasterq_dump_temp_files_go_to_tmpdir(tmp_path: Path, sra_pe: Path) -> None:
+    """fasterq-dump's -t folder is made under $TMPDIR (Snakemake passes it on as its tmpdir
+    resource; node-local on a cluster) and removed after the job. (A $TMPDIR that is no writable
+    folder cannot be tested: Python's tempfile, and so Snakemake, replaces it with /tmp.)"""
+    scratch = tmp_path / "node_local"
+    scratch.mkdir()
+    code, output, log = _dump(tmp_path, sra_pe, scratch)
+    assert code == 0, output[-4000:]
+    used = TEMP_LINE.search(log)
+    assert used and Path(used[1]).parent == scratch, log
+    assert list(scratch.iterdir()) == [], "the temp folder is removed after the job"
+    with gzip.open(tmp_path / "work/results/leafy/reads/leaf/R1.fastq.gz", "rt") as handle:
+        assert sum(1 for _ in handle) == 4 * PAIRS
