@@ -305,6 +305,8 @@ TINY_OPTIONS = textwrap.dedent(
     rule with_gres:
         output:
             "gres.txt",
+        resources:
+            gpu=1,
         shell:
             'echo "$SLURM_JOB_ID ${{CUDA_VISIBLE_DEVICES:-unset}}" > {output}'
 
@@ -317,8 +319,9 @@ TINY_OPTIONS = textwrap.dedent(
     """
 )
 OPTION_RESOURCES = {
-    # -> sbatch --gres=gpu:testgpu:1 -C testfeature
-    "with_gres": {"gres": f"gpu:{GPU_TYPE}:1", "constraint": NODE_FEATURE},
+    # as train with config gpu.use: true (resources gpu=1), asking for the GPU as a gres instead:
+    # -> sbatch --gres=gpu:testgpu:1 -C testfeature, and no --gpus
+    "with_gres": {"gpu": 0, "gres": f"gpu:{GPU_TYPE}:1", "constraint": NODE_FEATURE},
     # -> appended to the sbatch line as it is (options the plugin sets itself, e.g. --comment, --time,
     # --gres, --qos, are refused there)
     "with_extra": {"slurm_extra": "--nice=7 --mail-type=END --mail-user=lab@example.org"},
@@ -343,6 +346,7 @@ def test_gres_constraint_and_slurm_extra_reach_the_job(slurm_cluster: SlurmClust
     gres_info = slurm_cluster.run("scontrol", "show", "job", "--oneliner", gres_job)
     assert f"TresPerNode=gres/gpu:{GPU_TYPE}:1" in gres_info or f"TresPerNode=gres:gpu:{GPU_TYPE}:1" in gres_info, gres_info
     assert f"Features={NODE_FEATURE} " in gres_info, gres_info
+    assert "TresPerJob=" not in gres_info, "gpu: 0 in set-resources: no --gpus beside --gres"
     assert cuda == "0", "Slurm allocated the GPU asked for with --gres"
     extra_info = slurm_cluster.run("scontrol", "show", "job", "--oneliner", extra_job)
     assert "Nice=7 " in extra_info and "MailUser=lab@example.org " in extra_info, extra_info
