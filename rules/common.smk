@@ -32,6 +32,9 @@ try:
 except ValueError as err:
     raise WorkflowError(str(err))
 SPECIES = species_plan.enabled
+# The downloads (get_genome, get_annotation, get_cdna, get_pep, prefetch) run on the submit host
+# (`localrule`), unless config downloads_as_jobs: then a cluster executor submits them as jobs.
+DOWNLOADS_LOCAL = not config["downloads_as_jobs"]
 # species whose expression comes from a ready TPM table (no reads) / from reads
 TABLE_SPECIES = species_plan.table
 READS_SPECIES = species_plan.reads

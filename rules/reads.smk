@@ -2,7 +2,9 @@
 # sheet gives its .sra file), then fasterq-dump it. Every sra-tools call is prefixed with
 # config["sra_command_prefix"] (e.g. "unshare -n" in tests). prefetch may write a .vdbcache
 # beside the .sra (or .sralite): it stays beside it, as {run}.sra.vdbcache, where fasterq-dump
-# looks for it.
+# looks for it. fasterq-dump's temp files (several times the run's size) go to $TMPDIR, which
+# Snakemake sets from its tmpdir resource (the system temp folder: on a cluster node, its local
+# disk), else beside the output; the log's first line names the folder.
 
 
 rule prefetch:
@@ -11,7 +13,7 @@ rule prefetch:
     log:
         "logs/sra/prefetch/{run}.log",
     retries: 3
-    localrule: True
+    localrule: DOWNLOADS_LOCAL
     conda:
         "../envs/sra-tools.yaml"
     params:
@@ -46,15 +48,16 @@ rule fasterq_dump_pe:
         prefix=command_prefix(),
         run=run_accession,
     shell:
-        "(tmp=$(mktemp -d results/{wildcards.species:q}/reads/{wildcards.sample:q}/.dump.XXXXXX) && "
+        '(scratch="" && tmp=$(mktemp -d results/{wildcards.species:q}/reads/{wildcards.sample:q}/.dump.XXXXXX) && '
+        ' scratch=$(mktemp -d "${{TMPDIR:-$tmp}}/fasterq-dump.XXXXXX") && echo "fasterq-dump temp dir: $scratch" && '
         " {params.prefix} fasterq-dump {input.sra:q} --split-3 -e {threads}"
-        ' -t "$tmp/tmp" -O "$tmp" -o reads.fastq && '
+        ' -t "$scratch" -O "$tmp" -o reads.fastq && '
         ' {{ [ -s "$tmp/reads_1.fastq" ] && [ -s "$tmp/reads_2.fastq" ] || {{ echo "sample "{wildcards.sample:q}'
         '" (run "{params.run:q}"): fasterq-dump gave no read pairs from "{input.sra:q}"; is the run'
         ' single-end (layout SE)?" >&2; false; }}; }} && '
         ' gzip -1 "$tmp/reads_1.fastq" "$tmp/reads_2.fastq" && '
-        ' mv "$tmp/reads_1.fastq.gz" {output.r1:q} && mv "$tmp/reads_2.fastq.gz" {output.r2:q} && rm -rf "$tmp"'
-        ' || {{ rm -rf "$tmp"; exit 1; }}) > {log:q} 2>&1'
+        ' mv "$tmp/reads_1.fastq.gz" {output.r1:q} && mv "$tmp/reads_2.fastq.gz" {output.r2:q} && rm -rf "$tmp" "$scratch"'
+        ' || {{ rm -rf "$tmp" "$scratch"; exit 1; }}) > {log:q} 2>&1'
 
 
 rule fasterq_dump_se:
@@ -73,10 +76,11 @@ rule fasterq_dump_se:
         prefix=command_prefix(),
         run=run_accession,
     shell:
-        "(tmp=$(mktemp -d results/{wildcards.species:q}/reads/{wildcards.sample:q}/.dump.XXXXXX) && "
+        '(scratch="" && tmp=$(mktemp -d results/{wildcards.species:q}/reads/{wildcards.sample:q}/.dump.XXXXXX) && '
+        ' scratch=$(mktemp -d "${{TMPDIR:-$tmp}}/fasterq-dump.XXXXXX") && echo "fasterq-dump temp dir: $scratch" && '
         " {params.prefix} fasterq-dump {input.sra:q} -e {threads}"
-        ' -t "$tmp/tmp" -O "$tmp" -o reads.fastq && '
+        ' -t "$scratch" -O "$tmp" -o reads.fastq && '
         ' {{ [ -s "$tmp/reads.fastq" ] || {{ echo "sample "{wildcards.sample:q}" (run "{params.run:q}"):'
         ' fasterq-dump gave no single reads from "{input.sra:q}"; is the run paired-end (layout PE)?" >&2; false; }}; }} && '
-        ' gzip -1 "$tmp/reads.fastq" && mv "$tmp/reads.fastq.gz" {output.reads:q} && rm -rf "$tmp"'
-        ' || {{ rm -rf "$tmp"; exit 1; }}) > {log:q} 2>&1'
+        ' gzip -1 "$tmp/reads.fastq" && mv "$tmp/reads.fastq.gz" {output.reads:q} && rm -rf "$tmp" "$scratch"'
+        ' || {{ rm -rf "$tmp" "$scratch"; exit 1; }}) > {log:q} 2>&1'

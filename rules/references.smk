@@ -12,7 +12,7 @@ rule get_genome:
     log:
         "logs/{species}/references/genome.log",
     retries: 3
-    localrule: True
+    localrule: DOWNLOADS_LOCAL
     conda:
         "../envs/python.yaml"
     params:
@@ -30,7 +30,7 @@ rule get_annotation:
     log:
         "logs/{species}/references/annotation.log",
     retries: 3
-    localrule: True
+    localrule: DOWNLOADS_LOCAL
     conda:
         "../envs/python.yaml"
     params:
@@ -48,7 +48,7 @@ rule get_cdna:
     log:
         "logs/{species}/references/cdna.log",
     retries: 3
-    localrule: True
+    localrule: DOWNLOADS_LOCAL
     conda:
         "../envs/python.yaml"
     params:
@@ -67,7 +67,7 @@ rule get_pep:
     log:
         "logs/{species}/references/pep.log",
     retries: 3
-    localrule: True
+    localrule: DOWNLOADS_LOCAL
     conda:
         "../envs/python.yaml"
     params:

@@ -3,8 +3,10 @@
 # (leave-one-chromosome-out: its genes are the test set, validation comes from the others) or
 # "all" (every chromosome, no test set: the cross-species models). `snakemake -f <model.pt>`
 # retrains exactly that fold; a killed job continues from its resume state (see
-# resume_state in rules/training_common.smk). The experiment's config is a param: changing it
-# reruns that experiment's folds only.
+# resume_state in rules/training_common.smk), also within one run: a failed or killed job (e.g.
+# at its Slurm time limit) is retried training.resources.retries times, each attempt with a
+# longer time limit (train_runtime). The experiment's config is a param: changing it reruns that
+# experiment's folds only.
 
 
 wildcard_constraints:
@@ -25,13 +27,14 @@ rule train:
         "logs/{species}/train/{variant}/seed{seed}/{fold}.log",
     benchmark:
         "benchmarks/{species}/train/{variant}/seed{seed}/{fold}.tsv"
+    retries: TRAIN_RESOURCES["retries"]
     conda:
         TRAIN_ENV
     threads: TRAIN_RESOURCES["threads"]
     resources:
         gpu=GPUS_PER_JOB,
         mem_mb=TRAIN_RESOURCES["mem_mb"],
-        runtime=TRAIN_RESOURCES["runtime"],
+        runtime=train_runtime,
     params:
         settings=experiment_settings,
         resume=resume_state,

@@ -91,6 +91,13 @@ def experiment_settings(wildcards):
     return experiments.experiment_settings(wildcards.variant, config)
 
 
+def train_runtime(wildcards, attempt):
+    """Resource function: minutes of a training job's attempt (runtime, times runtime_growth per
+    retry: the attempt after a time limit gets longer, and continues from the resume state).
+    """
+    return experiments.attempt_runtime(TRAIN_RESOURCES, attempt)
+
+
 def resume_state(wildcards):
     """Resume state of a training job: kept outside the job's outputs (Snakemake deletes those
     when a job fails or is killed)."""

@@ -8,7 +8,8 @@ Layout: everything (state, spool, logs, pid files, munge key and socket) lives i
 the daemons listen on 127.0.0.1 only, on free ports picked at start. No accounting (no slurmdbd):
 sacct does not work, so Snakemake must use `slurm-status-command: squeue`. One stand-in GPU
 (gres gpu:testgpu:1 backed by /dev/null, in /etc/slurm/gres.conf): Slurm schedules --gpus
-requests against it and sets CUDA_VISIBLE_DEVICES in the job; nothing can compute on it.
+requests against it and sets CUDA_VISIBLE_DEVICES in the job; nothing can compute on it. The node
+has the feature NODE_FEATURE (for --constraint).
 Teardown cancels the cluster's jobs, stops every daemon it started by PID (SIGTERM, wait,
 SIGKILL) and removes /etc/slurm/slurm.conf and gres.conf (restoring any that existed before):
 with the plugin installed, a slurm.conf without a controller slows every later `snakemake`
@@ -42,6 +43,8 @@ CPUS = 2
 # --gpus/--gres like a real one and sets CUDA_VISIBLE_DEVICES in the job. Nothing runs on it.
 GPUS = 1
 GPU_TYPE = "testgpu"
+# A node feature, for jobs that ask for one with --constraint (resource `constraint`).
+NODE_FEATURE = "testfeature"
 REQUIRED = ("munged", "munge", "unmunge", "slurmctld", "slurmd", "sinfo", "squeue", "scontrol", "sbatch", "scancel")
 INSTALL_HINT = "apt-get install -y --no-install-recommends slurm-wlm munge"
 
@@ -140,7 +143,7 @@ MinJobAge=300
 InactiveLimit=0
 KillWait=5
 SchedulerType=sched/backfill
-NodeName={NODE} NodeHostname={socket.gethostname()} NodeAddr=127.0.0.1 CPUs={cpus} RealMemory={mem_mb} Gres=gpu:{GPU_TYPE}:{GPUS} State=UNKNOWN
+NodeName={NODE} NodeHostname={socket.gethostname()} NodeAddr=127.0.0.1 CPUs={cpus} RealMemory={mem_mb} Gres=gpu:{GPU_TYPE}:{GPUS} Features={NODE_FEATURE} State=UNKNOWN
 PartitionName={PARTITION} Nodes={NODE} Default=YES MaxTime=INFINITE State=UP
 """
 

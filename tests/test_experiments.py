@@ -11,7 +11,9 @@ import yaml
 from mtmixg.core.experiments import (
     DERIVED_MODEL_KEYS,
     DERIVED_TRAIN_KEYS,
+    RESOURCE_DEFAULTS,
     RESOURCE_KEY,
+    attempt_runtime,
     experiment_names,
     gpus_per_job,
     job_resources,
@@ -112,7 +114,8 @@ def test_gpu_settings_and_resources() -> None:
     assert training_env(base_config(gpu={"use": True, "per_job": 2})) == "pytorch-cuda.yaml"
     assert gpus_per_job(base_config()) == 0
     assert training_env(base_config()) == "python.yaml"
-    assert job_resources(base_config()) == {"threads": 3, "mem_mb": 1000, "runtime": 30}
+    assert job_resources(base_config()) == {"threads": 3, "mem_mb": 1000, "runtime": 30, "retries": 2,
+                                            "runtime_growth": 1.25}
     with pytest.raises(ValueError, match=r"'gpu.use'"):
         resolve_experiment("cnn", base_config(gpu={"use": "yes"}))
 
@@ -137,3 +140,20 @@ def test_mask_codons_is_an_experiment_setting_and_the_former_window_key_still_wo
     assert resolve_experiment("cnn", legacy, seq_len=540)[0].mask_codons is True
     with pytest.raises(ValueError, match="tss_index"):
         resolve_experiment("cnn", base_config(model={"tss_index": 5}))
+
+
+def test_training_resources_schema_defaults_are_the_core_fallbacks() -> None:
+    """training.resources: each default lives in the schema and in RESOURCE_DEFAULTS; they agree."""
+    schema = yaml.safe_load(SCHEMA.read_text())
+    props = schema["properties"]["training"]["properties"][RESOURCE_KEY]["properties"]
+    assert {key: value["default"] for key, value in props.items()} == RESOURCE_DEFAULTS
+    assert job_resources({}) == RESOURCE_DEFAULTS
+
+
+def test_runtime_grows_per_attempt() -> None:
+    res = job_resources({"training": {"resources": {"runtime": 100, "runtime_growth": 1.5, "retries": 3}}})
+    assert res["retries"] == 3
+    assert [attempt_runtime(res, k) for k in (1, 2, 3, 4)] == [100, 150, 225, 338]
+    flat = job_resources({"training": {"resources": {"runtime": 240, "runtime_growth": 1}}})
+    assert [attempt_runtime(flat, k) for k in (1, 2, 3)] == [240, 240, 240]
+    assert [attempt_runtime(job_resources({}), k) for k in (1, 2, 3)] == [720, 900, 1125]

@@ -24,7 +24,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from slurm_cluster import GPU_TYPE, SlurmCluster
+from slurm_cluster import GPU_TYPE, NODE_FEATURE, SlurmCluster
 
 pytestmark = pytest.mark.slurm
 
@@ -288,3 +288,121 @@ def test_rerun_one_fold_by_target(slurm_cluster: SlurmCluster, demo_runs: dict) 
     assert slurm_cluster.job_state(submitted[0][0]) == "COMPLETED"
     assert target.stat().st_mtime_ns > before
     print(f"one fold rerun on Slurm in {seconds:.1f} s")
+
+
+# ------------------------------------------------------------------ GPU syntax and sbatch options
+
+# Rules of the README's cluster options, given their resources by the test profile's
+# set-resources (as profiles/slurm/config.yaml shows for train). Each records its job ID.
+TINY_OPTIONS = textwrap.dedent(
+    """
+    rule all:
+        input:
+            "gres.txt",
+            "extra.txt",
+
+
+    rule with_gres:
+        output:
+            "gres.txt",
+        resources:
+            gpu=1,
+        shell:
+            'echo "$SLURM_JOB_ID ${{CUDA_VISIBLE_DEVICES:-unset}}" > {output}'
+
+
+    rule with_extra:
+        output:
+            "extra.txt",
+        shell:
+            "echo $SLURM_JOB_ID > {output}"
+    """
+)
+OPTION_RESOURCES = {
+    # as train with config gpu.use: true (resources gpu=1), asking for the GPU as a gres instead:
+    # -> sbatch --gres=gpu:testgpu:1 -C testfeature, and no --gpus
+    "with_gres": {"gpu": 0, "gres": f"gpu:{GPU_TYPE}:1", "constraint": NODE_FEATURE},
+    # -> appended to the sbatch line as it is (options the plugin sets itself, e.g. --comment, --time,
+    # --gres, --qos, are refused there)
+    "with_extra": {"slurm_extra": "--nice=7 --mail-type=END --mail-user=lab@example.org"},
+}
+
+
+def test_gres_constraint_and_slurm_extra_reach_the_job(slurm_cluster: SlurmCluster, tmp_path: Path) -> None:
+    """README, Profiles: `gres`, `constraint` and `slurm_extra` in set-resources become the job's
+    --gres, --constraint and extra sbatch options (one run, two jobs)."""
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "Snakefile").write_text(TINY_OPTIONS)
+    profile = test_profile(slurm_cluster, tmp_path / "profile")
+    settings = yaml.safe_load((profile / "config.yaml").read_text())
+    settings["set-resources"].update(OPTION_RESOURCES)
+    (profile / "config.yaml").write_text(yaml.safe_dump(settings, sort_keys=False))
+    out, seconds = snakemake(["--workflow-profile", str(profile)], work, timeout=180)
+    assert out.returncode == 0, out.stdout[-4000:]
+    gres_job, cuda = (work / "gres.txt").read_text().split()
+    extra_job = (work / "extra.txt").read_text().strip()
+    assert set(SUBMITTED.findall(out.stdout)) == {gres_job, extra_job}
+    gres_info = slurm_cluster.run("scontrol", "show", "job", "--oneliner", gres_job)
+    assert f"TresPerNode=gres/gpu:{GPU_TYPE}:1" in gres_info or f"TresPerNode=gres:gpu:{GPU_TYPE}:1" in gres_info, gres_info
+    assert f"Features={NODE_FEATURE} " in gres_info, gres_info
+    assert "TresPerJob=" not in gres_info, "gpu: 0 in set-resources: no --gpus beside --gres"
+    assert cuda == "0", "Slurm allocated the GPU asked for with --gres"
+    extra_info = slurm_cluster.run("scontrol", "show", "job", "--oneliner", extra_job)
+    assert "Nice=7 " in extra_info and "MailUser=lab@example.org " in extra_info, extra_info
+    assert "MailType=END " in extra_info, extra_info
+    print(f"gres/constraint/slurm_extra jobs in {seconds:.1f} s")
+
+
+def test_qos_without_accounting_is_ignored_by_sbatch(slurm_cluster: SlurmCluster) -> None:
+    """What `qos` (-> sbatch --qos=...) does on a cluster without accounting, as this one: sbatch
+    takes any name and the job runs (QoS is enforced only with slurmdbd); README says so."""
+    job = slurm_cluster.run("sbatch", "--parsable", f"--partition={slurm_cluster.partition}", "--qos=no_such_qos",
+                            "--mem=100", "--output=/dev/null", "--wrap", "true").strip()
+    deadline = time.monotonic() + 60
+    while slurm_cluster.job_state(job) not in ("COMPLETED", "FAILED") and time.monotonic() < deadline:
+        time.sleep(1)
+    assert slurm_cluster.job_state(job) == "COMPLETED"
+
+
+# ------------------------------------------------------------------ downloads: local rules or jobs
+
+
+def _reference_config(tmp_path: Path) -> Path:
+    """A config whose species 'leafy' has local reference files (get_genome/get_cdna copy them)."""
+    (tmp_path / "genome.fa").write_text(">1\n" + "ACGT" * 50 + "\n")
+    (tmp_path / "cdna.fa").write_text(">T1.1 gene:T1\n" + "ACGT" * 20 + "\n")
+    (tmp_path / "a.gff3").write_text("##gff-version 3\n")
+    (tmp_path / "tpm.tsv").write_text("gene_id\trun1\nT1\t1\n")
+    (tmp_path / "samples.tsv").write_text("species\tsample\tlayout\n")
+    config = {"species": {"leafy": {"genome": str(tmp_path / "genome.fa"), "annotation": str(tmp_path / "a.gff3"),
+                                    "cdna": str(tmp_path / "cdna.fa"), "chromosomes": ["1"],
+                                    "tpm_table": str(tmp_path / "tpm.tsv")}},
+              "samples": str(tmp_path / "samples.tsv")}
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_downloads_are_local_unless_downloads_as_jobs(slurm_cluster: SlurmCluster, tmp_path: Path) -> None:
+    """get_genome and get_cdna (as prefetch) run on the submit host by default; with
+    `downloads_as_jobs: true` the Slurm executor submits them."""
+    configfile = _reference_config(tmp_path)
+    profile = test_profile(slurm_cluster, tmp_path / "profile")
+    targets = ["resources/leafy/genome.fa", "resources/leafy/cdna.fa"]
+    base = ["-s", str(REPO / "Snakefile"), "--workflow-profile", str(profile), *targets]
+    local, _ = snakemake([*base, "-d", str(tmp_path / "local"), "--configfile", str(configfile)], tmp_path, timeout=180)
+    assert local.returncode == 0, local.stdout[-4000:]
+    assert not SUBMITTED.findall(local.stdout), local.stdout[-4000:]
+    assert "localrule get_genome:" in local.stdout and "localrule get_cdna:" in local.stdout
+    work = tmp_path / "jobs"
+    jobs, seconds = snakemake([*base, "-d", str(work), "--config", "downloads_as_jobs=True", "--configfile",
+                               str(configfile)], tmp_path, timeout=180)
+    assert jobs.returncode == 0, jobs.stdout[-4000:]
+    submitted = SUBMITTED_LOG.findall(jobs.stdout)
+    rules = sorted(re.search(r"/rule_(\w+)/", log)[1] for _, log in submitted)
+    assert rules == ["get_cdna", "get_genome"], jobs.stdout[-4000:]
+    for job_id, _ in submitted:
+        assert slurm_cluster.job_state(job_id) == "COMPLETED"
+    assert (work / "resources/leafy/genome.fa").read_text().startswith(">1\n")
+    print(f"downloads as 2 Slurm jobs in {seconds:.1f} s")

@@ -16,6 +16,7 @@ overrides on top of them. seq_len comes from the windows (window.json), n_output
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from .gpus import count_gpus
@@ -161,14 +162,30 @@ def resolve_experiment(name: str, config: dict, seq_len: int | None = None) -> t
     return model_cfg, train_cfg
 
 
-def job_resources(config: dict) -> dict[str, int]:
-    """Resources of one training job from `training.resources` (threads, mem_mb, runtime in minutes)."""
+RESOURCE_DEFAULTS: dict[str, int | float] = {
+    "threads": 4,
+    "mem_mb": 16000,
+    "runtime": 720,
+    "retries": 2,
+    "runtime_growth": 1.25,
+}
+"""Fallbacks of `training.resources` (the schema's defaults; tests/test_experiments.py checks that
+the two agree). runtime: minutes of the first attempt; retries: further attempts after a failed
+or killed job (each continues from the resume state); runtime_growth: runtime factor per attempt."""
+
+
+def job_resources(config: dict) -> dict[str, int | float]:
+    """Resources of one training job from `training.resources` (threads, mem_mb, runtime in
+    minutes, retries, runtime_growth), RESOURCE_DEFAULTS for keys not given."""
     res = (config.get("training") or {}).get(RESOURCE_KEY) or {}
-    return {
-        "threads": int(res.get("threads", 2)),
-        "mem_mb": int(res.get("mem_mb", 4000)),
-        "runtime": int(res.get("runtime", 120)),
-    }
+    values = {key: res.get(key, default) for key, default in RESOURCE_DEFAULTS.items()}
+    return {key: float(v) if key == "runtime_growth" else int(v) for key, v in values.items()}
+
+
+def attempt_runtime(resources: dict, attempt: int) -> int:
+    """Minutes of a training job's attempt (1, 2, ...): runtime * runtime_growth ** (attempt - 1),
+    rounded up, so a job stopped at its time limit gets longer for the attempt that continues it."""
+    return math.ceil(resources["runtime"] * resources["runtime_growth"] ** (max(int(attempt), 1) - 1))
 
 
 def experiment_settings(name: str, config: dict) -> str:
