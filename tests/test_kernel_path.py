@@ -12,7 +12,7 @@ import torch
 from mtmixg.train import train_fold
 from mtmixg.models import build_model
 from mtmixg.ops import kernel_path
-from mtmixg.ops.fused import HAS_FUSED_CONV, HAS_FUSED_SCAN
+from mtmixg.ops import fused_kernels
 from mtmixg.ops.numba_scan import HAS_NUMBA
 from mtmixg.training import TrainConfig
 from training_data import make_windows, tiny_model
@@ -28,7 +28,7 @@ def test_kernel_path_of_models_on_cpu() -> None:
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_kernel_path_on_cuda_follows_the_installed_kernels() -> None:
-    expected = "fused" if HAS_FUSED_SCAN and HAS_FUSED_CONV else "pure"
+    expected = "fused" if fused_kernels().available else "pure"
     assert kernel_path(build_model(tiny_model(variant="cnn_mamba")), "cuda") == expected
 
 
