@@ -177,3 +177,20 @@ def test_kernel_path_on_cpu_imports_nothing_and_models_without_mamba_never_fail(
     assert check_kernel_path(build_model(tiny_model(variant="cnn_mamba")), "cpu", allow_pure=False, log=None) == CPU_PATH
     assert "mamba_ssm" not in sys.modules and not (tmp_path / "events.txt").exists()
     assert check_kernel_path(build_model(tiny_model(variant="cnn")), "cuda", allow_pure=False, log=None) == "none"
+
+
+def test_allow_pure_kernels_from_the_gpu_config_and_the_train_option(tmp_path: Path) -> None:
+    from mtmixg.cli import main
+    from mtmixg.core.experiments import resolve_experiment
+
+    assert resolve_experiment("cnn", {"task": "binary", "gpu": {"use": True, "allow_pure_kernels": True}})[1].allow_pure_kernels
+    assert not resolve_experiment("cnn", {"task": "binary", "gpu": {"use": True}})[1].allow_pure_kernels
+    with pytest.raises(ValueError, match="'training': allow_pure_kernels cannot be set here"):
+        resolve_experiment("cnn", {"task": "binary", "training": {"allow_pure_kernels": True}})
+    make_windows(tmp_path / "w", n_per_chrom=30)
+    model = [f"--model={k}={v}" for k, v in (("channels", 8), ("cnn_channels", 8), ("cnn_blocks", 2), ("pools", "[4, 4]"),
+                                             ("fc_hidden", "[16]"))]  # fmt: skip
+    argv = ["train", str(tmp_path / "w"), "--fold", "chr1", "--variant", "cnn", "--device", "cpu", "--epochs", "1",
+            "--threads", "1", "--out", str(tmp_path / "o"), "--allow-pure-kernels", *model]  # fmt: skip
+    assert main(argv) == 0
+    assert json.loads((tmp_path / "o/metrics.json").read_text())["train_config"]["allow_pure_kernels"] is True
