@@ -3,8 +3,9 @@
     bench/gpu_check.sh [--windows 4000] [--repeats 3] [--batch 64] [--variants mtmixg cnn ...]
     bench/gpu_check.sh --cpu-smoke     # the same code paths on the CPU, tiny sizes (no GPU here)
 
-Rows: the CUDA tests (tests/test_cuda.py, tests/test_kernel_path.py); fused-vs-pure equality of
-the Mamba block and of full-size mtmixg when mamba_ssm imports; seq/s of one training step
+Rows: the fused kernels' import (OK, or the import's traceback); the CUDA tests (tests/test_cuda.py,
+tests/test_kernel_path.py); fused vs pure scan when mamba_ssm imports: values and parameter
+gradients of the Mamba block and of full-size mtmixg, in fp32 and under bf16 autocast; seq/s of one training step
 (forward + BCE + backward + Adam) per variant at L = 3,020, batch 64, AMP on and off; one training
 epoch of full-size mtmixg on synthetic 3,020-bp windows (mtmixg.train.train_fold, as the workflow).
 """
@@ -26,7 +27,7 @@ import torch
 from mtmixg.data.dataset import GeneWindows, save_windows
 from mtmixg.train import train_fold
 from mtmixg.models import VARIANTS, Mamba, ModelConfig, build_model
-from mtmixg.ops import HAS_FUSED_CONV, HAS_FUSED_SCAN
+from mtmixg.ops import fused_kernels
 from mtmixg.data.sequence import WindowSpec
 
 from bench_model import _seconds  # one timer (CUDA-synchronised) for both benchmarks
@@ -72,9 +73,35 @@ def cuda_tests() -> None:
     row("CUDA tests", " ".join(files), f"{'ok' if done.returncode == 0 else 'FAILED'}: {last}")
 
 
+def fused_import(device: str) -> None:
+    """Whether the fused kernels import: OK, or why (the import's traceback, on one table line)."""
+    if device != "cuda":
+        row("fused import", "mamba_ssm, causal_conv1d", "skipped: no CUDA (never imported on CPU)")
+        return
+    kernels = fused_kernels()
+    why = " / ".join(line for line in kernels.problem().splitlines() if line.strip())
+    row("fused import", "mamba_ssm, causal_conv1d", "OK" if kernels.available else f"FAILED: {why.replace('|', '/')}")
+
+
+def max_diffs(fused: torch.nn.Module, pure: torch.nn.Module, x: torch.Tensor, amp: bool) -> tuple[float, float]:
+    """Max abs difference of the outputs and max relative difference of the parameter gradients
+    (loss: the outputs' sum), fused vs pure, with bf16 autocast when amp."""
+    results = []
+    for model in (fused, pure):
+        model.zero_grad(set_to_none=True)
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp):
+            out = model(x).float()
+        out.sum().backward()
+        results.append((out.detach(), {n: p.grad.float() for n, p in model.named_parameters() if p.grad is not None}))
+    (out_f, grads_f), (out_p, grads_p) = results
+    grad_diff = max(((grads_f[n] - g).abs().max() / g.abs().max().clamp(min=1e-6)).item() for n, g in grads_p.items())
+    return (out_f - out_p).abs().max().item(), grad_diff
+
+
 def fused_equality(device: str) -> None:
-    """Fused vs pure: Mamba block (d_model 32) and full-size mtmixg, same weights, max abs diff."""
-    if not (HAS_FUSED_SCAN and HAS_FUSED_CONV) or device != "cuda":
+    """Fused vs pure: Mamba block (d_model 32) and full-size mtmixg, same weights, fp32 and bf16:
+    max abs diff of the values, max relative diff of the parameter gradients."""
+    if not fused_kernels().available or device != "cuda":
         why = "mamba_ssm / causal_conv1d do not import" if device == "cuda" else "no CUDA"
         row("fused vs pure", "Mamba block, mtmixg", f"skipped: {why}")
         return
@@ -82,18 +109,20 @@ def fused_equality(device: str) -> None:
     pure = Mamba(32, backend="pure").cuda()
     fused = Mamba(32, backend="fused").cuda()
     fused.load_state_dict(pure.state_dict())
-    x = torch.randn(8, SPEC.length, 32, device="cuda")
-    with torch.no_grad():
-        diff = (fused(x) - pure(x)).abs().max().item()
-    row("fused vs pure", f"Mamba block d_model 32, L {SPEC.length}, batch 8", f"max abs diff {diff:.1e}")
-    cfg = ModelConfig(variant="mtmixg", seq_len=SPEC.length)
-    auto = build_model(cfg).cuda().eval()
-    ref = build_model(cfg, mamba_backend="pure").cuda().eval()
+    cfg = ModelConfig(variant="mtmixg", seq_len=SPEC.length, dropout=0.0)
+    auto = build_model(cfg).cuda().train()
+    ref = build_model(cfg, mamba_backend="pure").cuda().train()
     ref.load_state_dict(auto.state_dict())
-    xs = one_hot(16, "cuda")
-    with torch.no_grad():
-        diff = (auto(xs) - ref(xs)).abs().max().item()
-    row("fused vs pure", "mtmixg full size, batch 16, logits", f"max abs diff {diff:.1e}")
+    cases = [("Mamba block d_model 32, batch 8", fused, pure, torch.randn(8, SPEC.length, 32, device="cuda")),
+             ("mtmixg full size, batch 16, logits", auto, ref, one_hot(16, "cuda"))]  # fmt: skip
+    for amp in (False, True):
+        if amp and not torch.cuda.is_bf16_supported():
+            row("fused vs pure", "bf16", "skipped: no bf16 on this GPU")
+            continue
+        for setting, a, b, x in cases:
+            values, grads = max_diffs(a, b, x, amp)
+            row("fused vs pure", f"{setting}, {'bf16 autocast' if amp else 'fp32'}",
+                f"values max abs diff {values:.1e}, parameter gradients max rel diff {grads:.1e}")  # fmt: skip
 
 
 def throughput(variants: list[str], batch: int, repeats: int, device: str) -> None:
@@ -139,7 +168,7 @@ def one_epoch(n_windows: int, batch: int, device: str) -> None:
     """One epoch of full-size mtmixg (train_fold, fold chr1, binary), as a workflow job runs it."""
     with tempfile.TemporaryDirectory() as tmp:
         synthetic_windows(Path(tmp) / "w", n_windows)
-        cfg = TrainConfig(epochs=1, batch_size=batch, device=device, warmup_epochs=0)
+        cfg = TrainConfig(epochs=1, batch_size=batch, device=device, warmup_epochs=0, allow_pure_kernels=True)
         start = time.perf_counter()
         m = train_fold(Path(tmp) / "w", "chr1", "binary", ModelConfig(variant="mtmixg"), cfg, 0, Path(tmp) / "o", log=None)
         wall = time.perf_counter() - start
@@ -165,9 +194,9 @@ def main() -> None:
     else:
         sys.exit("gpu_check: no CUDA GPU visible (torch.cuda.is_available() is False); use --cpu-smoke to check the script")
     name = torch.cuda.get_device_name(0) if device == "cuda" else "CPU (smoke run)"
-    print(f"torch {torch.__version__}, {name}, fused kernels importable: {HAS_FUSED_SCAN and HAS_FUSED_CONV}",
-          file=sys.stderr)  # fmt: skip
+    print(f"torch {torch.__version__}, {name}", file=sys.stderr)
     start = time.perf_counter()
+    fused_import(device)
     if not args.skip_tests:
         cuda_tests()
     fused_equality(device)

@@ -132,6 +132,9 @@ def _add_train(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-balance", dest="balance", action="store_false", default=None, help="keep the class imbalance")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"))
     p.add_argument("--require-gpu", action="store_true", default=None, help="fail unless a CUDA GPU is visible")
+    p.add_argument("--allow-pure-kernels", action="store_true", default=None,
+                   help="on a GPU, train with the slow PyTorch scan when the fused Mamba kernels do not import "
+                        "(default: that is an error showing the import's traceback)")
     p.add_argument("--no-amp", dest="amp", action="store_false", default=None, help="no mixed precision on CUDA")
     p.add_argument("--threads", type=positive_int, help="CPU threads for torch")
 
@@ -151,7 +154,7 @@ def _run_train(args: argparse.Namespace) -> int:
     train_values = _read_config(args.train_config, "training") if args.train_config else {}
     train_values.update(_key_values(args.set, "--set"))
     for key in ("epochs", "batch_size", "lr", "patience", "lr_patience", "warmup_epochs", "val_fraction",
-                "balance", "device", "require_gpu", "amp", "threads"):
+                "balance", "device", "require_gpu", "allow_pure_kernels", "amp", "threads"):
         if getattr(args, key) is not None:
             train_values[key] = getattr(args, key)
     src_m = args.model_config or "--model"
@@ -366,7 +369,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of `mtmixg`; returns the exit code (0 ok, 2 bad input)."""
+    """Entry point of `mtmixg`; returns the exit code (0 ok, 1 fused GPU kernels broken, 2 bad input)."""
+    from .ops.fused import FusedKernelsError
     from .training import GPUUnavailableError
 
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -379,6 +383,9 @@ def main(argv: list[str] | None = None) -> int:
     except CLIError as err:
         print(f"mtmixg: error: {err}", file=sys.stderr)
         return 2
+    except FusedKernelsError as err:  # a broken GPU environment: the whole message, the import's traceback included
+        print(f"mtmixg: error: {err}", file=sys.stderr)
+        return 1
     except (ValueError, GPUUnavailableError) as err:
         print(f"mtmixg: error: {str(err).splitlines()[0] if str(err) else type(err).__name__}", file=sys.stderr)
         return 2

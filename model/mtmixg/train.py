@@ -38,7 +38,7 @@ from .core.model_config import ModelConfig
 from .core.names import ALL_CHROMOSOMES
 from .data.dataset import genes_digest, load_windows
 from .metrics import compute_metrics, predictions_frame
-from .ops import kernel_path
+from .ops import FusedKernelsError, check_kernel_path, kernel_path
 from .predict import predict
 from .splits import make_split
 from .tasks import CLASS_NAMES, check_task, gene_mask, n_classes, n_outputs, targets
@@ -146,6 +146,7 @@ def train_fold(
     _check_classes(gw.genes, y, split, fold, task, windows_dir)
     torch.manual_seed(seed)
     model = build_model(model_cfg)
+    check_kernel_path(model, resolve_device(train_cfg), train_cfg.allow_pure_kernels, log)  # before training
     run_info = {"fold": fold, "model": model_cfg.to_dict(), "window": spec.to_dict(),
                 "homology_filter": test_genes is not None, "dataset": gw.digest}
     if log:
@@ -224,8 +225,10 @@ def train_job(
     chromosome, no test set); model_out: the model.pt to write (its folder gets all four outputs);
     resume_path: the resume state, kept outside the outputs; test_genes: the homology filter's TSV.
     Unless the experiment's device is cpu, a free local GPU is claimed (mtmixg.core.gpus.claim_gpu)
-    before CUDA starts. A GPU required but absent ends the job with SystemExit naming why, before
-    any data is read. Returns train_fold's metrics.
+    before CUDA starts (nothing imported before it touches CUDA: the fused kernels are imported after
+    the claim, mtmixg.ops.fused). A GPU required but absent ends the job with SystemExit naming why,
+    before any data is read; so do fused kernels that do not import on CUDA (unless
+    gpu.allow_pure_kernels), with the import's traceback. Returns train_fold's metrics.
     """
     model_cfg, train_cfg = resolve_experiment(experiment, config)
     train_cfg = replace(train_cfg, threads=int(threads))
@@ -242,7 +245,10 @@ def train_job(
         if gpu is not None:
             log(f"claimed GPU {gpu} (CUDA_VISIBLE_DEVICES={gpu})")
         job_device(train_cfg, log)
-        return train_fold(**run)
+        try:
+            return train_fold(**run)
+        except FusedKernelsError as err:  # the import's traceback in the job's log, without ours
+            raise SystemExit(f"ERROR: {err}") from None
 
 
 def job_device(train_cfg: TrainConfig, log: Callable[[str], None] = log_stderr) -> torch.device:

@@ -5,8 +5,8 @@ The workflow config holds (see config/schemas/training.schema.yaml):
     variants   names from VARIANTS (cnn, cnn_mamba, cnn_attention, cnn_mixenc, mtmixg, deepcre)
     model      ModelConfig keys shared by every variant (not variant, seq_len, n_outputs, tss_index,
                tts_index); mask_codons (default: on for deepcre only) may be set here or per sweep entry
-    training   TrainConfig keys (not device, require_gpu, threads) + "resources" (job resources)
-    gpu        {"use": false | true | "auto", "per_job": int}
+    training   TrainConfig keys (not device, require_gpu, allow_pure_kernels, threads) + "resources" (job resources)
+    gpu        {"use": false | true | "auto", "per_job": int, "allow_pure_kernels": bool}
     sweep      [{name, variant (default mtmixg), model: {overrides}, training: {overrides}}, ...]
 
 An experiment named like a variant uses `model` + `training` as given; a sweep entry applies its
@@ -26,7 +26,7 @@ from .train_config import TrainConfig
 
 DERIVED_MODEL_KEYS: tuple[str, ...] = ("variant", "seq_len", "n_outputs", "tss_index", "tts_index")
 """ModelConfig keys the workflow sets itself (from the experiment, the windows and the task)."""
-DERIVED_TRAIN_KEYS: tuple[str, ...] = ("device", "require_gpu", "threads")
+DERIVED_TRAIN_KEYS: tuple[str, ...] = ("device", "require_gpu", "allow_pure_kernels", "threads")
 """TrainConfig keys the workflow sets itself (from `gpu` and the job's threads)."""
 RESOURCE_KEY = "resources"
 """Key of `training` holding the job resources (threads, mem_mb, runtime); not a TrainConfig key."""
@@ -81,14 +81,16 @@ def _check_keys(values: dict, forbidden: tuple[str, ...], where: str) -> None:
 
 
 def gpu_settings(config: dict) -> dict[str, Any]:
-    """TrainConfig device keys from config `gpu`: use false -> cpu; true -> cuda, required; "auto"."""
-    use = (config.get("gpu") or {}).get("use", False)
+    """TrainConfig device keys from config `gpu`: use false -> cpu; true -> cuda, required; "auto";
+    allow_pure_kernels as given (default false)."""
+    gpu = config.get("gpu") or {}
+    use, allow = gpu.get("use", False), {"allow_pure_kernels": gpu.get("allow_pure_kernels", False)}
     if use is True:
-        return {"device": "cuda", "require_gpu": True}
+        return {"device": "cuda", "require_gpu": True, **allow}
     if use is False:
-        return {"device": "cpu", "require_gpu": False}
+        return {"device": "cpu", "require_gpu": False, **allow}
     if use == "auto":
-        return {"device": "auto", "require_gpu": False}
+        return {"device": "auto", "require_gpu": False, **allow}
     raise ValueError(f"config key 'gpu.use': expected true, false or \"auto\", got {use!r}")
 
 

@@ -22,6 +22,9 @@ class TrainConfig:
     balance: bool = True
     device: str = "auto"
     require_gpu: bool = False
+    allow_pure_kernels: bool = False
+    """On CUDA, train a Mamba model with the slow PyTorch scan when the fused kernels (mamba_ssm,
+    causal_conv1d) do not import; False: that is an error (mtmixg.ops.check_kernel_path)."""
     amp: bool = True
     threads: int | None = None
     min_delta: float = 0.0
@@ -50,6 +53,8 @@ class TrainConfig:
             raise ValueError(f"train key 'device' must be auto, cpu or cuda, got {self.device!r}")
         if self.require_gpu and self.device == "cpu":
             raise ValueError("train keys 'require_gpu' and 'device': a GPU is required but device is 'cpu'")
+        if not isinstance(self.allow_pure_kernels, bool):
+            raise ValueError(f"train key 'allow_pure_kernels' must be true or false, got {self.allow_pure_kernels!r}")
         if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
             raise ValueError(f"train key 'threads' must be an integer >= 1 or null, got {self.threads!r}")
 

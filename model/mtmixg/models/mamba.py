@@ -7,8 +7,7 @@ import math
 import torch
 from torch import nn
 
-from ..ops import causal_conv1d, fused_available, selective_scan
-from ..ops.fused import HAS_FUSED_CONV, HAS_FUSED_SCAN, fused_selective_scan
+from ..ops import causal_conv1d, fused_kernels, selective_scan
 
 BACKENDS: tuple[str, ...] = ("auto", "pure", "fused")
 """auto: fused kernels on CUDA when installed, else pure; pure: always the PyTorch scan; fused: require the kernels."""
@@ -55,25 +54,28 @@ class Mamba(nn.Module):
         self.D = nn.Parameter(torch.ones(self.d_inner))
         self.out_proj = nn.Linear(self.d_inner, d_model, bias=False)
 
-    def _use_fused(self, x: torch.Tensor) -> bool:
+    def uses_fused(self, device_type: str) -> bool:
+        """Whether this block runs the fused kernels on a device of device_type ("cuda", "cpu", ...).
+        Imports them (ops.fused_kernels) on CUDA only, or when the backend is 'fused'."""
         if self.backend == "fused":
-            if not (HAS_FUSED_SCAN and HAS_FUSED_CONV):
-                raise RuntimeError("Mamba backend 'fused' needs mamba_ssm and causal_conv1d (pip install 'mtmixg[gpu]')")
-            if not x.is_cuda:
+            kernels = fused_kernels()
+            if not kernels.available:
+                raise RuntimeError(f"Mamba backend 'fused' needs mamba_ssm and causal_conv1d:\n{kernels.problem()}")
+            if device_type != "cuda":
                 raise RuntimeError("Mamba backend 'fused' runs on CUDA only; move the model to a GPU or use 'auto'")
             return True
-        return self.backend == "auto" and fused_available(x)
+        return self.backend == "auto" and device_type == "cuda" and fused_kernels().available
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
         """(N, L, d_model) -> (N, L, d_model)."""
-        fused = self._use_fused(hidden)
+        fused = self.uses_fused(hidden.device.type)
         x, z = self.in_proj(hidden).transpose(1, 2).chunk(2, dim=1)  # (N, d_inner, L) each
         x = causal_conv1d(x, self.conv1d.weight, self.conv1d.bias, fused=fused)
         dt, B, C = self.x_proj(x.transpose(1, 2)).split([self.dt_rank, self.d_state, self.d_state], dim=-1)
         dt = (dt @ self.dt_proj.weight.t()).transpose(1, 2)  # (N, d_inner, L); bias added in the scan
         B, C = B.transpose(1, 2), C.transpose(1, 2)  # (N, d_state, L); each scan lays them out itself
         A = -torch.exp(self.A_log.float())
-        scan = fused_selective_scan if fused else selective_scan
+        scan = fused_kernels().selective_scan if fused else selective_scan
         y = scan(
             x, dt, A, B, C, self.D.float(), z=z,
             delta_bias=self.dt_proj.bias.float(), delta_softplus=True,

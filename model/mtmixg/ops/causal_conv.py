@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .fused import fused_causal_conv1d
+from .fused import INSTALL_HINT, fused_kernels
 from .numba_conv import numba_causal_conv
 from .numba_scan import HAS_NUMBA
 
@@ -19,9 +19,10 @@ def causal_conv1d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | No
     slower than all the rest of the block.
     """
     if fused:
-        if fused_causal_conv1d is None:
-            raise RuntimeError("fused causal conv requested but causal_conv1d is not installed (pip install 'mtmixg[gpu]')")
-        return fused_causal_conv1d(x.contiguous(), weight.squeeze(1), bias, activation="silu")
+        conv = fused_kernels().causal_conv1d
+        if conv is None:
+            raise RuntimeError(f"fused causal conv requested but causal_conv1d does not import ({INSTALL_HINT})")
+        return conv(x.contiguous(), weight.squeeze(1), bias, activation="silu")
     if HAS_NUMBA and x.device.type == "cpu" and x.dtype == torch.float32:
         return F.silu(numba_causal_conv(x, weight, bias))
     return F.silu(shifted_sum_conv(x, weight, bias))

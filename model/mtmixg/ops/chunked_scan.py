@@ -11,6 +11,7 @@ in the backward, one block of (batch, channel) rows at a time, so memory stays O
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -22,6 +23,24 @@ BLOCK_ELEMENTS = 1 << 20
 """States (L * n * D * S) per block of (batch, channel) rows held at once (4 MB tensors). Smaller
 blocks mean more, smaller operations (Python and dispatch overhead: 2^18 was ~1.5x slower on 2
 threads); larger ones are memory-bandwidth bound (2^21 was ~2x slower). bench/bench_model.py."""
+CUDA_MEMORY_SHARE = 80
+"""On CUDA a block's (L * n * D * S) float32 tensor takes 1/CUDA_MEMORY_SHARE of the GPU's memory
+(1 GiB of 80 GiB: the backward holds ~6 such tensors, under 8%). Every block costs ~2 sqrt(L) small
+kernels; the CPU size made full-size mtmixg at batch 64 (L 3,020) 256 blocks, ~28,000 kernel
+launches per forward; 2^28 states (80 GiB) make it one block, ~110 launches."""
+
+
+def block_elements(device: torch.device) -> int:
+    """States per block on device: BLOCK_ELEMENTS on CPU, a share of the GPU's memory on CUDA."""
+    if device.type != "cuda":
+        return BLOCK_ELEMENTS
+    return cuda_block_elements(torch.cuda.get_device_properties(device).total_memory)
+
+
+@functools.cache
+def cuda_block_elements(total_memory: int) -> int:
+    """States per block on a GPU of total_memory bytes (float32, CUDA_MEMORY_SHARE), at least BLOCK_ELEMENTS."""
+    return max(BLOCK_ELEMENTS, total_memory // (4 * CUDA_MEMORY_SHARE))
 
 
 def chunked_linear_scan(a: torch.Tensor, x: torch.Tensor, chunk: int, reverse: bool = False) -> torch.Tensor:
@@ -67,9 +86,9 @@ def _states(
     return chunked_linear_scan(decay, h, chunk), decay
 
 
-def _blocks(n: int, d: int, per_row: int) -> list[tuple[slice, slice]]:
-    """(batch, channel) slices covering n x d rows of per_row states each, ~BLOCK_ELEMENTS per block."""
-    rows = max(1, BLOCK_ELEMENTS // max(per_row, 1))
+def _blocks(n: int, d: int, per_row: int, elements: int) -> list[tuple[slice, slice]]:
+    """(batch, channel) slices covering n x d rows of per_row states each, ~elements states per block."""
+    rows = max(1, elements // max(per_row, 1))
     if rows >= d:
         step = rows // d
         return [(slice(i, min(i + step, n)), slice(0, d)) for i in range(0, n, step)]
@@ -80,23 +99,28 @@ class _ChunkedScan(torch.autograd.Function):
     """y = C . h with h_t = exp(delta_t A) h_{t-1} + delta_t u_t B_t (no D, no gate; float32)."""
 
     @staticmethod
-    def forward(ctx, u, delta, A, B, C, chunk):  # noqa: ANN001, ANN205 (autograd signature)
+    def forward(ctx, u, delta, A, B, C, chunk, elements):  # noqa: ANN001, ANN205 (autograd signature)
         ctx.save_for_backward(u, delta, A, B, C)
-        ctx.chunk = chunk
+        ctx.chunk, ctx.elements = chunk, elements
         y = u.new_empty(u.shape)
-        for b, d in _blocks(u.shape[0], u.shape[1], A.shape[1] * u.shape[2]):
+        for b, d in _blocks(u.shape[0], u.shape[1], A.shape[1] * u.shape[2], elements):
             h, _ = _states(u[b, d], delta[b, d], A[d], B[b], chunk)
             y[b, d] = torch.einsum("lnds,lns->ndl", h, C[b].permute(2, 0, 1))
         return y
 
     @staticmethod
     def backward(ctx, grad_y):  # noqa: ANN001, ANN205
+        with torch.autocast(grad_y.device.type, enabled=False):  # float32, as the forward
+            return _ChunkedScan._backward(ctx, grad_y)
+
+    @staticmethod
+    def _backward(ctx, grad_y):  # noqa: ANN001, ANN205
         u, delta, A, B, C = ctx.saved_tensors
         chunk = ctx.chunk
         grad_y = grad_y.float()
         du, ddelta = torch.empty_like(u), torch.empty_like(delta)
         dA, dB, dC = torch.zeros_like(A), torch.zeros_like(B), torch.zeros_like(C)
-        for b, d in _blocks(u.shape[0], u.shape[1], A.shape[1] * u.shape[2]):
+        for b, d in _blocks(u.shape[0], u.shape[1], A.shape[1] * u.shape[2], ctx.elements):
             g = grad_y[b, d].permute(2, 0, 1)  # (L, n, D)
             delta_t, u_t = delta[b, d].permute(2, 0, 1), u[b, d].permute(2, 0, 1)
             h, decay = _states(u[b, d], delta[b, d], A[d], B[b], chunk)
@@ -113,7 +137,7 @@ class _ChunkedScan(torch.autograd.Function):
             ddelta[b, d] = dd.permute(1, 2, 0)
             dA[d] += torch.einsum("lnds,lnd->ds", m, delta_t[1:])
             dB[b] += torch.einsum("lnds,lnd->nsl", lam, delta_t * u_t)
-        return du, ddelta, dA, dB, dC, None
+        return du, ddelta, dA, dB, dC, None, None
 
 
 def selective_scan(
@@ -127,18 +151,23 @@ def selective_scan(
     delta_bias: torch.Tensor | None = None,
     delta_softplus: bool = False,
     chunk: int | None = None,
+    elements: int | None = None,
 ) -> torch.Tensor:
     """Selective scan, same arguments and result as mamba_ssm's selective_scan_fn.
 
     u, delta (N, D, L); A (D, S) (negative); B, C (N, S, L); D (D,); z (N, D, L); delta_bias (D,).
     Returns y (N, D, L) in float32: y_t = C_t . h_t + D u_t, times SiLU(z_t) when z is given.
-    chunk: positions per chunk, default ceil(sqrt(L)).
+    chunk: positions per chunk, default ceil(sqrt(L)); elements: states per block, default
+    block_elements(u.device). Always computed in float32: autocast is off inside (its backward is
+    float32 too, and a bf16 forward would not match it).
     """
-    u, A, B, C = (t.float() for t in (u, A, B, C))
-    delta = step_sizes(delta, delta_bias, delta_softplus)
-    length = u.shape[-1]
-    chunk = chunk or max(1, math.isqrt(length - 1) + 1)
-    pad = -length % chunk  # padded positions: delta 0 -> decay 1 and no input; outputs dropped
-    padded = [F.pad(t, (0, pad)).contiguous() for t in (u, delta, B, C)]
-    y = _ChunkedScan.apply(padded[0], padded[1], A.contiguous(), padded[2], padded[3], chunk)[..., :length]
-    return skip_and_gate(y, u, D, z)
+    with torch.autocast(u.device.type, enabled=False):
+        u, A, B, C = (t.float() for t in (u, A, B, C))
+        delta = step_sizes(delta, delta_bias, delta_softplus)
+        length = u.shape[-1]
+        chunk = chunk or max(1, math.isqrt(length - 1) + 1)
+        elements = elements or block_elements(u.device)
+        pad = -length % chunk  # padded positions: delta 0 -> decay 1 and no input; outputs dropped
+        padded = [F.pad(t, (0, pad)).contiguous() for t in (u, delta, B, C)]
+        y = _ChunkedScan.apply(padded[0], padded[1], A.contiguous(), padded[2], padded[3], chunk, elements)
+        return skip_and_gate(y[..., :length], u, D, z)
