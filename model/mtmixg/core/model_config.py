@@ -57,3 +57,8 @@ class ModelConfig:
     def from_dict(cls, values: dict) -> "ModelConfig":
         """Build from a dict (e.g. a config file or checkpoint JSON); unknown keys are an error."""
         return from_dict_strict(cls, values, "model")
+
+
+def codon_positions(tss_index: int, tts_index: int) -> list[int]:
+    """Window positions DeepCRE masks: the 3 bases from the TSS and the 3 bases ending at the TTS."""
+    return [*range(tss_index, tss_index + 3), *range(max(tts_index - 2, 0), tts_index + 1)]

@@ -126,11 +126,6 @@ class WindowSpec:
         raise ValueError(f"strand must be '+' or '-', got {strand!r}")
 
 
-def codon_positions(tss_index: int, tts_index: int) -> list[int]:
-    """Window positions DeepCRE masks: the 3 bases from the TSS and the 3 bases ending at the TTS."""
-    return [*range(tss_index, tss_index + 3), *range(max(tts_index - 2, 0), tts_index + 1)]
-
-
 def gene_window(
     fetch: Callable[[str, int, int], str],
     chrom: str,

@@ -5,8 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..data.sequence import codon_positions
-from ..core.model_config import ModelConfig
+from ..core.model_config import ModelConfig, codon_positions
 
 
 class CodonMask(nn.Module):
