@@ -31,6 +31,8 @@ DERIVED_TRAIN_KEYS: tuple[str, ...] = ("device", "require_gpu", "allow_pure_kern
 RESOURCE_KEY = "resources"
 """Key of `training` holding the job resources (threads, mem_mb, runtime); not a TrainConfig key."""
 DEFAULT_SWEEP_VARIANT = "mtmixg"
+GPU_DEFAULTS: dict[str, Any] = {"use": "auto", "per_job": 1, "allow_pure_kernels": False}
+"""Fallbacks of `gpu` (the schema's defaults; tests/test_schema_defaults.py checks that the two agree)."""
 
 
 def sweep_names(config: dict) -> list[str]:
@@ -81,10 +83,10 @@ def _check_keys(values: dict, forbidden: tuple[str, ...], where: str) -> None:
 
 
 def gpu_settings(config: dict) -> dict[str, Any]:
-    """TrainConfig device keys from config `gpu`: use false -> cpu; true -> cuda, required; "auto";
-    allow_pure_kernels as given (default false)."""
-    gpu = config.get("gpu") or {}
-    use, allow = gpu.get("use", False), {"allow_pure_kernels": gpu.get("allow_pure_kernels", False)}
+    """TrainConfig device keys from config `gpu`: use false -> cpu; true -> cuda, required; "auto"
+    (the default); allow_pure_kernels as given (default false). Keys not given: GPU_DEFAULTS."""
+    gpu = {**GPU_DEFAULTS, **(config.get("gpu") or {})}
+    use, allow = gpu["use"], {"allow_pure_kernels": gpu["allow_pure_kernels"]}
     if use is True:
         return {"device": "cuda", "require_gpu": True, **allow}
     if use is False:
@@ -100,11 +102,11 @@ def gpus_per_job(config: dict, visible_gpus: int | None = None) -> int:
 
     On a cluster "auto" looks at the submit host: set use: true there (README, GPUs).
     """
-    gpu = config.get("gpu") or {}
-    use = gpu.get("use", False)
+    gpu = {**GPU_DEFAULTS, **(config.get("gpu") or {})}
+    use = gpu["use"]
     if use == "auto":
         use = (count_gpus() if visible_gpus is None else visible_gpus) > 0
-    return int(gpu.get("per_job", 1)) if use is True else 0
+    return int(gpu["per_job"]) if use is True else 0
 
 
 def training_env(config: dict, visible_gpus: int | None = None) -> str:
