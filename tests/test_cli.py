@@ -1,5 +1,6 @@
 """The `mtmixg` command: train -> evaluate -> predict, and one-line errors (exit 2) for bad input."""
 
+import argparse
 import json
 import shutil
 import subprocess
@@ -10,7 +11,7 @@ import pandas as pd
 import pytest
 import torch
 
-from mtmixg.cli import main
+from mtmixg.cli import build_parser, main
 from mtmixg.data.sequence import WindowSpec
 from training_data import SPEC, make_windows
 
@@ -42,12 +43,20 @@ def _err(capsys, argv) -> str:
     return err
 
 
+def registered_subcommands() -> list[str]:
+    """The subcommands the `mtmixg` parser registers (its own list, whatever SUBCOMMANDS holds)."""
+    (action,) = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    return list(action.choices)
+
+
 def test_help_for_every_subcommand(capsys):
-    for cmd in ("train", "evaluate", "predict"):
+    commands = registered_subcommands()
+    assert {"train", "evaluate", "predict", "demo", "score-variants", "explain"} <= set(commands)
+    for cmd in commands:
         with pytest.raises(SystemExit) as e:
             main([cmd, "--help"])
-        assert e.value.code == 0
-        assert "usage: mtmixg " + cmd in capsys.readouterr().out
+        assert e.value.code == 0, cmd
+        assert "usage: mtmixg " + cmd in capsys.readouterr().out, cmd
 
 
 def test_evaluate_and_predict_agree(trained, tmp_path):

@@ -69,6 +69,13 @@ def test_prediction_metrics_carry_the_training_failed_flag(model_a) -> None:
     make_windows(model_a / "d", n_per_chrom=30, chroms=("c1",), seed=7)
     _, metrics = predict_species(model_a / "model" / "model.pt", model_a / "d")
     assert metrics["failed"] is False
+    # a model that stayed at chance level: one epoch, and any loss within 0.99 of chance counts as chance
+    cfg = TrainConfig(epochs=1, batch_size=32, warmup_epochs=0, warmup_steps=0, chance_margin=0.99, max_restarts=0,
+                      device="cpu", threads=1)
+    trained = train_fold(model_a / "a", None, "binary", tiny_model(), cfg, 0, model_a / "failed_model", log=None)
+    assert trained["failed"] is True
+    _, metrics = predict_species(model_a / "failed_model" / "model.pt", model_a / "d")
+    assert metrics["failed"] is True
 
 
 def test_predict_job_writes_both_files_and_needs_the_training_metrics(model_a, tmp_path) -> None:
