@@ -12,10 +12,10 @@ rule attributions:
         genes="results/{species}/windows/genes.tsv",
         spec="results/{species}/windows/window.json",
     output:
-        ohe=f"{EXPLAIN_DIR}/ohe.npz",
-        attr=f"{EXPLAIN_DIR}/attr.npz",
-        genes=f"{EXPLAIN_DIR}/genes.tsv",
-        info=f"{EXPLAIN_DIR}/explain.json",
+        ohe=f"{EXPLAIN_DIR}/{MAP_FILES['ohe']}",
+        attr=f"{EXPLAIN_DIR}/{MAP_FILES['attr']}",
+        genes=f"{EXPLAIN_DIR}/{MAP_FILES['genes']}",
+        info=f"{EXPLAIN_DIR}/{MAP_FILES['info']}",
     log:
         "logs/{species}/attributions/{variant}/seed{seed}/{fold}.log",
     benchmark:

@@ -52,7 +52,7 @@ if CROSS_ENABLED:
             "../envs/python.yaml"
         params:
             runs=cross_matrix_runs,
-            species=CROSS_SPECIES,
+            loco=cross_matrix_loco,
         script:
             "../workflow_scripts/cross_species_matrix.py"
 

@@ -6,10 +6,7 @@
 
 rule motifs:
     input:
-        maps=attribution_files("explain.json"),
-        ohe=attribution_files("ohe.npz"),
-        attr=attribution_files("attr.npz"),
-        genes=attribution_files("genes.tsv"),
+        maps=attribution_map_files,
         spec="results/{species}/windows/window.json",
     output:
         table=report(
@@ -47,6 +44,8 @@ rule motifs:
     conda:
         "../envs/explain.yaml"
     params:
+        # one record per (seed, fold) map, with the paths of its files (the input maps)
+        maps=attribution_maps,
         max_seqlets=EXPLAIN["max_seqlets"],
         motif_db=EXPLAIN["motif_db"],
     script:

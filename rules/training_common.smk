@@ -109,19 +109,33 @@ def resume_state(wildcards):
 
 
 def summary_runs(wildcards):
-    """(experiment, seed, fold) of every leave-one-chromosome-out run, in summary_input order."""
-    return [
-        {"experiment": variant, "seed": seed, "fold": fold}
-        for variant in species_experiments(wildcards.species)
-        for seed in SEEDS
-        for fold in species_folds(wildcards.species)
-    ]
+    """Params function: one record per leave-one-chromosome-out run of a species, experiment-major:
+    experiment, seed, fold and the paths of its metrics.json and predictions.tsv."""
+    runs = []
+    for variant in species_experiments(wildcards.species):
+        for seed in SEEDS:
+            for fold in species_folds(wildcards.species):
+                folder = MODEL_DIR.format(
+                    species=wildcards.species, variant=variant, seed=seed, fold=fold
+                )
+                runs.append(
+                    {
+                        "experiment": variant,
+                        "seed": seed,
+                        "fold": fold,
+                        "metrics": f"{folder}/metrics.json",
+                        "predictions": f"{folder}/predictions.tsv",
+                    }
+                )
+    return runs
 
 
 def summary_input(wildcards):
+    """Input function: the files of the records of summary_runs."""
+    runs = summary_runs(wildcards)
     return {
-        "metrics": fold_model_paths(wildcards.species, name="metrics.json"),
-        "predictions": fold_model_paths(wildcards.species, name="predictions.tsv"),
+        "metrics": [run["metrics"] for run in runs],
+        "predictions": [run["predictions"] for run in runs],
     }
 
 
@@ -196,23 +210,35 @@ def cross_species_targets():
     ]
 
 
-def cross_matrix_input(wildcards):
-    return {
-        "cross": [
-            f"results/cross_species/{wildcards.variant}/seed{seed}/train_{a}/test_{b}/metrics.json"
-            for a, b in cross_pairs()
-            for seed in SEEDS
-        ],
-        "folds": [f"results/{s}/summary_folds.tsv" for s in CROSS_SPECIES],
-    }
-
-
 def cross_matrix_runs(wildcards):
+    """Params function: one record per cross-species run of a variant: train_species,
+    test_species, seed and the path of its metrics.json."""
     return [
-        {"train_species": a, "test_species": b, "seed": seed}
+        {
+            "train_species": a,
+            "test_species": b,
+            "seed": seed,
+            "metrics": f"results/cross_species/{wildcards.variant}/seed{seed}/train_{a}/test_{b}/metrics.json",
+        }
         for a, b in cross_pairs()
         for seed in SEEDS
     ]
+
+
+def cross_matrix_loco(wildcards):
+    """Params function: one record per species: its name and its summary_folds.tsv (the
+    leave-one-chromosome-out runs that make the matrix's diagonal)."""
+    return [
+        {"species": s, "folds": f"results/{s}/summary_folds.tsv"} for s in CROSS_SPECIES
+    ]
+
+
+def cross_matrix_input(wildcards):
+    """Input function: the files of the records of cross_matrix_runs and cross_matrix_loco."""
+    return {
+        "cross": [run["metrics"] for run in cross_matrix_runs(wildcards)],
+        "folds": [record["folds"] for record in cross_matrix_loco(wildcards)],
+    }
 
 
 ##### explain: attribution maps and motifs #####
@@ -228,18 +254,37 @@ def explained_species():
     return list(EXPLAIN["species"]) or SPECIES
 
 
-def attribution_files(name):
-    """Input function: one file (explain.json, ohe.npz, attr.npz, genes.tsv) of every (seed,
-    fold) map of a species' experiment."""
+# the files of a maps set (mtmixg.interpret.maps): the attributions rule's outputs
+MAP_FILES = {
+    "ohe": "ohe.npz",
+    "attr": "attr.npz",
+    "genes": "genes.tsv",
+    "info": "explain.json",
+}
 
-    def files(wildcards):
-        return [
-            f"results/{wildcards.species}/attributions/{wildcards.variant}/seed{seed}/{fold}/{name}"
-            for seed in SEEDS
-            for fold in species_folds(wildcards.species)
-        ]
 
-    return files
+def attribution_maps(wildcards):
+    """Params function: one record per (seed, fold) map of a species' experiment: seed, fold and
+    the path of each of its files (MAP_FILES keys)."""
+    records = []
+    for seed in SEEDS:
+        for fold in species_folds(wildcards.species):
+            folder = EXPLAIN_DIR.format(
+                species=wildcards.species,
+                variant=wildcards.variant,
+                seed=seed,
+                fold=fold,
+            )
+            records.append(
+                {"seed": seed, "fold": fold}
+                | {key: f"{folder}/{name}" for key, name in MAP_FILES.items()}
+            )
+    return records
+
+
+def attribution_map_files(wildcards):
+    """Input function: every file of the records of attribution_maps."""
+    return [record[key] for record in attribution_maps(wildcards) for key in MAP_FILES]
 
 
 MOTIFS_DIR = "results/{species}/motifs/{variant}"

@@ -84,7 +84,10 @@ def test_predict_job_writes_both_files_and_needs_the_training_metrics(model_a, t
     from mtmixg.cross_species import predict_job
 
     make_windows(model_a / "e" / "windows", n_per_chrom=30, chroms=("c1",), seed=11)
-    args = dict(model=model_a / "model" / "model.pt", windows=model_a / "e" / "windows" / "windows.npy",
+    from mtmixg.data.dataset import WindowsFiles
+
+    args = dict(model=model_a / "model" / "model.pt", meta=model_a / "model" / "model.json",
+                windows=WindowsFiles.in_folder(model_a / "e" / "windows"),
                 predictions_out=tmp_path / "p.tsv", metrics_out=tmp_path / "m.json", train_species="a",
                 test_species="e", variant="cnn", seed="2", log=lambda line: None)
     metrics = predict_job(trained_metrics=model_a / "model" / "metrics.json", **args)
@@ -102,17 +105,15 @@ def test_build_matrix_reads_runs_and_the_variants_folds(tmp_path) -> None:
 
     from mtmixg.cross_species import build_matrix
 
-    runs = [{"train_species": "a", "test_species": "b", "seed": 0}, {"train_species": "b", "test_species": "a", "seed": 0}]
-    paths = []
-    for i, failed in enumerate([False, True]):
-        paths.append(tmp_path / f"m{i}.json")
-        paths[-1].write_text(json.dumps({"accuracy": 0.8, "auc": 0.9, "f1": 0.7, "failed": failed}))
-    folds = []
-    for name in ("a", "b"):
-        folds.append(tmp_path / f"{name}_folds.tsv")
+    runs = [{"train_species": "a", "test_species": "b", "seed": 0, "metrics": tmp_path / "m0.json"},
+            {"train_species": "b", "test_species": "a", "seed": 0, "metrics": tmp_path / "m1.json"}]
+    for run, failed in zip(runs, [False, True]):
+        run["metrics"].write_text(json.dumps({"accuracy": 0.8, "auc": 0.9, "f1": 0.7, "failed": failed}))
+    loco = [{"species": name, "folds": tmp_path / f"{name}_folds.tsv"} for name in ("a", "b")]
+    for record in loco:
         pd.DataFrame({"experiment": ["cnn", "other"], "accuracy": [0.6, 0.1], "auc": [0.7, 0.1], "f1": [0.5, 0.1],
-                      "failed": [False, False]}).to_csv(folds[-1], sep="\t", index=False)
-    matrix = build_matrix(runs, paths, ["a", "b"], folds, "cnn", tmp_path / "matrix.tsv", log=lambda line: None)
+                      "failed": [False, False]}).to_csv(record["folds"], sep="\t", index=False)
+    matrix = build_matrix(runs, loco, "cnn", tmp_path / "matrix.tsv", log=lambda line: None)
     m = matrix.set_index(["train_species", "test_species"])
     assert m.loc[("a", "b"), "accuracy"] == 0.8 and m.loc[("b", "a"), "n_failed"] == 1
     assert m.loc[("a", "a"), "accuracy"] == 0.6 and m.loc[("b", "b"), "source"] == "loco"  # the variant's rows only
@@ -120,4 +121,4 @@ def test_build_matrix_reads_runs_and_the_variants_folds(tmp_path) -> None:
     broken = tmp_path / "broken.json"
     broken.write_text(json.dumps({"accuracy": 0.8, "auc": 0.9, "f1": 0.7}))  # no failed flag: not taken as trained
     with pytest.raises(KeyError, match="failed"):
-        build_matrix(runs[:1], [broken], ["a", "b"], folds, "cnn", tmp_path / "matrix.tsv", log=lambda line: None)
+        build_matrix([{**runs[0], "metrics": broken}], loco, "cnn", tmp_path / "matrix.tsv", log=lambda line: None)

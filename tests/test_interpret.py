@@ -185,9 +185,13 @@ def test_deeplift_deltas_converge_for_deepcre():
 
 
 def test_attributions_job_maps_into_the_info_folder(fold, tmp_path):
+    from mtmixg.data.dataset import WindowsFiles
     from mtmixg.interpret.attributions import attributions_job
+    from mtmixg.interpret.maps import MapsFiles
 
-    info = attributions_job(fold / "model" / "model.pt", fold / "windows" / "windows.npy",
-                            tmp_path / "maps" / "explain.json", method="ism", ism_window=[0, 8], threads=1)
+    model = fold / "model" / "model.pt"
+    info = attributions_job(model, model.with_suffix(".json"), fold / "model" / "predictions.tsv",
+                            WindowsFiles.in_folder(fold / "windows"), MapsFiles.in_folder(tmp_path / "maps"),
+                            method="ism", ism_window=[0, 8], threads=1)
     assert json.loads((tmp_path / "maps" / "explain.json").read_text())["n_genes"] == info["n_genes"] > 0
     assert info["method"] == "ism" and load_maps(tmp_path / "maps").attr.shape[0] == info["n_genes"]

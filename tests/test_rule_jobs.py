@@ -15,25 +15,24 @@ from test_summary import write_metrics
 
 
 def test_summary_job_writes_three_tables_and_warns_about_failed_runs(tmp_path: Path, capsys) -> None:
-    runs, metrics, predictions = [], [], []
+    runs = []
     for experiment, fold, failed in (("mtmixg", "1", False), ("mtmixg", "2", False), ("cnn", "1", True),
                                      ("cnn", "2", False)):
         record = write_metrics(tmp_path, experiment, 0, fold, 0.8, 0.9, 0.7, failed=failed, n_attempts=3)
-        runs.append({k: record[k] for k in ("experiment", "seed", "fold")})
-        metrics.append(record["path"])
-        predictions.append(record["path"].with_name("predictions.tsv"))
+        runs.append({**record, "predictions": record["metrics"].with_name("predictions.tsv")})
         pd.DataFrame({"gene_id": ["a", "b", "c"], "target": [0, 1, 1], "prob": [0.2, 0.7, 0.9],
-                      "set": ["test", "test", "val"]}).to_csv(predictions[-1], sep="\t", index=False)
+                      "set": ["test", "test", "val"]}).to_csv(runs[-1]["predictions"], sep="\t", index=False)
     out = {name: tmp_path / f"{name}.tsv" for name in ("summary", "folds", "predictions")}
-    summary = summary_job(runs, metrics, predictions, out["summary"], out["folds"], out["predictions"])
+    summary = summary_job(runs, out["summary"], out["folds"], out["predictions"])
     assert summary["experiment"].tolist() == ["mtmixg", "cnn"]  # the runs' order
     assert read_summary(out["summary"]).set_index("experiment").loc["cnn", "n_failed"] == 1
     assert len(read_summary(out["folds"])) == 4
     pooled = pd.read_csv(out["predictions"], sep="\t")
     assert len(pooled) == 8 and set(pooled["set"]) == {"test"} and set(pooled["experiment"]) == {"mtmixg", "cnn"}
     assert "WARNING: cnn seed 0 fold 1 failed (chance level after 3 attempt(s))" in capsys.readouterr().err
-    with pytest.raises(ValueError):  # one metrics file short of the runs
-        summary_job(runs, [], predictions, out["summary"], out["folds"], out["predictions"])
+    with pytest.raises(ValueError, match="run 0 .* lacks metrics"):  # a run without its metrics.json
+        summary_job([{k: v for k, v in runs[0].items() if k != "metrics"}], out["summary"], out["folds"],
+                    out["predictions"])
 
 
 @pytest.fixture()

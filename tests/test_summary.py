@@ -23,7 +23,7 @@ def write_metrics(folder: Path, experiment: str, seed: int, fold: str, acc: floa
                                 "auc": auc, "f1": f1, "failed": failed, "n_test": 100, "epochs_run": 5,
                                 "best_epoch": 3, "device": "cpu", "wall_seconds": 1.5, "seq_per_s": 900.0,
                                 "n_attempts": n_attempts}))
-    return {"experiment": experiment, "seed": seed, "fold": fold, "path": path}
+    return {"experiment": experiment, "seed": seed, "fold": fold, "metrics": path}
 
 
 @pytest.fixture
@@ -96,10 +96,10 @@ def test_unreadable_metrics_named(tmp_path: Path) -> None:
     bad = tmp_path / "metrics.json"
     bad.write_text('{"accuracy": 0.5}')
     with pytest.raises(ValueError, match=r"metrics.json: metrics lack auc, f1, failed"):
-        fold_table([{"experiment": "cnn", "seed": 0, "fold": "1", "path": bad}])
+        fold_table([{"experiment": "cnn", "seed": 0, "fold": "1", "metrics": bad}])
     bad.write_text("{not json")
     with pytest.raises(ValueError, match=r"metrics.json: unreadable"):
-        fold_table([{"experiment": "cnn", "seed": 0, "fold": "1", "path": bad}])
+        fold_table([{"experiment": "cnn", "seed": 0, "fold": "1", "metrics": bad}])
 
 
 def test_cross_matrix_means_over_seeds_and_loco_diagonal() -> None:

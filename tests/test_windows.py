@@ -43,6 +43,7 @@ def species(tmp_path: Path) -> dict:
         labels, sep="\t", index=False)
     return dict(genome=genome, gff=gff, labels=labels, spec=json.dumps(SPEC.to_dict()), chromosomes=["chr1", "chr2"],
                 task="binary", species="tiny", windows=tmp_path / "out" / "windows.npy",
+                genes_out=tmp_path / "out" / "genes.tsv", spec_out=tmp_path / "out" / "window.json",
                 skipped=tmp_path / "out" / "skipped.tsv", log=lambda line: None)
 
 

@@ -8,9 +8,7 @@ from mtmixg.cross_species import build_matrix
 
 build_matrix(
     runs=snakemake.params.runs,
-    cross_metrics=snakemake.input.cross,
-    species=snakemake.params.species,
-    folds=snakemake.input.folds,
+    loco=snakemake.params.loco,
     variant=snakemake.wildcards.variant,
     out=snakemake.output.matrix,
 )

@@ -8,8 +8,6 @@ from mtmixg.summary import summary_job
 
 summary_job(
     runs=snakemake.params.runs,
-    metrics=snakemake.input.metrics,
-    predictions=snakemake.input.predictions,
     summary_out=snakemake.output.summary,
     folds_out=snakemake.output.folds,
     predictions_out=snakemake.output.predictions,

@@ -15,5 +15,7 @@ build_windows(
     task=snakemake.params.task,
     species=snakemake.wildcards.species,
     windows=snakemake.output.windows,
+    genes_out=snakemake.output.genes,
+    spec_out=snakemake.output.spec,
     skipped=snakemake.output.skipped,
 )

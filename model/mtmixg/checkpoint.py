@@ -38,6 +38,14 @@ def meta_path(model_path: str | Path) -> Path:
     return model_path.with_suffix(".json")
 
 
+def check_meta_path(model_path: str | Path, meta: str | Path) -> None:
+    """ValueError unless meta (a rule's declared model.json) is the one load_model reads for
+    model_path (meta_path: a model's description lies beside it)."""
+    if Path(meta).resolve() != meta_path(model_path).resolve():
+        raise ValueError(f"{meta}: not the model.json of {model_path} ({meta_path(model_path)}); "
+                         "a model's description lies beside its model.pt")
+
+
 def resolve_model_path(path: str | Path) -> Path:
     """Accept a model.pt file or the folder holding it."""
     path = Path(path)

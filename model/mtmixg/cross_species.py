@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 
 from .core.log import log_stderr
+from .data.dataset import WindowsFiles, load_windows
 from .metrics import compute_metrics, predictions_frame
-from .summary import METRICS, mean_sd, read_summary, write_tsv
+from .summary import METRICS, check_runs, mean_sd, read_summary, write_tsv
 
 MATRIX_COLUMNS: list[str] = [
     "train_species", "test_species", "source", "n_runs", "n_failed", *METRICS, *[f"{m}_sd" for m in METRICS],
@@ -30,9 +31,10 @@ MATRIX_COLUMNS: list[str] = [
 ]
 
 
-def predict_species(model_path: str | Path, windows_dir: str | Path, batch_size: int = 256,
+def predict_species(model_path: str | Path, windows_dir: str | Path | WindowsFiles, batch_size: int = 256,
                     device: str = "cpu", trained_metrics: str | Path | None = None) -> tuple[pd.DataFrame, dict]:
-    """Predict every gene of a windows dataset the model's task uses -> (predictions, metrics).
+    """Predict every gene of a windows dataset (its folder or files) the model's task uses ->
+    (predictions, metrics).
 
     trained_metrics: the model's own metrics.json (default: the one beside model.pt); its failed
     flag (the model stayed at chance level) becomes metrics["failed"]. FileNotFoundError when absent.
@@ -42,7 +44,6 @@ def predict_species(model_path: str | Path, windows_dir: str | Path, batch_size:
     trained on.
     """
     from .checkpoint import load_model, meta_path, resolve_model_path
-    from .data.dataset import load_windows
     from .train import all_targets
     from .predict import predict
 
@@ -50,14 +51,14 @@ def predict_species(model_path: str | Path, windows_dir: str | Path, batch_size:
     gw = load_windows(windows_dir)
     if gw.spec.to_dict() != meta["window_spec"].to_dict():
         raise ValueError(
-            f"{Path(windows_dir) / 'window.json'}: window {gw.spec.to_dict()} differs from the model's "
+            f"{WindowsFiles.of(windows_dir).spec}: window {gw.spec.to_dict()} differs from the model's "
             f"({meta_path(resolve_model_path(model_path))}: {meta['window_spec'].to_dict()}); cross-species "
             "evaluation needs every species cut with the same window settings"
         )
     # the very windows the model trained on (e.g. two config entries of one species): said, not hidden
     same = meta.get("dataset_digest") is not None and meta["dataset_digest"] == gw.digest
     if same:
-        print(f"WARNING: {windows_dir}: the model {resolve_model_path(model_path)} was trained on these very windows; "
+        print(f"WARNING: {WindowsFiles.of(windows_dir).windows}: the model {resolve_model_path(model_path)} was trained on these very windows; "
               "its scores here are training scores (metrics: same_dataset true)", file=sys.stderr)
     task = meta["task"]
     y = all_targets(gw.genes["label"].to_numpy(), task)
@@ -108,8 +109,9 @@ def _cell(a: str, b: str, source: str, runs: pd.DataFrame, failed: pd.Series) ->
 
 def predict_job(
     model: str | Path,
+    meta: str | Path,
     trained_metrics: str | Path,
-    windows: str | Path,
+    windows: WindowsFiles,
     predictions_out: str | Path,
     metrics_out: str | Path,
     train_species: str,
@@ -120,14 +122,18 @@ def predict_job(
     log: Callable[[str], None] = log_stderr,
 ) -> dict:
     """One cross-species job (rule cross_species_predict): train_species' all-chromosome model scores
-    test_species' windows (windows: its windows.npy; the folder is read). Writes predictions.tsv and
-    metrics.json (predict_species' metrics + the four names), atomically; returns the metrics."""
+    test_species' windows (their files). meta: model's model.json (the one beside it). Writes
+    predictions_out and metrics_out (predict_species' metrics + the four names), atomically;
+    returns the metrics."""
     import torch
 
     from .core.atomic import atomic_write
 
+    from .checkpoint import check_meta_path
+
+    check_meta_path(model, meta)
     torch.set_num_threads(int(threads))
-    frame, metrics = predict_species(model, Path(windows).parent, trained_metrics=trained_metrics)
+    frame, metrics = predict_species(model, windows, trained_metrics=trained_metrics)
     metrics.update({"train_species": train_species, "test_species": test_species, "variant": variant,
                     "seed": int(seed)})
     atomic_write(Path(predictions_out), lambda tmp: frame.to_csv(tmp, sep="\t", index=False, float_format="%.6g"))
@@ -138,28 +144,29 @@ def predict_job(
 
 def build_matrix(
     runs: Sequence[dict],
-    cross_metrics: Sequence[str | Path],
-    species: Sequence[str],
-    folds: Sequence[str | Path],
+    loco: Sequence[dict],
     variant: str,
     out: str | Path,
     log: Callable[[str], None] = log_stderr,
 ) -> pd.DataFrame:
     """The train x test species matrix of one variant (rule cross_species_matrix) -> out; returns it.
 
-    runs[i] ({train_species, test_species, seed}) is the run of the metrics.json cross_metrics[i];
-    folds[j] is the summary_folds.tsv of species[j], whose rows of experiment `variant` make the
-    diagonal (cross_matrix).
+    runs: one record per cross-species run, {train_species, test_species, seed, metrics} (its
+    metrics.json); loco: one record per species, {species, folds} (its summary_folds.tsv, whose rows
+    of experiment `variant` make the diagonal, see cross_matrix).
     """
+    check_runs(runs, ("train_species", "test_species", "seed", "metrics"))
+    check_runs(loco, ("species", "folds"))
     rows = []
-    for run, path in zip(runs, cross_metrics, strict=True):
-        metrics = json.loads(Path(path).read_text())
-        rows.append({**run, **{k: metrics[k] for k in ("accuracy", "auc", "f1")}, "failed": bool(metrics["failed"])})
-    loco = []
-    for name, path in zip(species, folds, strict=True):
-        table = read_summary(path)
-        loco.append(table[table["experiment"] == variant].assign(species=name))
-    matrix = cross_matrix(pd.DataFrame(rows), pd.concat(loco, ignore_index=True))
+    for run in runs:
+        metrics = json.loads(Path(run["metrics"]).read_text())
+        names = {k: run[k] for k in ("train_species", "test_species", "seed")}
+        rows.append({**names, **{k: metrics[k] for k in ("accuracy", "auc", "f1")}, "failed": bool(metrics["failed"])})
+    tables = []
+    for record in loco:
+        table = read_summary(record["folds"])
+        tables.append(table[table["experiment"] == variant].assign(species=record["species"]))
+    matrix = cross_matrix(pd.DataFrame(rows), pd.concat(tables, ignore_index=True))
     write_tsv(matrix, out)
     log(matrix.to_string(index=False))
     return matrix

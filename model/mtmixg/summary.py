@@ -62,13 +62,13 @@ def _num(value) -> float:
 
 
 def fold_table(runs: list[dict]) -> pd.DataFrame:
-    """Per-run table from records {experiment, seed, fold, path} (path: a metrics.json).
+    """Per-run table from records {experiment, seed, fold, metrics} (metrics: a metrics.json).
 
     Rows keep the given order; the model variant comes from the metrics file.
     """
     rows = []
     for run in runs:
-        m = read_metrics(run["path"])
+        m = read_metrics(run["metrics"])
         rows.append({
             "experiment": str(run["experiment"]),
             "variant": m.get("variant", run["experiment"]),
@@ -148,24 +148,31 @@ def pooled_predictions(paths: list[str | Path], labels: list[dict] | None = None
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+def check_runs(runs: Sequence[dict], keys: Sequence[str]) -> None:
+    """ValueError naming the first run record that lacks one of keys."""
+    for i, run in enumerate(runs):
+        missing = [key for key in keys if key not in run]
+        if missing:
+            raise ValueError(f"run {i} ({run}) lacks {', '.join(missing)}; each run record carries {', '.join(keys)}")
+
+
 def summary_job(
     runs: Sequence[dict],
-    metrics: Sequence[str | Path],
-    predictions: Sequence[str | Path],
     summary_out: str | Path,
     folds_out: str | Path,
     predictions_out: str | Path,
 ) -> pd.DataFrame:
     """Per-species tables (rule summary): summary.tsv, summary_folds.tsv and test_predictions.tsv.
 
-    runs[i] ({experiment, seed, fold}) is the run of metrics[i] and predictions[i]; experiments keep
-    the order of runs. Failed runs are warned about on stderr. Returns the summary table.
+    runs: one record per run, {experiment, seed, fold, metrics, predictions} (its metrics.json and
+    predictions.tsv); experiments keep the order of runs. Failed runs are warned about on stderr.
+    Returns the summary table.
     """
-    records = [dict(run, path=path) for run, path in zip(runs, metrics, strict=True)]
-    folds = fold_table(records)
+    check_runs(runs, ("experiment", "seed", "fold", "metrics", "predictions"))
+    folds = fold_table(list(runs))
     summary = summarize(folds, order=list(dict.fromkeys(run["experiment"] for run in runs)))
     labels = [{"experiment": r["experiment"], "seed": r["seed"], "fold": r["fold"]} for r in runs]
-    pooled = pooled_predictions(list(predictions), labels)
+    pooled = pooled_predictions([run["predictions"] for run in runs], labels)
     write_tsv(folds, folds_out)
     write_tsv(summary, summary_out)
     write_tsv(pooled, predictions_out)

@@ -26,6 +26,30 @@ GENES_FILE = "genes.tsv"
 SPEC_FILE = "window.json"
 
 
+@dataclass(frozen=True)
+class WindowsFiles:
+    """The three files of a windows dataset, each at its own path (a rule's declared paths)."""
+
+    windows: Path
+    genes: Path
+    spec: Path
+
+    def __post_init__(self) -> None:
+        for name in ("windows", "genes", "spec"):
+            object.__setattr__(self, name, Path(getattr(self, name)))
+
+    @classmethod
+    def in_folder(cls, folder: str | Path) -> WindowsFiles:
+        """The files of a windows folder, by their conventional names."""
+        folder = Path(folder)
+        return cls(folder / WINDOWS_FILE, folder / GENES_FILE, folder / SPEC_FILE)
+
+    @classmethod
+    def of(cls, where: str | Path | WindowsFiles) -> WindowsFiles:
+        """where itself, or the files of the folder where."""
+        return where if isinstance(where, WindowsFiles) else cls.in_folder(where)
+
+
 @dataclass
 class GeneWindows:
     """Windows of a set of genes. codes: uint8 (N, L); genes: N rows with GENE_COLUMNS."""
@@ -48,9 +72,10 @@ class GeneWindows:
         return self.codes.shape[0]
 
 
-def save_windows(folder: str | Path, windows: GeneWindows) -> None:
-    """Write windows.npy, genes.tsv and window.json into folder (each written atomically)."""
-    folder = Path(folder)
+def save_windows(folder: str | Path | WindowsFiles, windows: GeneWindows) -> None:
+    """Write windows.npy, genes.tsv and window.json into folder, or to the paths of a WindowsFiles
+    (each written atomically)."""
+    files = WindowsFiles.of(folder)
     missing = [c for c in GENE_COLUMNS if c not in windows.genes.columns]
     if missing:
         raise ValueError(f"gene table lacks column(s): {', '.join(missing)}")
@@ -59,31 +84,32 @@ def save_windows(folder: str | Path, windows: GeneWindows) -> None:
         with open(tmp, "wb") as handle:
             np.save(handle, np.ascontiguousarray(windows.codes, dtype=np.uint8))
 
-    atomic_write(folder / WINDOWS_FILE, write_npy)
-    atomic_write(folder / GENES_FILE, lambda tmp: windows.genes.loc[:, list(GENE_COLUMNS)].to_csv(tmp, sep="\t", index=False))
+    atomic_write(files.windows, write_npy)
+    atomic_write(files.genes, lambda tmp: windows.genes.loc[:, list(GENE_COLUMNS)].to_csv(tmp, sep="\t", index=False))
     meta = {**windows.spec.to_dict(), "mtmixg_version": __version__}
-    atomic_write(folder / SPEC_FILE, lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=2) + "\n"))
+    atomic_write(files.spec, lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=2) + "\n"))
 
 
 N_CODES = 5  # A, C, G, T, other
 
 
-def digests(folder: str | Path) -> tuple[str, str]:
+def digests(folder: str | Path | WindowsFiles) -> tuple[str, str]:
     """(dataset_digest: sha256 of the bytes of windows.npy then genes.tsv, what a model was trained
     on; sha256 of windows.npy alone), in one read."""
+    files = WindowsFiles.of(folder)
     h = hashlib.sha256()
     codes = ""
-    for name in (WINDOWS_FILE, GENES_FILE):
-        with open(Path(folder) / name, "rb") as handle:
+    for path in (files.windows, files.genes):
+        with open(path, "rb") as handle:
             while chunk := handle.read(1 << 22):
                 h.update(chunk)
-        if name == WINDOWS_FILE:
+        if path == files.windows:
             codes = h.copy().hexdigest()
         h.update(b"\0")
     return h.hexdigest(), codes
 
 
-def dataset_digest(folder: str | Path) -> str:
+def dataset_digest(folder: str | Path | WindowsFiles) -> str:
     """sha256 of the bytes of windows.npy then genes.tsv: what a model was trained on."""
     return digests(folder)[0]
 
@@ -129,22 +155,24 @@ def read_spec(path: str | Path) -> WindowSpec:
     return WindowSpec.from_dict(meta)
 
 
-def load_windows(folder: str | Path, mmap: bool = True) -> GeneWindows:
-    """Read a windows folder; codes are memory-mapped unless mmap is False. ValueError naming the file
-    when a code is outside 0..4. The result carries the folder's dataset_digest."""
-    folder = Path(folder)
-    for name in (WINDOWS_FILE, GENES_FILE, SPEC_FILE):
-        if not (folder / name).is_file():
-            raise FileNotFoundError(f"{folder / name}: missing; is {folder} a windows folder written by the workflow?")
-    spec = read_spec(folder / SPEC_FILE)
+def load_windows(folder: str | Path | WindowsFiles, mmap: bool = True) -> GeneWindows:
+    """Read a windows folder, or the files of a WindowsFiles; codes are memory-mapped unless mmap is
+    False. ValueError naming the file when a code is outside 0..4. The result carries the dataset's
+    dataset_digest."""
+    files = WindowsFiles.of(folder)
+    for path in (files.windows, files.genes, files.spec):
+        if not path.is_file():
+            what = "it" if isinstance(folder, WindowsFiles) else f"{folder} a windows folder"
+            raise FileNotFoundError(f"{path}: missing; is {what} written by the workflow?")
+    spec = read_spec(files.spec)
     try:
-        codes = np.load(folder / WINDOWS_FILE, mmap_mode="r" if mmap else None, allow_pickle=False)
+        codes = np.load(files.windows, mmap_mode="r" if mmap else None, allow_pickle=False)
     except (ValueError, OSError, EOFError) as err:
-        raise ValueError(f"{folder / WINDOWS_FILE}: not a readable .npy array ({str(err).splitlines()[0][:200]}); "
+        raise ValueError(f"{files.windows}: not a readable .npy array ({str(err).splitlines()[0][:200]}); "
                          "rerun the windows rule") from None
-    _check_codes(folder / WINDOWS_FILE, codes)
-    genes = pd.read_csv(folder / GENES_FILE, sep="\t", dtype={"gene_id": str, "chrom": str, "fold": str})
+    _check_codes(files.windows, codes)
+    genes = pd.read_csv(files.genes, sep="\t", dtype={"gene_id": str, "chrom": str, "fold": str})
     missing = [c for c in GENE_COLUMNS if c not in genes.columns]
     if missing:
-        raise ValueError(f"{folder / GENES_FILE}: lacks column(s) {', '.join(missing)}")
-    return GeneWindows(codes, genes, spec, *digests(folder))
+        raise ValueError(f"{files.genes}: lacks column(s) {', '.join(missing)}")
+    return GeneWindows(codes, genes, spec, *digests(files))

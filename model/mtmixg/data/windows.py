@@ -16,7 +16,7 @@ import pandas as pd
 from ..core.log import log_stderr
 from ..core.atomic import atomic_write
 from .datachecks import check_chromosome_names, check_fold_classes
-from .dataset import GeneWindows, save_windows
+from .dataset import GeneWindows, WindowsFiles, save_windows
 from .fasta import FastaIndex
 from .folds import assign_folds
 from .genome import SKIPPED_COLUMNS, extract_windows
@@ -35,6 +35,8 @@ def build_windows(
     task: str,
     species: str,
     windows: str | Path,
+    genes_out: str | Path,
+    spec_out: str | Path,
     skipped: str | Path,
     log: Callable[[str], None] = log_stderr,
 ) -> GeneWindows:
@@ -42,8 +44,8 @@ def build_windows(
 
     genome: uncompressed FASTA with its .fai; gff: the GFF3; labels: labels.tsv (gene_id, label, ...);
     spec: the window (a WindowSpec, its dict or that dict as JSON); chromosomes: the configured ones,
-    in fold order; species: named in errors as config key species.<species>.chromosomes; windows:
-    the windows.npy to write (its folder gets genes.tsv and window.json); skipped: the TSV of every
+    in fold order; species: named in errors as config key species.<species>.chromosomes; windows,
+    genes_out, spec_out: the windows.npy, genes.tsv and window.json to write; skipped: the TSV of every
     protein-coding gene left out (SKIPPED_COLUMNS). ValueError when a chromosome is spelt otherwise
     in the FASTA or GFF3, when no gene has both a window and a label, or when a chromosome's genes
     hold fewer than two classes of the task.
@@ -75,7 +77,7 @@ def build_windows(
     left_out = pd.concat([left_out, no_expression], ignore_index=True)
 
     dataset = GeneWindows(codes[labelled], kept, spec)
-    save_windows(Path(windows).parent, dataset)
+    save_windows(WindowsFiles(windows, genes_out, spec_out), dataset)
     atomic_write(Path(skipped), lambda tmp: left_out.to_csv(tmp, sep="\t", index=False))
     log(f"{len(kept)} windows of length {spec.length}; {len(left_out)} genes skipped:")
     log(left_out["reason"].value_counts().to_string())

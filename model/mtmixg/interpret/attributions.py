@@ -17,14 +17,14 @@ import pandas as pd
 import torch
 
 from .. import __version__
-from ..checkpoint import load_model, meta_path, resolve_model_path
+from ..checkpoint import check_meta_path, load_model, meta_path, resolve_model_path
 from ..core.clobber import refuse_overwrite
-from ..data.dataset import load_windows, same_windows
+from ..data.dataset import WindowsFiles, load_windows, same_windows
 from ..data.sequence import codes_to_one_hot_batch
 from ..progress import Progress
 from .deeplift import TOLERANCE, deeplift_shap, supports_deeplift, with_module_activations
 from .ism import ism
-from .maps import Maps, save_maps
+from .maps import Maps, MapsFiles, save_maps
 from .score import HighScore
 
 METHODS = ("auto", "deeplift", "ism")
@@ -45,13 +45,14 @@ def check_trained_on(meta: dict, model_path: Path, gw, windows_dir: str | Path) 
                          f"folds); give the windows folder it was trained on ({meta.get('windows_dir', 'see its model.json')})")
 
 
-def held_out_rows(model_path: Path, gene_ids: pd.Series, folds: pd.Series | None = None,
+def held_out_rows(pred_path: Path, gene_ids: pd.Series, folds: pd.Series | None = None,
                   fold: str | None = None) -> tuple[np.ndarray, pd.DataFrame]:
-    """Window rows (int64) and predictions rows of the fold's test genes (predictions.tsv, set=test).
+    """Window rows (int64) and predictions rows of the fold's test genes (pred_path, the fold's
+    predictions.tsv: its set=test rows).
 
     folds, fold: the windows' fold column and the model's held-out fold: a test gene of another
-    fold (a predictions.tsv of another run beside this model) is refused."""
-    pred_path = predictions_path(model_path)
+    fold (a predictions.tsv of another run) is refused."""
+    pred_path = Path(pred_path)
     if not pred_path.is_file():
         raise ValueError(f"{pred_path}: missing; the fold's held-out genes are its set=test rows (written by `mtmixg train`)")
     pred = pd.read_csv(pred_path, sep="\t", dtype={"gene_id": str})
@@ -73,33 +74,43 @@ def held_out_rows(model_path: Path, gene_ids: pd.Series, folds: pd.Series | None
 
 def explain_fold(
     model_path: str | Path,
-    windows_dir: str | Path,
-    out_dir: str | Path,
+    windows_dir: str | Path | WindowsFiles,
+    out_dir: str | Path | MapsFiles,
     method: str = "auto",
     n_shuffles: int = 20,
     ism_window: tuple[int, int] | None = None,
     batch_size: int = 32,
     seed: int = 0,
     max_genes: int | None = None,
+    predictions: str | Path | None = None,
 ) -> dict:
     """Write the maps of a fold's held-out genes into out_dir (see maps.py); returns explain.json's dict.
 
-    ism_window: [start, end) of the window to mutate (ISM only; default the whole window).
+    windows_dir: the windows folder or its files; out_dir: the maps folder or its files;
+    predictions: the fold's predictions.tsv (default: the one beside model.pt). ism_window: [start, end) of the window to mutate (ISM only; default the whole window).
     batch_size: genes per DeepLIFT/SHAP step. max_genes: the first N held-out genes only.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     model_path = resolve_model_path(model_path)
-    refuse_overwrite({"--model": model_path, "model.json": meta_path(model_path),
-                      "predictions.tsv": predictions_path(model_path), "--windows": windows_dir},
-                     folders={"--out": out_dir})
+    pred_path = Path(predictions) if predictions is not None else predictions_path(model_path)
+    windows = WindowsFiles.of(windows_dir)
+    inputs = {"--model": model_path, "model.json": meta_path(model_path), "predictions.tsv": pred_path}
+    if isinstance(windows_dir, WindowsFiles):
+        inputs.update({"windows.npy": windows.windows, "genes.tsv": windows.genes, "window.json": windows.spec})
+    else:
+        inputs["--windows"] = windows_dir
+    if isinstance(out_dir, MapsFiles):
+        refuse_overwrite(inputs, outputs=vars(out_dir))
+    else:
+        refuse_overwrite(inputs, folders={"--out": out_dir})
     model, meta = load_model(model_path)
     variant, spec, task = meta["model_config"].variant, meta["window_spec"], meta["task"]
-    gw = load_windows(windows_dir)
+    gw = load_windows(windows)
     if gw.spec.length != spec.length:
         raise ValueError(f"{windows_dir}: windows of length {gw.spec.length}, the model takes {spec.length}")
     check_trained_on(meta, model_path, gw, windows_dir)
-    rows, table = held_out_rows(model_path, gw.genes["gene_id"], gw.genes["fold"], meta.get("fold"))
+    rows, table = held_out_rows(pred_path, gw.genes["gene_id"], gw.genes["fold"], meta.get("fold"))
     if max_genes is not None:
         rows, table = rows[:max_genes], table.iloc[:max_genes].reset_index(drop=True)
     if len(rows) == 0:
@@ -161,16 +172,19 @@ def _deeplift(score, x, spec, n_shuffles, seed, batch_size, label):
     return torch.cat(hyps), torch.cat(deltas), progress.seconds
 
 
-def attributions_job(model: str | Path, windows: str | Path, info: str | Path, method: str = "auto",
-                     n_shuffles: int = 20, ism_window: Sequence[int] | None = None, threads: int = 1) -> dict:
+def attributions_job(model: str | Path, meta: str | Path, predictions: str | Path, windows: WindowsFiles,
+                     maps: MapsFiles, method: str = "auto", n_shuffles: int = 20,
+                     ism_window: Sequence[int] | None = None, threads: int = 1) -> dict:
     """Maps of one fold's held-out genes (rule attributions): explain_fold on `threads` threads.
 
-    windows: the dataset's windows.npy (its folder is read); info: the explain.json to write (its
-    folder gets the maps). Logs one line on stderr; returns explain.json's dict.
+    model, meta, predictions: the fold's model.pt, its model.json (the one beside it, see
+    checkpoint.meta_path) and predictions.tsv; windows: the dataset's files; maps: the files to
+    write. Logs one line on stderr; returns explain.json's dict.
     """
+    check_meta_path(model, meta)
     torch.set_num_threads(int(threads))
-    result = explain_fold(model, Path(windows).parent, Path(info).parent, method=method, n_shuffles=n_shuffles,
-                          ism_window=tuple(ism_window) if ism_window else None)
+    result = explain_fold(model, windows, maps, method=method, n_shuffles=n_shuffles,
+                          ism_window=tuple(ism_window) if ism_window else None, predictions=predictions)
     print(f"{result['n_genes']} genes by {result['method']} in {result['seconds']:.1f} s ({result['why']})",
           file=sys.stderr)
     return result

@@ -24,6 +24,26 @@ GENES_FILE = "genes.tsv"
 INFO_FILE = "explain.json"
 
 
+@dataclass(frozen=True)
+class MapsFiles:
+    """The four files of a maps set, each at its own path (a rule's declared paths)."""
+
+    ohe: Path
+    attr: Path
+    genes: Path
+    info: Path
+
+    def __post_init__(self) -> None:
+        for name in ("ohe", "attr", "genes", "info"):
+            object.__setattr__(self, name, Path(getattr(self, name)))
+
+    @classmethod
+    def in_folder(cls, folder: str | Path) -> MapsFiles:
+        """The files of a maps folder, by their conventional names."""
+        folder = Path(folder)
+        return cls(folder / OHE_FILE, folder / ATTR_FILE, folder / GENES_FILE, folder / INFO_FILE)
+
+
 @dataclass
 class Maps:
     """ohe int8 (N, 4, L), attr float32/float16 (N, 4, L), genes N rows, info a JSON dict."""
@@ -52,29 +72,40 @@ def savez(path: Path, array: np.ndarray) -> None:
     atomic_write(path, write)
 
 
-def save_maps(folder: str | Path, maps: Maps) -> None:
-    """Write the four files into folder, replacing it whole: an earlier maps folder is never mixed
-    with this one, even when the run is killed mid-write."""
+def _write_maps(files: MapsFiles, maps: Maps) -> None:
+    """Each file atomically, explain.json last."""
+    savez(files.ohe, maps.ohe.astype(np.int8))
+    savez(files.attr, maps.attr.astype(np.float16))
+    atomic_write(files.genes, lambda tmp: maps.genes.to_csv(tmp, sep="\t", index=False, float_format="%.6g"))
+    atomic_write(files.info, lambda tmp: Path(tmp).write_text(json.dumps(maps.info, indent=2) + "\n"))
+
+
+def save_maps(folder: str | Path | MapsFiles, maps: Maps) -> None:
+    """Write the four files into folder, replacing it whole (an earlier maps folder is never mixed
+    with this one, even when the run is killed mid-write), or to the paths of a MapsFiles."""
+    if isinstance(folder, MapsFiles):
+        _write_maps(folder, maps)
+        return
     with atomic_folder(folder) as new:
-        savez(new / OHE_FILE, maps.ohe.astype(np.int8))
-        savez(new / ATTR_FILE, maps.attr.astype(np.float16))
-        atomic_write(new / GENES_FILE, lambda tmp: maps.genes.to_csv(tmp, sep="\t", index=False, float_format="%.6g"))
-        atomic_write(new / INFO_FILE, lambda tmp: Path(tmp).write_text(json.dumps(maps.info, indent=2) + "\n"))
+        _write_maps(MapsFiles.in_folder(new), maps)
 
 
-def load_maps(folder: str | Path) -> Maps:
-    """Read a maps folder; ValueError naming the missing or inconsistent file."""
-    folder = Path(folder)
-    for name in (OHE_FILE, ATTR_FILE, GENES_FILE, INFO_FILE):
-        if not (folder / name).is_file():
-            raise ValueError(f"{folder / name}: missing; is {folder} a maps folder written by `mtmixg explain`?")
-    with np.load(folder / OHE_FILE) as f:
+def load_maps(folder: str | Path | MapsFiles) -> Maps:
+    """Read a maps folder, or the files of a MapsFiles; ValueError naming the missing or
+    inconsistent file."""
+    files = folder if isinstance(folder, MapsFiles) else MapsFiles.in_folder(folder)
+    for path in (files.ohe, files.attr, files.genes, files.info):
+        if not path.is_file():
+            what = "it" if isinstance(folder, MapsFiles) else f"{folder} a maps folder"
+            raise ValueError(f"{path}: missing; is {what} written by `mtmixg explain`?")
+    with np.load(files.ohe) as f:
         ohe = f["arr_0"]
-    with np.load(folder / ATTR_FILE) as f:
+    with np.load(files.attr) as f:
         attr = f["arr_0"]
-    genes = pd.read_csv(folder / GENES_FILE, sep="\t", dtype={"gene_id": str})
-    info = json.loads((folder / INFO_FILE).read_text())
+    genes = pd.read_csv(files.genes, sep="\t", dtype={"gene_id": str})
+    info = json.loads(files.info.read_text())
     try:
         return Maps(ohe, attr, genes, info)
     except ValueError as err:
-        raise ValueError(f"{folder}: {err}") from None
+        where = folder if not isinstance(folder, MapsFiles) else files.info
+        raise ValueError(f"{where}: {err}") from None

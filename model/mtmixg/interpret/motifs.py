@@ -1,7 +1,7 @@
 """Learned motifs of one species and experiment: TF-MoDISco over the held-out maps of every fold
 and seed, where the motifs sit relative to the TSS and TTS, a meta-profile, JASPAR matches.
 
-out_dir receives:
+out_dir receives (or, given a MotifFiles, the paths it names):
     ohe.npz, attr.npz   the pooled maps (one per gene: the mean over seeds), modisco's input
     genes.tsv           their genes (row i <-> map i), with n_maps
     modisco.h5          `modisco motifs` with the window = the whole input
@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -32,13 +33,40 @@ from ..core.atomic import atomic_write
 from ..data.dataset import read_spec
 from ..data.sequence import WindowSpec
 from . import jaspar
-from .maps import ATTR_FILE, OHE_FILE, Maps, savez, load_maps
+from .maps import ATTR_FILE, GENES_FILE, OHE_FILE, Maps, MapsFiles, savez, load_maps
 
 TRIM = 0.3  # keep a motif's columns from the first to the last with >= TRIM * the largest |contribution|
 _LETTERS = np.array(list("ACGT"))
 
 
-def pool_maps(folders: list[str | Path]) -> Maps:
+@dataclass(frozen=True)
+class MotifFiles:
+    """The outputs of the motifs step, each at its own path (a rule's declared paths). work: the
+    folder of modisco's input (ohe.npz, attr.npz), the pooled genes.tsv and database.meme."""
+
+    table: Path
+    matches: Path
+    meme: Path
+    positions: Path
+    profile: Path
+    h5: Path
+    info: Path
+    report: Path
+    work: Path
+
+    def __post_init__(self) -> None:
+        for name, path in vars(self).items():
+            object.__setattr__(self, name, Path(path))
+
+    @classmethod
+    def in_folder(cls, folder: str | Path) -> MotifFiles:
+        """Every output in one folder, by its conventional name (the module docstring)."""
+        folder = Path(folder)
+        return cls(folder / "motifs.tsv", folder / "matches.tsv", folder / "motifs.meme", folder / "positions.tsv",
+                   folder / "metaprofile.tsv", folder / "modisco.h5", folder / "motifs.json", folder / "report", folder)
+
+
+def pool_maps(folders: Sequence[str | Path | MapsFiles]) -> Maps:
     """One map per gene over folds and seeds: maps of the same gene (other seeds) are averaged."""
     parts = [load_maps(f) for f in folders]
     if not parts:
@@ -78,20 +106,19 @@ def metaprofile(maps: Maps, spec: WindowSpec) -> pd.DataFrame:
     return window_coordinates(spec).assign(mean=contrib.mean(0), mean_abs=np.abs(contrib).mean(0))
 
 
-def run_modisco(maps: Maps, out_dir: Path, max_seqlets: int, log=print) -> Path:
-    """`modisco motifs` (window = whole input) then `modisco report-simple` (logos); returns modisco.h5."""
+def run_modisco(maps: Maps, work: Path, h5: Path, report: Path, max_seqlets: int, log=print) -> Path:
+    """`modisco motifs` (window = whole input; its input files in work) -> h5, then `modisco
+    report-simple` (logos) -> the folder report; returns h5."""
     exe = shutil.which("modisco") or str(Path(sys.executable).with_name("modisco"))
     length = maps.ohe.shape[2]
-    savez(out_dir / OHE_FILE, maps.ohe.astype(np.int8))
-    savez(out_dir / ATTR_FILE, maps.attr.astype(np.float16))
-    h5 = out_dir / "modisco.h5"
-    tmp = out_dir / ".modisco.h5.tmp"
-    cmd = [exe, "motifs", "-s", str(out_dir / OHE_FILE), "-a", str(out_dir / ATTR_FILE), "-n", str(max_seqlets),
+    savez(work / OHE_FILE, maps.ohe.astype(np.int8))
+    savez(work / ATTR_FILE, maps.attr.astype(np.float16))
+    tmp = h5.with_name(f".{h5.name}.tmp")
+    cmd = [exe, "motifs", "-s", str(work / OHE_FILE), "-a", str(work / ATTR_FILE), "-n", str(max_seqlets),
            "-w", str(length - length % 2), "-o", str(tmp), "-v"]  # fmt: skip
     log("running " + " ".join(cmd))
     _run(cmd)
     tmp.replace(h5)
-    report = out_dir / "report"
     shutil.rmtree(report, ignore_errors=True)
     # logos only: the database matches come from jaspar.match (report-simple's own TOMTOM
     # against ~900 JASPAR motifs costs minutes)
@@ -174,9 +201,9 @@ def summarize(patterns: list[dict], positions: pd.DataFrame, matches: pd.DataFra
 
 
 def find_motifs(
-    map_folders: list[str | Path],
+    map_folders: Sequence[str | Path | MapsFiles],
     spec: WindowSpec,
-    out_dir: str | Path,
+    out_dir: str | Path | MotifFiles,
     max_seqlets: int = 2000,
     meme_db: str | Path | None = None,
     n_matches: int = 3,
@@ -184,10 +211,12 @@ def find_motifs(
 ) -> pd.DataFrame:
     """The whole motifs step (see the module docstring); returns motifs.tsv's table.
 
-    meme_db: a user MEME file that replaces JASPAR CORE plants.
+    map_folders: the maps (folders or their files); out_dir: the output folder or the outputs'
+    paths; meme_db: a user MEME file that replaces JASPAR CORE plants.
     """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out = out_dir if isinstance(out_dir, MotifFiles) else MotifFiles.in_folder(out_dir)
+    for folder in {out.work, *(path.parent for path in vars(out).values())}:
+        folder.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     maps = pool_maps(map_folders)
     if maps.ohe.shape[2] != spec.length:
@@ -198,30 +227,31 @@ def find_motifs(
         db_name = f"{release} CORE plants (pyjaspar)"
     else:
         database, db_name = jaspar.read_meme(meme_db), str(meme_db)
-    jaspar.write_meme(out_dir / "database.meme", database)
-    h5 = run_modisco(maps, out_dir, max_seqlets, log)
+    jaspar.write_meme(out.work / "database.meme", database)
+    h5 = run_modisco(maps, out.work, out.h5, out.report, max_seqlets, log)
     log(f"motifs: modisco done after {time.perf_counter() - started:.0f} s")
     patterns = read_patterns(h5)
-    jaspar.write_meme(out_dir / "motifs.meme", [(p["name"], p["consensus"], p["prob"]) for p in patterns])
+    jaspar.write_meme(out.meme, [(p["name"], p["consensus"], p["prob"]) for p in patterns])
     positions = seqlet_positions(patterns, maps.genes["gene_id"], spec)
     matches = jaspar.match([(p["name"], p["consensus"], p["prob"]) for p in patterns], database, n_matches)
     matches.insert(1, "database", db_name)
     table = summarize(patterns, positions, matches)
-    for name, frame in (("genes", maps.genes), ("positions", positions), ("matches", matches), ("metaprofile", metaprofile(maps, spec))):
-        atomic_write(out_dir / f"{name}.tsv", lambda tmp, f=frame: f.to_csv(tmp, sep="\t", index=False, float_format="%.6g"))
+    tables = ((out.work / GENES_FILE, maps.genes), (out.positions, positions), (out.matches, matches),
+              (out.profile, metaprofile(maps, spec)))
+    for path, frame in tables:
+        atomic_write(path, lambda tmp, f=frame: f.to_csv(tmp, sep="\t", index=False, float_format="%.6g"))
     info = {**maps.info, "database": db_name, "n_motifs": len(patterns), "seconds": time.perf_counter() - started}
-    atomic_write(out_dir / "motifs.json", lambda tmp: Path(tmp).write_text(json.dumps(info, indent=2) + "\n"))
-    atomic_write(out_dir / "motifs.tsv", lambda tmp: table.to_csv(tmp, sep="\t", index=False, float_format="%.6g"))
+    atomic_write(out.info, lambda tmp: Path(tmp).write_text(json.dumps(info, indent=2) + "\n"))
+    atomic_write(out.table, lambda tmp: table.to_csv(tmp, sep="\t", index=False, float_format="%.6g"))
     log(f"motifs: {len(patterns)} motifs in {info['seconds']:.0f} s")
     return table
 
 
-def motifs_job(maps: Sequence[str | Path], spec: str | Path, table: str | Path, max_seqlets: int = 2000,
+def motifs_job(maps: Sequence[MapsFiles], spec: str | Path, out: MotifFiles, max_seqlets: int = 2000,
                meme_db: str | Path | None = None) -> pd.DataFrame:
     """TF-MoDISco motifs of one species and experiment (rule motifs): find_motifs.
 
-    maps: the explain.json of every (seed, fold) map (their folders are read); spec: the windows'
-    window.json; table: the motifs.tsv to write (its folder gets every output). Returns the table.
+    maps: the files of every (seed, fold) map; spec: the windows' window.json; out: the outputs'
+    paths. Returns the table.
     """
-    return find_motifs([Path(path).parent for path in maps], read_spec(spec), Path(table).parent,
-                       max_seqlets=max_seqlets, meme_db=meme_db)
+    return find_motifs(list(maps), read_spec(spec), out, max_seqlets=max_seqlets, meme_db=meme_db)
