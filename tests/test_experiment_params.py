@@ -87,3 +87,25 @@ def test_window_mask_codons_reruns_exactly_the_folds_whose_experiment_it_changes
     assert job_counts(dry.output) == {"train": 1}, dry.output[-4000:]  # the windows stay: masking is the model's
     assert _planned_models(dry.output) == [MODELS[0]]  # cnn; deepcre masks codons already
     assert "Params have changed" in dry.output, dry.output[-4000:]
+
+
+def test_the_job_writes_the_declared_outputs_and_refuses_others(tmp_path: Path) -> None:
+    """train_job gets every path of rule train; one it would not write (or a stale window) is refused
+    before training, naming it."""
+    from mtmixg.train import train_job
+    from training_data import SPEC, make_windows
+
+    make_windows(tmp_path / "w", n_per_chrom=30)
+    config = {"task": "binary", "model": {"cnn_blocks": 2, "pools": [4, 4]}, "window": SPEC.to_dict(), "gpu": {"use": False}}
+    inputs = {name: tmp_path / "w" / file for name, file in
+              (("windows", "windows.npy"), ("genes", "genes.tsv"), ("spec", "window.json"))}  # fmt: skip
+    outputs = {name: tmp_path / "o" / file for name, file in (("model", "model.pt"), ("meta", "model.json"),
+               ("metrics", "metrics.json"), ("predictions", "predictions.tsv"))}  # fmt: skip
+    job = dict(fold="chr1", seed=0, gpu=config["gpu"], threads=1, resume_path=tmp_path / "r" / "state.pt", log=lambda line: None)
+    elsewhere = {**outputs, "metrics": tmp_path / "other" / "metrics.json"}
+    with pytest.raises(ValueError, match=r"^train: output 'metrics' is .*other/metrics.json, but train_fold uses .*o/metrics.json"):
+        train_job(experiment_param("cnn", config), inputs, elsewhere, **job)
+    stale = {**config, "window": {**SPEC.to_dict(), "spacer": SPEC.spacer + 10}}
+    with pytest.raises(ValueError, match=r"window.json: window length / TSS / TTS index .* is not the experiment's"):
+        train_job(experiment_param("cnn", stale), inputs, outputs, **job)
+    assert not (tmp_path / "o").exists() and not (tmp_path / "other").exists()
