@@ -5,8 +5,9 @@
 # retrains exactly that fold; a killed job continues from its resume state (see
 # resume_state in rules/training_common.smk), also within one run: a failed or killed job (e.g.
 # at its Slurm time limit) is retried training.resources.retries times, each attempt with a
-# longer time limit (train_runtime). The experiment's config is a param: changing it reruns that
-# experiment's folds only.
+# longer time limit (train_runtime). The experiment, resolved once at plan time (EXPERIMENT_PARAMS),
+# is a param: a change reruns the folds whose experiment it changes, and the job trains exactly it.
+# Every input and output path goes to the job, which writes exactly the declared outputs.
 
 
 wildcard_constraints:
@@ -36,7 +37,7 @@ rule train:
         mem_mb=TRAIN_RESOURCES["mem_mb"],
         runtime=train_runtime,
     params:
-        settings=experiment_settings,
+        experiment=experiment_param,
         resume=resume_state,
     script:
         "../workflow_scripts/train.py"

@@ -17,6 +17,11 @@ try:
     EXPERIMENTS = experiments.experiment_names(config)
     SWEEP_SPECIES = experiments.sweep_species(config, SPECIES)
     experiments.check_experiment_keys(config, SPECIES)
+    # every experiment resolved once, here: the whole model and training settings, checked against
+    # the window (a bad setting stops even `snakemake -n`, naming the key); rule train's param
+    EXPERIMENT_PARAMS = {
+        name: experiments.experiment_param(name, config) for name in EXPERIMENTS
+    }
 except ValueError as err:
     raise WorkflowError(str(err))
 SWEEP = experiments.sweep_names(config)
@@ -86,9 +91,11 @@ def train_windows(wildcards):
     return inputs
 
 
-def experiment_settings(wildcards):
-    """Params function: the experiment's settings as canonical JSON (a change reruns its folds only)."""
-    return experiments.experiment_settings(wildcards.variant, config)
+def experiment_param(wildcards):
+    """Params function: the experiment resolved at plan time, as canonical JSON (the job trains
+    exactly it; a change reruns the folds whose experiment it changes, and only those).
+    """
+    return EXPERIMENT_PARAMS[wildcards.variant]
 
 
 def train_runtime(wildcards, attempt):

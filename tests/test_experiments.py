@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import fields
 from pathlib import Path
 
@@ -14,9 +15,13 @@ from mtmixg.core.experiments import (
     RESOURCE_DEFAULTS,
     RESOURCE_KEY,
     attempt_runtime,
+    config_window,
     experiment_names,
+    experiment_param,
+    execution_settings,
     gpus_per_job,
     job_resources,
+    read_experiment,
     resolve_experiment,
     training_env,
 )
@@ -157,3 +162,72 @@ def test_runtime_grows_per_attempt() -> None:
     flat = job_resources({"training": {"resources": {"runtime": 240, "runtime_growth": 1}}})
     assert [attempt_runtime(flat, k) for k in (1, 2, 3)] == [240, 240, 240]
     assert [attempt_runtime(job_resources({}), k) for k in (1, 2, 3)] == [720, 900, 1125]
+
+
+# ------------------------------------------------------------------ the experiment resolved once (plan time)
+
+WINDOW = {"upstream_tss": 200, "downstream_tss": 100, "spacer": 20, "upstream_tts": 100, "downstream_tts": 200}
+
+
+def planned(**extra) -> dict:
+    """base_config with the demo's 620-base window."""
+    return base_config(**{"window": dict(WINDOW), **extra})
+
+
+def test_experiment_param_is_the_whole_experiment_for_the_configured_window() -> None:
+    param = json.loads(experiment_param("blocks5", planned()))
+    assert param["task"] == "binary"
+    assert param["model"] == ModelConfig(variant="mtmixg", seq_len=620, tss_index=200, tts_index=419, channels=16,
+                                         heads=2, cnn_blocks=5, pools=[2, 2, 2, 2, 2], fc_hidden=[32]).to_dict()
+    assert param["train"] == {k: v for k, v in TrainConfig(epochs=7, lr=1e-3, warmup_epochs=2).to_dict().items()
+                              if k not in ("device", "require_gpu", "threads")}  # fmt: skip
+
+
+def test_the_job_reads_back_exactly_the_planned_experiment() -> None:
+    config = planned(gpu={"use": True, "per_job": 1, "allow_pure_kernels": True})
+    task, model, train = read_experiment(experiment_param("lr_low", config), execution_settings(config, 3))
+    assert (task, model, train) == (
+        "binary", *resolve_experiment("lr_low", config, window=config_window(config))[:1],
+        TrainConfig(epochs=7, lr=1e-5, warmup_epochs=2, device="cuda", require_gpu=True, allow_pure_kernels=True, threads=3),
+    )
+
+
+def test_window_mask_codons_changes_the_param_of_the_experiments_it_changes_only() -> None:
+    before = {name: experiment_param(name, planned(variants=["cnn", "deepcre"])) for name in ("cnn", "deepcre")}
+    masked = planned(variants=["cnn", "deepcre"], window={**WINDOW, "mask_codons": True})
+    after = {name: experiment_param(name, masked) for name in ("cnn", "deepcre")}
+    assert after["deepcre"] == before["deepcre"]  # deepcre masks already
+    assert after["cnn"] != before["cnn"] and json.loads(after["cnn"])["model"]["mask_codons"] is True
+
+
+def test_where_a_job_runs_and_the_config_key_order_change_no_param() -> None:
+    param = experiment_param("mtmixg", planned())
+    assert experiment_param("mtmixg", planned(gpu={"use": "auto", "per_job": 4})) == param
+    assert experiment_param("mtmixg", planned(training={**base_config()["training"], "resources": {"threads": 9}})) == param
+    reordered = planned(model=dict(reversed(list(base_config()["model"].items()))))
+    assert experiment_param("mtmixg", reordered) == param
+    # allow_pure_kernels changes how a Mamba model trains (a resume state refuses it): in the param
+    assert experiment_param("mtmixg", planned(gpu={"use": False, "allow_pure_kernels": True})) != param
+    assert experiment_param("mtmixg", planned(window={**WINDOW, "spacer": 30})) != param
+
+
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        ({"cnn_blocks": 3, "pools": [4, 4]}, "model keys 'pools' and 'cnn_blocks': pools has 2 entries but cnn_blocks is 3"),
+        ({"heads": 3}, "model key 'heads': 3 does not divide the attention branch's 8 channels (channels 16 / 2)"),
+        ({"pools": [16, 16, 16]}, "model key 'pools': pools [16, 16, 16] reduce a sequence of length 620 to nothing at block 3"),
+        ({"pools": [4, 0, 4]}, "model key 'pools': pool sizes must be integers >= 1, got 0 at position 1"),
+    ],
+)
+def test_a_model_that_does_not_fit_the_window_names_the_key(model: dict, message: str) -> None:
+    with pytest.raises(ValueError) as err:
+        experiment_param("mtmixg", planned(model={**base_config()["model"], **model}))
+    assert str(err.value).startswith(f"config key 'model': experiment 'mtmixg': {message}"), str(err.value)
+
+
+def test_a_sweep_entry_that_does_not_fit_names_its_key_and_the_window_is_checked() -> None:
+    with pytest.raises(ValueError, match=r"^config key 'model / sweep\[big\]\.model': experiment 'big': model key 'pools'"):
+        experiment_param("big", planned(sweep=[{"name": "big", "model": {"pools": [64, 64, 64]}}]))
+    with pytest.raises(ValueError, match=r"^config key 'window': .*upstream_tss"):
+        experiment_param("cnn", planned(window={**WINDOW, "upstream_tss": -1}))

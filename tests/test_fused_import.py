@@ -16,7 +16,8 @@ import pytest
 from mtmixg.models import build_model
 from mtmixg.ops import FusedKernelsError, check_kernel_path, fused_kernels
 from mtmixg.ops.numba_scan import HAS_NUMBA
-from training_data import make_windows, tiny_model
+from mtmixg.core.experiments import experiment_param
+from training_data import SPEC, make_windows, tiny_model
 
 REPO = Path(__file__).resolve().parents[1]
 CPU_PATH = "numba" if HAS_NUMBA else "pure"
@@ -69,10 +70,13 @@ JOB = textwrap.dedent(
         __getattr__ = dict.__getitem__
 
     a = json.loads(sys.argv[1])
+    w, o = a["windows"], a["out"]
     snakemake = SimpleNamespace(
-        log=[a["log"]], input=Named(windows=a["windows"]), output=Named(model=a["model"]),
-        params=Named(resume=a["resume"]), wildcards=Named(fold="chr1", variant="cnn_mamba", seed="0"),
-        config=a["config"], threads=1,
+        log=[a["log"]], input=Named(windows=f"{w}/windows.npy", genes=f"{w}/genes.tsv", spec=f"{w}/window.json"),
+        output=Named(model=f"{o}/model.pt", meta=f"{o}/model.json", metrics=f"{o}/metrics.json",
+                     predictions=f"{o}/predictions.tsv"),
+        params=Named(resume=a["resume"], experiment=a["experiment"]),
+        wildcards=Named(fold="chr1", variant="cnn_mamba", seed="0"), config=a["config"], threads=1,
     )
     runpy.run_path(a["script"], init_globals={"snakemake": snakemake}, run_name="__main__")
     """
@@ -84,12 +88,12 @@ def test_train_job_imports_no_fused_kernels_before_the_gpu_claim(tmp_path: Path)
     mamba_ssm / causal_conv1d (and through them triton, which fixes the CUDA devices)."""
     make_windows(tmp_path / "w", n_per_chrom=30)
     model = {k: v for k, v in tiny_model().to_dict().items() if k not in ("variant", "seq_len", "n_outputs", "tss_index", "tts_index")}
+    config = {"task": "binary", "model": model, "training": {"epochs": 1, "batch_size": 16},
+              "gpu": {"use": "auto", "per_job": 1}, "window": SPEC.to_dict()}
     args = {
         "script": str(REPO / "workflow_scripts/train.py"), "log": str(tmp_path / "train.log"),
-        "windows": str(tmp_path / "w/windows.npy"), "model": str(tmp_path / "o/model.pt"),
-        "resume": str(tmp_path / "resume/state.pt"),
-        "config": {"task": "binary", "model": model, "training": {"epochs": 1, "batch_size": 16},
-                   "gpu": {"use": "auto", "per_job": 1}},
+        "windows": str(tmp_path / "w"), "out": str(tmp_path / "o"), "resume": str(tmp_path / "resume/state.pt"),
+        "config": config, "experiment": experiment_param("cnn_mamba", config),
     }  # fmt: skip
     done = subprocess.run([sys.executable, "-c", JOB, json.dumps(args)], env=_env(tmp_path, _stand_ins(tmp_path / "pkgs")),
                           capture_output=True, text=True, timeout=300)  # fmt: skip

@@ -7,8 +7,9 @@ import json
 import pytest
 import torch
 
+from mtmixg.core.experiments import experiment_param
 from mtmixg.train import train_job
-from training_data import make_windows
+from training_data import SPEC, make_windows
 
 
 def job_config(use_gpu) -> dict:
@@ -19,7 +20,18 @@ def job_config(use_gpu) -> dict:
         "training": {"epochs": 1, "batch_size": 32, "warmup_epochs": 0, "warmup_steps": 0, "patience": 1,
                      "lr_patience": 1, "max_restarts": 0, "resources": {"threads": 1}},
         "gpu": {"use": use_gpu, "per_job": 1},
+        "window": SPEC.to_dict(),
     }
+
+
+def job(tmp_path, config: dict, fold: str, seed: str, lines: list) -> dict:
+    """train_job as rule train calls it: the experiment resolved from config, every path given."""
+    w, o = tmp_path / "windows", tmp_path / "out"
+    return train_job(experiment_param("cnn", config),
+                     {"windows": w / "windows.npy", "genes": w / "genes.tsv", "spec": w / "window.json"},
+                     {"model": o / "model.pt", "meta": o / "model.json", "metrics": o / "metrics.json",
+                      "predictions": o / "predictions.tsv"},
+                     fold, seed, config["gpu"], 1, tmp_path / "resume" / "state.pt", log=lines.append)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a visible GPU")
@@ -27,8 +39,7 @@ def test_required_gpu_absent_exits_with_the_reason_before_reading_data(tmp_path,
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")  # claim_gpu leaves the choice as it is
     lines = []
     with pytest.raises(SystemExit) as exit_info:
-        train_job(tmp_path / "missing" / "windows.npy", "chr1", "binary", "cnn", job_config(True), "0", 1,
-                  tmp_path / "out" / "model.pt", tmp_path / "resume" / "state.pt", log=lines.append)
+        job(tmp_path, job_config(True), "chr1", "0", lines)  # no windows folder
     message = str(exit_info.value.code)
     assert message.startswith("ERROR: a GPU is required") and "require_gpu: false" in message
     assert not (tmp_path / "out").exists()  # nothing trained, no windows read (the folder does not exist)
@@ -37,8 +48,7 @@ def test_required_gpu_absent_exits_with_the_reason_before_reading_data(tmp_path,
 def test_cpu_job_trains_every_chromosome_for_fold_all(tmp_path):
     make_windows(tmp_path / "windows", n_per_chrom=60)
     lines = []
-    metrics = train_job(tmp_path / "windows" / "windows.npy", "all", "binary", "cnn", job_config(False), "3", 1,
-                        tmp_path / "out" / "model.pt", tmp_path / "resume" / "state.pt", log=lines.append)
+    metrics = job(tmp_path, job_config(False), "all", "3", lines)
     assert metrics["fold"] is None and metrics["seed"] == 3 and metrics["device"] == "cpu"
     assert metrics["train_config"]["threads"] == 1 and metrics["train_config"]["device"] == "cpu"
     assert "device cpu, 1 thread(s)" in lines

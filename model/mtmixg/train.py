@@ -1,7 +1,8 @@
 """Train one leave-one-chromosome-out fold end to end: split, train, evaluate, write the outputs.
 
-train_fold trains with given configs; train_job is the workflow's job (rule train): it resolves the
-experiment from the workflow config, claims a GPU and picks the device, then calls train_fold.
+train_fold trains with given configs; train_job is the workflow's job (rule train): it reads the
+experiment resolved at plan time (mtmixg.core.experiments.experiment_param), checks the declared paths
+(FOLD_FILES, DATASET_FILES), claims a GPU and picks the device, then calls train_fold.
 
 out_dir is written whole or not at all (mtmixg.core.atomic.atomic_folder: a killed run leaves an
 earlier result as it was; other files in it, such as a resume state or a log, are kept). It receives:
@@ -28,15 +29,15 @@ import pandas as pd
 import torch
 
 from . import __version__
-from .checkpoint import MODEL_FILE, save_model
+from .checkpoint import META_FILE, MODEL_FILE, save_model
 from .core.atomic import atomic_folder, atomic_write
 from .core.clobber import refuse_overwrite
-from .core.experiments import resolve_experiment
+from .core.experiments import execution_settings, read_experiment
 from .core.gpus import claim_gpu
 from .core.log import log_stderr
 from .core.model_config import ModelConfig
 from .core.names import ALL_CHROMOSOMES
-from .data.dataset import genes_digest, load_windows
+from .data.dataset import GENES_FILE, SPEC_FILE, WINDOWS_FILE, genes_digest, load_windows, read_spec
 from .metrics import compute_metrics, predictions_frame
 from .ops import FusedKernelsError, check_kernel_path, kernel_path
 from .predict import predict
@@ -45,8 +46,12 @@ from .tasks import CLASS_NAMES, check_task, gene_mask, n_classes, n_outputs, tar
 from .training import GPUUnavailableError, TrainConfig, attempt_seed, fit, resolve_device
 
 
-RESULT_FILES = ("predictions.tsv", "metrics.json", "model.json", MODEL_FILE)
-"""What train_fold writes into its output folder."""
+FOLD_FILES: dict[str, str] = {
+    "predictions": "predictions.tsv", "metrics": "metrics.json", "meta": META_FILE, "model": MODEL_FILE,
+}
+"""What train_fold writes into its output folder, by the train rule's output names."""
+DATASET_FILES: dict[str, str] = {"windows": WINDOWS_FILE, "genes": GENES_FILE, "spec": SPEC_FILE}
+"""What train_fold reads from its windows folder, by the train rule's input names."""
 
 
 def _json_clean(value):
@@ -132,7 +137,7 @@ def train_fold(
     out_dir = Path(out_dir)
     refuse_overwrite({"windows": windows_dir, "test genes": test_genes}, outputs={"--resume": resume_path},
                      folders={"--out": out_dir})
-    for name in RESULT_FILES:
+    for name in FOLD_FILES.values():
         refuse_overwrite({"result": out_dir / name}, outputs={"--resume": resume_path})
     gw = load_windows(windows_dir)
     spec = gw.spec
@@ -197,54 +202,84 @@ def train_fold(
             "fold": fold, "seed": int(seed), "windows_dir": str(windows_dir), "dataset_digest": gw.digest,
             "genes_digest": genes_digest(gw.genes), "codes_digest": gw.codes_digest}
     with atomic_folder(out_dir) as new:  # all four outputs or none (e.g. a full disk at model.pt, a kill)
-        atomic_write(new / RESULT_FILES[0], lambda tmp: table.to_csv(tmp, sep="\t", index=False, float_format="%.6g"))
-        atomic_write(new / RESULT_FILES[1], lambda tmp: Path(tmp).write_text(json.dumps(metrics, indent=2) + "\n"))
-        save_model(new / MODEL_FILE, model, meta)
+        atomic_write(new / FOLD_FILES["predictions"],
+                     lambda tmp: table.to_csv(tmp, sep="\t", index=False, float_format="%.6g"))
+        atomic_write(new / FOLD_FILES["metrics"], lambda tmp: Path(tmp).write_text(json.dumps(metrics, indent=2) + "\n"))
+        save_model(new / FOLD_FILES["model"], model, meta)  # and model.json beside it (FOLD_FILES["meta"])
     if resume_path is not None:
         Path(resume_path).unlink(missing_ok=True)
     return metrics
 
 
 
+def fold_folder(paths: dict[str, str | Path], names: dict[str, str], what: str) -> Path:
+    """The one folder of paths, each named as names says (by key); ValueError naming the path that
+    is missing or named otherwise (train_fold reads and writes a fold's files as one folder)."""
+    missing = sorted(set(names) - set(paths))
+    if missing:
+        raise ValueError(f"train: {what} {', '.join(missing)} not given; expected: {', '.join(names)}")
+    folder = Path(paths[next(iter(names))]).parent
+    for key, name in names.items():
+        if Path(paths[key]) != folder / name:
+            raise ValueError(f"train: {what} '{key}' is {paths[key]}, but train_fold uses {folder / name} "
+                             f"(a fold's files are one folder: {', '.join(names.values())})")
+    return folder
+
+
+def check_window(spec_path: str | Path, model_cfg: ModelConfig) -> None:
+    """ValueError naming spec_path when its window is not the one model_cfg was resolved for."""
+    spec = read_spec(spec_path)
+    found = (spec.length, spec.tss_index, spec.tts_index)
+    expected = (model_cfg.seq_len, model_cfg.tss_index, model_cfg.tts_index)
+    if found != expected:
+        raise ValueError(f"{spec_path}: window length / TSS / TTS index {found} is not the experiment's {expected} "
+                         "(config key 'window'); rerun the windows rule")
+
+
 def train_job(
-    windows: str | Path,
-    fold: str,
-    task: str,
     experiment: str,
-    config: dict,
+    inputs: dict[str, str | Path],
+    outputs: dict[str, str | Path],
+    fold: str,
     seed: int | str,
+    gpu: dict | None,
     threads: int,
-    model_out: str | Path,
     resume_path: str | Path,
     test_genes: str | Path | None = None,
     log: Callable[[str], None] = log_stderr,
 ) -> dict:
-    """One training job of the workflow: experiment's settings from config, a GPU, then train_fold.
+    """One training job of the workflow: the experiment resolved at plan time, a GPU, then train_fold.
 
-    windows: the dataset's windows.npy (its folder is read); fold: a chromosome or "all" (every
-    chromosome, no test set); model_out: the model.pt to write (its folder gets all four outputs);
-    resume_path: the resume state, kept outside the outputs; test_genes: the homology filter's TSV.
-    Unless the experiment's device is cpu, a free local GPU is claimed (mtmixg.core.gpus.claim_gpu)
-    before CUDA starts (nothing imported before it touches CUDA: the fused kernels are imported after
-    the claim, mtmixg.ops.fused). A GPU required but absent ends the job with SystemExit naming why,
-    before any data is read; so do fused kernels that do not import on CUDA (unless
-    gpu.allow_pure_kernels), with the import's traceback. Returns train_fold's metrics.
+    experiment: mtmixg.core.experiments.experiment_param's JSON (task, model, train), trained as it
+    is; gpu: config `gpu` and threads: the job's (where it runs, execution_settings). inputs: the
+    windows folder's files (DATASET_FILES keys), outputs: the fold's files (FOLD_FILES keys), each
+    path given and checked (one folder each, named as train_fold reads and writes them). fold: a
+    chromosome or "all" (every chromosome, no test set); resume_path: the resume state, kept outside
+    the outputs; test_genes: the homology filter's TSV.
+    Unless the device is cpu, a free local GPU is claimed (mtmixg.core.gpus.claim_gpu) before CUDA
+    starts (nothing imported before it touches CUDA: the fused kernels are imported after the claim,
+    mtmixg.ops.fused). A GPU required but absent ends the job with SystemExit naming why, before any
+    data is read; so do fused kernels that do not import on CUDA (unless gpu.allow_pure_kernels),
+    with the import's traceback. Returns train_fold's metrics.
     """
-    model_cfg, train_cfg = resolve_experiment(experiment, config)
-    train_cfg = replace(train_cfg, threads=int(threads))
+    task, model_cfg, train_cfg = read_experiment(experiment, execution_settings({"gpu": gpu}, threads))
+    windows_dir = fold_folder(inputs, DATASET_FILES, "input")
+    out_dir = fold_folder(outputs, FOLD_FILES, "output")
     resume_path = Path(resume_path)
     resume_path.parent.mkdir(parents=True, exist_ok=True)
-    log(f"{experiment} seed {seed} fold {fold}: resume state {resume_path}")
-    run = dict(windows_dir=Path(windows).parent, fold=None if fold == ALL_CHROMOSOMES else fold, task=task,
-               model_cfg=model_cfg, train_cfg=train_cfg, seed=int(seed), out_dir=Path(model_out).parent,
+    log(f"{model_cfg.variant} seed {seed} fold {fold}: resume state {resume_path}")
+    run = dict(windows_dir=windows_dir, fold=None if fold == ALL_CHROMOSOMES else fold, task=task,
+               model_cfg=model_cfg, train_cfg=train_cfg, seed=int(seed), out_dir=out_dir,
                resume_path=resume_path, log=log, test_genes=test_genes)
     if train_cfg.device == "cpu":
         job_device(train_cfg, log)
+        check_window(inputs["spec"], model_cfg)
         return train_fold(**run)
-    with claim_gpu() as gpu:  # before CUDA starts
-        if gpu is not None:
-            log(f"claimed GPU {gpu} (CUDA_VISIBLE_DEVICES={gpu})")
+    with claim_gpu() as claimed:  # before CUDA starts
+        if claimed is not None:
+            log(f"claimed GPU {claimed} (CUDA_VISIBLE_DEVICES={claimed})")
         job_device(train_cfg, log)
+        check_window(inputs["spec"], model_cfg)
         try:
             return train_fold(**run)
         except FusedKernelsError as err:  # the import's traceback in the job's log, without ours

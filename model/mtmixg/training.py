@@ -44,7 +44,7 @@ from torch import nn
 
 from .checkpoint import load_state, save_state
 from .core.log import log_stderr
-from .core.train_config import TrainConfig
+from .core.train_config import EXECUTION_KEYS, TrainConfig
 from .loader import batches, epoch_order
 from .metrics import compute_metrics, is_chance
 from .predict import predict_logits
@@ -54,8 +54,6 @@ from .tasks import CLASS_NAMES, check_task, loss, n_classes, n_outputs, predicte
 STATE_FORMAT = "mtmixg-resume"
 STATE_VERSION = 2
 ATTEMPT_SEED_STEP = 10**9  # restart k of seed s trains with seed s + k * ATTEMPT_SEED_STEP; seeds < this
-# settings that change where and how fast a run goes, not its result: allowed to differ on resume
-_EXECUTION_KEYS = ("device", "require_gpu", "threads")
 
 
 class GPUUnavailableError(RuntimeError):
@@ -149,7 +147,7 @@ def _digest(*arrays: np.ndarray) -> str:
 def _fingerprint(run_info: dict, cfg: TrainConfig, train_idx, val_idx, y, codes: np.ndarray) -> dict:
     """What identifies a run. run_info's "dataset" (windows + genes digest) covers the window contents;
     without it, the codes of the train and validation rows are hashed here."""
-    hyper = {k: v for k, v in cfg.to_dict().items() if k not in _EXECUTION_KEYS}
+    hyper = {k: v for k, v in cfg.to_dict().items() if k not in EXECUTION_KEYS}
     data = _digest(np.asarray(train_idx, np.int64), np.asarray(val_idx, np.int64), y[train_idx], y[val_idx])
     info = dict(run_info)
     if not info.get("dataset"):

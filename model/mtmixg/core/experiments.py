@@ -10,7 +10,13 @@ The workflow config holds (see config/schemas/training.schema.yaml):
     sweep      [{name, variant (default mtmixg), model: {overrides}, training: {overrides}}, ...]
 
 An experiment named like a variant uses `model` + `training` as given; a sweep entry applies its
-overrides on top of them. seq_len comes from the windows (window.json), n_outputs from the task.
+overrides on top of them. seq_len, tss_index and tts_index come from the configured window, n_outputs
+from the task.
+
+Each experiment is resolved once, when the workflow is planned (experiment_param): the whole
+ModelConfig and TrainConfig, checked against the window, as canonical JSON. That string is the train
+rule's param (a change reruns exactly the folds it changes) and the job trains exactly it
+(read_experiment); only where it runs (device, require_gpu, threads: EXECUTION_KEYS) is the job's.
 """
 
 from __future__ import annotations
@@ -19,10 +25,11 @@ import json
 import math
 from typing import Any
 
+from ..data.sequence import WindowSpec
 from .gpus import count_gpus
 from .model_config import ModelConfig
 from .names import VARIANTS, check_task, n_outputs, name_problem
-from .train_config import TrainConfig
+from .train_config import EXECUTION_KEYS, TrainConfig
 
 DERIVED_MODEL_KEYS: tuple[str, ...] = ("variant", "seq_len", "n_outputs", "tss_index", "tts_index")
 """ModelConfig keys the workflow sets itself (from the experiment, the windows and the task)."""
@@ -143,8 +150,22 @@ def train_dict(name: str, config: dict) -> dict:
     return base
 
 
-def resolve_experiment(name: str, config: dict, seq_len: int | None = None) -> tuple[ModelConfig, TrainConfig]:
-    """Experiment name -> (ModelConfig, TrainConfig). seq_len: the window length (default: ModelConfig's).
+def config_window(config: dict) -> WindowSpec:
+    """The configured window (config key `window`, less the former mask_codons), as the windows
+    rule writes it to window.json. ValueError naming the key when it is invalid."""
+    sizes = {k: v for k, v in (config.get("window") or {}).items() if k != "mask_codons"}
+    try:
+        return WindowSpec.from_dict(sizes)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"config key 'window': {err}") from None
+
+
+def resolve_experiment(
+    name: str, config: dict, seq_len: int | None = None, window: WindowSpec | None = None
+) -> tuple[ModelConfig, TrainConfig]:
+    """Experiment name -> (ModelConfig, TrainConfig). window: the models' input (seq_len, tss_index,
+    tts_index from it; the model is then checked against it, ModelConfig.check_shapes); seq_len
+    alone: the length only (default: ModelConfig's).
 
     ValueError naming the config key on an unknown name or an invalid setting.
     """
@@ -153,17 +174,49 @@ def resolve_experiment(name: str, config: dict, seq_len: int | None = None) -> t
     mdict = model_dict(name, config)
     if seq_len is not None:
         mdict["seq_len"] = int(seq_len)
+    if window is not None:
+        mdict.update(seq_len=window.length, tss_index=window.tss_index, tts_index=window.tts_index)
     where = "model" if name in VARIANTS else f"model / sweep[{name}].model"
     try:
         model_cfg = ModelConfig.from_dict(mdict)
+        if window is not None:
+            model_cfg.check_shapes()
     except (TypeError, ValueError) as err:
-        raise ValueError(f"config key '{where}': {err}") from None
+        raise ValueError(f"config key '{where}': experiment '{name}': {err}") from None
     where = "training" if name in VARIANTS else f"training / sweep[{name}].training"
     try:
         train_cfg = TrainConfig.from_dict(train_dict(name, config))
     except (TypeError, ValueError) as err:
-        raise ValueError(f"config key '{where}': {err}") from None
+        raise ValueError(f"config key '{where}': experiment '{name}': {err}") from None
     return model_cfg, train_cfg
+
+
+def experiment_param(name: str, config: dict) -> str:
+    """The experiment resolved for the configured window, as canonical JSON (sorted keys): task,
+    the whole ModelConfig and the TrainConfig less EXECUTION_KEYS. The train rule's param: every
+    setting that changes a model is in it, so a change reruns exactly the folds it changes.
+
+    ValueError naming the config key when a setting is invalid or the model does not fit the window.
+    """
+    task = check_task(config.get("task", "binary"))
+    model_cfg, train_cfg = resolve_experiment(name, config, window=config_window(config))
+    train = {k: v for k, v in train_cfg.to_dict().items() if k not in EXECUTION_KEYS}
+    return json.dumps({"task": task, "model": model_cfg.to_dict(), "train": train}, sort_keys=True)
+
+
+def execution_settings(config: dict, threads: int) -> dict[str, Any]:
+    """Where a training job runs (EXECUTION_KEYS): device and require_gpu from config `gpu`, and
+    the job's threads. Not part of the experiment: changing them reruns nothing."""
+    device = {k: v for k, v in gpu_settings(config).items() if k in EXECUTION_KEYS}
+    return {**device, "threads": int(threads)}
+
+
+def read_experiment(param: str, execution: dict[str, Any]) -> tuple[str, ModelConfig, TrainConfig]:
+    """(task, ModelConfig, TrainConfig) of an experiment_param, run with execution
+    (execution_settings)."""
+    experiment = json.loads(param)
+    train = {**experiment["train"], **execution}
+    return experiment["task"], ModelConfig.from_dict(experiment["model"]), TrainConfig.from_dict(train)
 
 
 RESOURCE_DEFAULTS: dict[str, int | float] = {
@@ -190,19 +243,6 @@ def attempt_runtime(resources: dict, attempt: int) -> int:
     """Minutes of a training job's attempt (1, 2, ...): runtime * runtime_growth ** (attempt - 1),
     rounded up, so a job stopped at its time limit gets longer for the attempt that continues it."""
     return math.ceil(resources["runtime"] * resources["runtime_growth"] ** (max(int(attempt), 1) - 1))
-
-
-def experiment_settings(name: str, config: dict) -> str:
-    """The config that defines an experiment's models, as canonical JSON (sorted keys: reordering
-    the config file changes nothing). A rule param: a change reruns that experiment's folds only."""
-    sweep = {} if name in VARIANTS else _sweep_entry(name, config)
-    settings = {
-        "task": config["task"],
-        "model": config["model"],
-        "training": {k: v for k, v in config["training"].items() if k != RESOURCE_KEY},
-        "sweep": sweep,
-    }
-    return json.dumps(settings, sort_keys=True)
 
 
 def sweep_species(config: dict, species: list[str]) -> list[str]:

@@ -7,6 +7,9 @@ from dataclasses import asdict, dataclass, field
 from .configio import from_dict_strict
 from .names import VARIANTS
 
+ATTENTION_VARIANTS: tuple[str, ...] = ("cnn_attention", "cnn_mixenc", "mtmixg")
+"""Variants with an attention branch (channels / 2 wide, split in `heads`)."""
+
 
 @dataclass
 class ModelConfig:
@@ -42,13 +45,33 @@ class ModelConfig:
             raise ValueError(f"channels must be even (split in two branches), got {self.channels}")
         if self.variant != "deepcre" and len(self.pools) != self.cnn_blocks:
             raise ValueError(
-                f"pools has {len(self.pools)} entries but cnn_blocks is {self.cnn_blocks}; give one pool size per block"
+                f"model keys 'pools' and 'cnn_blocks': pools has {len(self.pools)} entries but cnn_blocks is "
+                f"{self.cnn_blocks}; give one pool size per block"
             )
-        for name in ("seq_len", "n_outputs", "channels", "heads", "d_state", "cnn_blocks", "kernel_size"):
+        for name in ("seq_len", "n_outputs", "channels", "heads", "d_state", "cnn_blocks", "cnn_channels", "kernel_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"model key '{name}' must be >= 1, got {getattr(self, name)}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"model key 'dropout' must be in [0, 1), got {self.dropout}")
+
+    def check_shapes(self) -> None:
+        """ValueError naming the model key when the model cannot be built for its window (seq_len,
+        tss_index, tts_index): pools that shrink the window to nothing, heads that do not divide the
+        attention branch, codons to mask outside the window. Torch-free: the workflow checks every
+        experiment at plan time; build_model checks the same again."""
+        if self.variant != "deepcre":
+            check_pools(self.seq_len, self.pools)
+        half = self.channels // 2
+        if self.variant in ATTENTION_VARIANTS and half % self.heads:
+            raise ValueError(
+                f"model key 'heads': {self.heads} does not divide the attention branch's {half} channels "
+                f"(channels {self.channels} / 2)"
+            )
+        if self.mask_codons and not (0 <= self.tss_index <= self.seq_len - 3 and 2 <= self.tts_index < self.seq_len):
+            raise ValueError(
+                f"model key 'mask_codons': TSS index {self.tss_index} / TTS index {self.tts_index} do not fit a "
+                f"window of {self.seq_len}"
+            )
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -62,3 +85,18 @@ class ModelConfig:
 def codon_positions(tss_index: int, tts_index: int) -> list[int]:
     """Window positions DeepCRE masks: the 3 bases from the TSS and the 3 bases ending at the TTS."""
     return [*range(tss_index, tss_index + 3), *range(max(tts_index - 2, 0), tts_index + 1)]
+
+
+def check_pools(seq_len: int, pools: list[int]) -> None:
+    """ValueError naming model key 'pools' when a pool size is < 1 or the pools shrink a sequence of
+    seq_len to nothing."""
+    length = seq_len
+    for i, pool in enumerate(pools):
+        if not isinstance(pool, int) or pool < 1:
+            raise ValueError(f"model key 'pools': pool sizes must be integers >= 1, got {pool!r} at position {i}")
+        length //= pool
+        if length < 1:
+            raise ValueError(
+                f"model key 'pools': pools {pools} reduce a sequence of length {seq_len} to nothing at block {i + 1}; "
+                "use smaller pool sizes or fewer blocks for this window"
+            )

@@ -6,6 +6,10 @@ from dataclasses import asdict, dataclass
 
 from .configio import from_dict_strict
 
+EXECUTION_KEYS: tuple[str, ...] = ("device", "require_gpu", "threads")
+"""TrainConfig keys that say where a run executes, not what it trains: left out of the resume
+state's fingerprint (mtmixg.training) and of the workflow's experiment param (a change reruns nothing)."""
+
 
 @dataclass
 class TrainConfig:

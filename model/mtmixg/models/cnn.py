@@ -6,6 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..core.model_config import check_pools  # noqa: F401 (the one check, torch-free; used by build_model)
+
 
 class SameConv1d(nn.Conv1d):
     """Conv1d with 'same' output length for any kernel size, (N, C_in, L) -> (N, C_out, L).
@@ -63,20 +65,6 @@ class ResidualCNN(nn.Sequential):
             for i, pool in enumerate(pools)
         ]
         super().__init__(*blocks)
-
-
-def check_pools(seq_len: int, pools: list[int]) -> None:
-    """Raise ValueError when the pools shrink a sequence of seq_len to nothing."""
-    length = seq_len
-    for i, pool in enumerate(pools):
-        if pool < 1:
-            raise ValueError(f"pool sizes must be >= 1, got {pool} at position {i}")
-        length //= pool
-        if length < 1:
-            raise ValueError(
-                f"pools {pools} reduce a sequence of length {seq_len} to nothing at block {i + 1}; "
-                "use smaller pool sizes or fewer blocks for this seq_len"
-            )
 
 
 def flat_size(trunk: nn.Module, in_channels: int, seq_len: int) -> int:
