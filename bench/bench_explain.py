@@ -18,7 +18,8 @@ from mtmixg.interpret.deeplift import deeplift_shap, supports_deeplift, with_mod
 from mtmixg.interpret.ism import ism
 from mtmixg.interpret.score import HighScore
 from mtmixg.models import ModelConfig, build_model
-from mtmixg.data.sequence import WindowSpec, codes_to_one_hot_batch
+from mtmixg.data.sequence import codes_to_one_hot_batch
+from mtmixg.core.window_spec import WindowSpec
 
 SPEC = WindowSpec()  # 1000 + 500, spacer 20, 500 + 1000: 3,020
 

@@ -24,7 +24,7 @@ import yaml
 
 from mtmixg.demo import DEMO_WINDOW
 from mtmixg.models import ModelConfig, build_model
-from mtmixg.data.sequence import WindowSpec
+from mtmixg.core.window_spec import WindowSpec
 from mtmixg.variant_effects.models import ScoringModel
 from mtmixg.variant_effects.score import score_variants
 

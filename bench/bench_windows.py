@@ -40,7 +40,7 @@ EXTRACT = r"""
 import sys, time
 import numpy as np, pandas as pd
 from mtmixg.data.genome import extract_windows
-from mtmixg.data.sequence import WindowSpec
+from mtmixg.core.window_spec import WindowSpec
 genes = pd.read_csv(sys.argv[2], sep="\t", dtype={"chrom": str})
 t = time.perf_counter()
 codes, kept, skipped = extract_windows(sys.argv[1], genes, WindowSpec(), chromosomes=["1", "2", "3", "4", "5"])

@@ -28,7 +28,7 @@ from mtmixg.data.dataset import GeneWindows, save_windows
 from mtmixg.train import train_fold
 from mtmixg.models import VARIANTS, Mamba, ModelConfig, build_model
 from mtmixg.ops import fused_kernels
-from mtmixg.data.sequence import WindowSpec
+from mtmixg.core.window_spec import WindowSpec
 
 from bench_model import _seconds  # one timer (CUDA-synchronised) for both benchmarks
 from mtmixg.training import TrainConfig

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from mtmixg.cli import build_parser, main
-from mtmixg.data.sequence import WindowSpec
+from mtmixg.core.window_spec import WindowSpec
 from training_data import SPEC, make_windows
 
 MODEL_YAML = "variant: cnn\nchannels: 8\ncnn_channels: 8\ncnn_blocks: 2\npools: [4, 4]\nfc_hidden: [16]\n"

@@ -7,7 +7,7 @@ from training_data import make_windows, tiny_model
 
 from mtmixg.cross_species import predict_species
 from mtmixg.train import train_fold
-from mtmixg.data.sequence import WindowSpec
+from mtmixg.core.window_spec import WindowSpec
 from mtmixg.training import TrainConfig
 
 

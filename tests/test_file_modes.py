@@ -14,7 +14,7 @@ import pytest
 from mtmixg.data.dataset import GeneWindows, save_windows
 from mtmixg.data.labels import make_labels, save_labels
 from mtmixg.data.references import fetch_reference
-from mtmixg.data.sequence import WindowSpec
+from mtmixg.core.window_spec import WindowSpec
 
 
 @pytest.fixture

@@ -18,7 +18,8 @@ from mtmixg.data.genome import (
     extract_windows,
 )
 from mtmixg.data.gff import protein_coding_genes
-from mtmixg.data.sequence import WindowSpec, encode, gene_window
+from mtmixg.data.sequence import encode, gene_window
+from mtmixg.core.window_spec import WindowSpec
 
 #                 0         1         2
 #                 012345678901234567890123456

@@ -23,7 +23,8 @@ from mtmixg.interpret.maps import load_maps
 from mtmixg.interpret.motifs import pool_maps
 from mtmixg.interpret.score import HighScore
 from mtmixg.models import ModelConfig, build_model
-from mtmixg.data.sequence import WindowSpec, codes_to_one_hot_batch, one_hot
+from mtmixg.data.sequence import codes_to_one_hot_batch, one_hot
+from mtmixg.core.window_spec import WindowSpec
 from training_data import SPEC, make_windows, tiny_model
 
 

@@ -14,7 +14,6 @@ import pytest
 import yaml
 
 from mtmixg.core.experiments import (
-    DEFAULT_SWEEP_VARIANT,
     DERIVED_MODEL_KEYS,
     DERIVED_TRAIN_KEYS,
     GPU_DEFAULTS,
@@ -31,7 +30,7 @@ from mtmixg.core.names import TASKS
 from mtmixg.core.species import plan_species
 from mtmixg.core.train_config import TrainConfig
 from mtmixg.data import homology
-from mtmixg.data.sequence import WindowSpec
+from mtmixg.core.window_spec import WindowSpec
 from mtmixg.demo import make_demo
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "config" / "schemas"

@@ -25,7 +25,8 @@ from mtmixg.data.genome import extract_windows
 from mtmixg.data.gff import protein_coding_genes
 from mtmixg.models import build_model
 from mtmixg.predict import predict
-from mtmixg.data.sequence import WindowSpec, reverse_complement
+from mtmixg.data.sequence import reverse_complement
+from mtmixg.core.window_spec import WindowSpec
 from mtmixg.variant_effects.alleles import Allele, window_with_allele
 from mtmixg.variant_effects.vcf import INFO_KEY, SKIP_LARGE, SKIP_SYMBOLIC, read_variants
 

@@ -11,7 +11,8 @@ import pytest
 
 from mtmixg.data.dataset import load_windows
 from mtmixg.data.genome import REASON_NOT_CONFIGURED, REASON_OFF_END
-from mtmixg.data.sequence import WindowSpec, encode
+from mtmixg.data.sequence import encode
+from mtmixg.core.window_spec import WindowSpec
 from mtmixg.data.windows import REASON_NO_EXPRESSION, build_windows
 from test_genome import write_fasta
 

@@ -13,7 +13,8 @@ import pandas as pd
 
 from mtmixg.data.dataset import GeneWindows, save_windows
 from mtmixg.core.model_config import ModelConfig
-from mtmixg.data.sequence import WindowSpec, encode
+from mtmixg.data.sequence import encode
+from mtmixg.core.window_spec import WindowSpec
 
 SPEC = WindowSpec(60, 30, 0, 30, 60)
 MOTIF = "TTGACATATAAT"

@@ -22,7 +22,7 @@ from torch import nn
 from . import __version__
 from .core.atomic import atomic_write
 from .core.model_config import ModelConfig
-from .data.sequence import WindowSpec
+from .core.window_spec import WindowSpec
 from .tasks import check_task, n_outputs
 
 FORMAT = "mtmixg-model"

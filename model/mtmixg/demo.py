@@ -48,7 +48,7 @@ import numpy as np
 
 from . import __version__
 from .argtypes import nonnegative_int, positive_int
-from .data.sequence import WindowSpec
+from .core.window_spec import WindowSpec
 from .simulate_reads import RunSpec, simulate_run
 
 DEMO_WINDOW = WindowSpec(upstream_tss=200, downstream_tss=100, spacer=20, upstream_tts=100, downstream_tts=200)

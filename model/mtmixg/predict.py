@@ -11,7 +11,7 @@ from torch import nn
 
 from .data.fasta import IUPAC
 from .loader import batches
-from .data.sequence import WindowSpec
+from .core.window_spec import WindowSpec
 from .tasks import n_outputs as task_outputs
 from .tasks import probabilities
 

@@ -25,7 +25,7 @@ import json
 import math
 from typing import Any
 
-from ..data.sequence import WindowSpec
+from .window_spec import WindowSpec
 from .gpus import count_gpus
 from .model_config import ModelConfig
 from .names import VARIANTS, check_task, n_outputs, name_problem

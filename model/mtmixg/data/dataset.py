@@ -18,7 +18,7 @@ import pandas as pd
 
 from .. import __version__
 from ..core.atomic import atomic_write
-from .sequence import WindowSpec
+from ..core.window_spec import WindowSpec
 
 GENE_COLUMNS: tuple[str, ...] = ("gene_id", "chrom", "start", "end", "strand", "logMaxTPM", "label", "fold")
 WINDOWS_FILE = "windows.npy"

@@ -19,7 +19,8 @@ import pandas as pd
 from ..core.log import log_stderr
 from .datachecks import check_sequence_names
 from .fasta import FastaIndex
-from .sequence import _CODES, CODE_N, WindowSpec
+from .sequence import _CODES, CODE_N
+from ..core.window_spec import WindowSpec
 
 REASON_NOT_CONFIGURED = "chromosome not in the configured list"
 REASON_NOT_IN_FASTA = "chromosome absent from FASTA"

@@ -21,7 +21,7 @@ from .fasta import FastaIndex
 from .folds import assign_folds
 from .genome import SKIPPED_COLUMNS, extract_windows
 from .gff import protein_coding_genes
-from .sequence import WindowSpec
+from ..core.window_spec import WindowSpec
 
 REASON_NO_EXPRESSION = "no expression value"
 

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import fx, nn
 
-from ..data.sequence import WindowSpec
+from ..core.window_spec import WindowSpec
 
 # variants built only from convolutions, batch norm, ReLU, max-pool and linear layers
 DEEPLIFT_VARIANTS: frozenset[str] = frozenset({"cnn", "deepcre"})

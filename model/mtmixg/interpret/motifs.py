@@ -31,7 +31,7 @@ import pandas as pd
 
 from ..core.atomic import atomic_write
 from ..data.dataset import read_spec
-from ..data.sequence import WindowSpec
+from ..core.window_spec import WindowSpec
 from . import jaspar
 from .maps import ATTR_FILE, GENES_FILE, OHE_FILE, Maps, MapsFiles, savez, load_maps
 

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..data.sequence import WindowSpec, gene_window
+from ..data.sequence import gene_window
+from ..core.window_spec import WindowSpec
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,8 @@ from ..data.genome import check_gene_sequences
 from ..data.gff import protein_coding_genes
 from ..predict import predict
 from ..progress import Progress
-from ..data.sequence import WindowSpec, encode
+from ..data.sequence import encode
+from ..core.window_spec import WindowSpec
 from ..tasks import prob_columns
 from .alleles import piece_anchors, window_with_allele
 from .models import ScoringModel, models_for
