@@ -13,7 +13,7 @@ from mtmixg.data.dataset import load_windows
 from mtmixg.data.genome import REASON_NOT_CONFIGURED, REASON_OFF_END
 from mtmixg.data.sequence import WindowSpec, encode
 from mtmixg.data.windows import REASON_NO_EXPRESSION, build_windows
-from test_genome import write_fasta
+from file_helpers import write_fasta
 
 SPEC = WindowSpec(upstream_tss=3, downstream_tss=2, spacer=1, upstream_tts=2, downstream_tts=3)
 CHR1 = "ACGTAGGCTTCAGATCCACCGTATGCAGGATCCATTGACC"
