@@ -8,7 +8,7 @@ Tiers: a test that starts Snakemake or a real bioinformatics tool (kallisto, sic
 Rscript, BLAST, samtools) is marked `workflow`, one that needs the Slurm cluster `slurm`. The marks
 are given here, by the fixtures a test uses: every fixture that needs those tools requests
 `workflow_tools` (directly or through another fixture). A test that calls them itself carries
-@pytest.mark.workflow. `pytest -m "not workflow and not slurm"` runs the rest, with none of the
+@pytest.mark.workflow. Tests of the session's demo run (`demo_workflow`) are also marked `demo`. `pytest -m "not workflow and not slurm"` runs the rest, with none of the
 tools installed; there run_snakemake refuses to start Snakemake (workflow_helpers.SNAKEMAKE_ALLOWED).
 """
 
@@ -20,7 +20,7 @@ import workflow_helpers
 from slurm_cluster import slurm_cluster  # noqa: F401 (the session fixture of tests/test_slurm.py)
 from workflow_helpers import build_sra_pe, make_tiny, run_demo_workflow
 
-TIER_FIXTURES = {"slurm_cluster": "slurm", "workflow_tools": "workflow"}
+TIER_FIXTURES = {"slurm_cluster": "slurm", "workflow_tools": "workflow", "demo_workflow": "demo"}
 """fixture -> the mark of every test that uses it, directly or through other fixtures."""
 
 
