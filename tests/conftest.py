@@ -35,7 +35,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Let only the tests of the workflow and slurm tiers start Snakemake."""
-    workflow_helpers.SNAKEMAKE_ALLOWED = any(item.iter_markers(name) for name in ("workflow", "slurm"))
+    workflow_helpers.SNAKEMAKE_ALLOWED = any(item.get_closest_marker(name) for name in ("workflow", "slurm"))
 
 
 @pytest.fixture(scope="session")
