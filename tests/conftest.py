@@ -8,8 +8,9 @@ Tiers: a test that starts Snakemake or a real bioinformatics tool (kallisto, sic
 Rscript, BLAST, samtools) is marked `workflow`, one that needs the Slurm cluster `slurm`. The marks
 are given here, by the fixtures a test uses: every fixture that needs those tools requests
 `workflow_tools` (directly or through another fixture). A test that calls them itself carries
-@pytest.mark.workflow. Tests of the session's demo run (`demo_workflow`) are also marked `demo`. `pytest -m "not workflow and not slurm"` runs the rest, with none of the
-tools installed; there run_snakemake refuses to start Snakemake (workflow_helpers.SNAKEMAKE_ALLOWED).
+@pytest.mark.workflow. Tests of the session's demo run (`demo_workflow`) are also marked `demo`.
+`pytest -m "not workflow and not slurm"` runs the rest, with none of the tools installed; there
+run_snakemake refuses to start Snakemake (workflow_helpers.SNAKEMAKE_ALLOWED).
 """
 
 from pathlib import Path
