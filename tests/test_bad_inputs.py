@@ -22,6 +22,8 @@ import torch
 from mtmixg.cli import main
 from mtmixg.data.dataset import load_windows, save_windows
 from training_data import SPEC, make_windows
+from workflow_helpers import no_leftovers as _no_leftovers
+from workflow_helpers import run_tiny as _run
 
 MODEL_YAML = "variant: cnn\nchannels: 8\ncnn_channels: 8\ncnn_blocks: 2\npools: [4, 4]\nfc_hidden: [16]\n"
 QUICK = ["--epochs", "1", "--threads", "1", "--lr", "1e-3", "--set", "warmup_steps=0", "--set", "max_restarts=0"]
@@ -263,8 +265,7 @@ def test_disk_full_names_the_file(ctx, tmp_path):
 
 
 # ------------------------------------------------------------------ through Snakemake (data half)
-# The tiny TPM-table species of tests/test_workflow_data.py; one small target per case.
-from test_workflow_data import _no_leftovers, _run, tiny  # noqa: E402, F401
+# The tiny TPM-table species (conftest fixture `tiny`); one small target per case.
 
 
 def _log(tiny: dict, name: str) -> str:

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from workflow_helpers import SRA_PAIRS as PAIRS
 from workflow_helpers import run_snakemake, snakemake_command, write_config
 
 pytestmark = pytest.mark.workflow
@@ -139,7 +140,7 @@ def test_killed_training_attempt_is_retried_and_resumes(retry_species: dict) -> 
 
 # ------------------------------------------------------------------ fasterq-dump's temp files
 
-from test_workflow_sra import PAIRS, sra_pe  # noqa: E402, F401  (a real paired-end .sra, built offline)
+# sra_pe: a real paired-end .sra, built offline (conftest fixture)
 
 TEMP_LINE = re.compile(r"^fasterq-dump temp dir: (\S+)$", re.M)
 

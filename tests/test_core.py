@@ -52,6 +52,7 @@ def test_importing_every_core_and_data_module_does_not_import_torch(tmp_path: Pa
     assert done.returncode == 0, done.stderr[-2000:]
 
 
+@pytest.mark.workflow  # runs Snakemake
 @pytest.mark.parametrize(
     ("config", "training_jobs"),
     [("config/demo/config.yaml", r"^train\s+12$"), ("config/config.yaml", r"^train\s+300$")],

@@ -228,6 +228,7 @@ def test_reads_are_paired_phred33_and_come_from_transcripts(demo_dir):
     assert np.allclose(tpm.iloc[:, 1:].sum(), 1e6, rtol=1e-3)
 
 
+@pytest.mark.workflow  # runs kallisto
 @pytest.mark.skipif(shutil.which("kallisto") is None, reason="kallisto not installed")
 def test_kallisto_recovers_the_true_tpm(demo_dir, tmp_path):
     idx = tmp_path / "idx"

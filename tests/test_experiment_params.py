@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 
 from mtmixg.core.experiments import experiment_param
-from test_workflow_data import WINDOW, _gene_lines, _random_dna
-from workflow_helpers import demo_config, job_counts, run_snakemake, write_config
+from workflow_helpers import TINY_WINDOW, demo_config, gene_lines, job_counts, random_dna, run_snakemake, write_config
 
 
 @pytest.mark.parametrize(
@@ -24,6 +23,7 @@ from workflow_helpers import demo_config, job_counts, run_snakemake, write_confi
         ({"pools": [16, 16, 16]}, "experiment 'cnn': model key 'pools': pools [16, 16, 16] reduce a sequence of length 620 to nothing at block 3"),
     ],
 )  # fmt: skip
+@pytest.mark.workflow
 def test_dry_run_stops_on_a_bad_model_setting_naming_the_key(tmp_path: Path, model: dict, message: str) -> None:
     config = demo_config()
     config["model"] = {**config["model"], **model}
@@ -39,9 +39,9 @@ def _species(folder: Path, n_per_chrom: int = 12) -> dict:
     genes = [(f"G{c}_{k}", c, 1001 + 1000 * k, 1500 + 1000 * k, "+-"[k % 2], "protein_coding")
              for c in ("1", "2") for k in range(n_per_chrom)]  # fmt: skip
     length = 1001 + 1000 * n_per_chrom + 1000
-    (folder / "genome.fa").write_text("".join(f">{c}\n{_random_dna(rng, length)}\n" for c in ("1", "2")))
-    (folder / "annotation.gff3").write_text(_gene_lines(genes))
-    (folder / "cdna.fa").write_text("".join(f">{g[0]}.1 gene:{g[0]}\n{_random_dna(rng, 300)}\n" for g in genes))
+    (folder / "genome.fa").write_text("".join(f">{c}\n{random_dna(rng, length)}\n" for c in ("1", "2")))
+    (folder / "annotation.gff3").write_text(gene_lines(genes))
+    (folder / "cdna.fa").write_text("".join(f">{g[0]}.1 gene:{g[0]}\n{random_dna(rng, 300)}\n" for g in genes))
     tpm = rng.permutation(np.logspace(-1, 3, len(genes)))
     (folder / "tpm.tsv").write_text("gene_id\trun1\n" + "".join(f"{g[0]}\t{t:.4g}\n" for g, t in zip(genes, tpm)))
     (folder / "samples.tsv").write_text("species\tsample\tlayout\n")
@@ -51,7 +51,7 @@ def _species(folder: Path, n_per_chrom: int = 12) -> dict:
                              "tpm_table": str(folder / "tpm.tsv")}},
         "samples": str(folder / "samples.tsv"),
         "sra_command_prefix": "unshare -n",
-        "window": dict(WINDOW),
+        "window": dict(TINY_WINDOW),
         "task": "binary",
         "variants": ["cnn", "deepcre"],
         "seeds": [0],
@@ -70,6 +70,7 @@ def _planned_models(output: str) -> list[str]:
     return sorted(re.findall(r"^rule train:\n\s+input: .*\n\s+output: ([^,\s]+model\.pt),", output, flags=re.M))
 
 
+@pytest.mark.workflow
 def test_window_mask_codons_reruns_exactly_the_folds_whose_experiment_it_changes(tmp_path: Path) -> None:
     config = _species(tmp_path)
     configfile = write_config(tmp_path / "config.yaml", config)

@@ -58,6 +58,7 @@ def mutate(rng: np.random.Generator, seq: str, n: int) -> str:
     return "".join(chars)
 
 
+@pytest.mark.workflow  # runs BLAST
 @pytest.mark.skipif(shutil.which("blastn") is None, reason="ncbi-blast+ not installed")
 def test_real_blast_finds_planted_duplicates(tmp_path: Path) -> None:
     rng = np.random.default_rng(7)
@@ -84,6 +85,7 @@ def test_real_blast_finds_planted_duplicates(tmp_path: Path) -> None:
     assert non_homologous_genes(table, gene_chrom) == {"gY1", "gY2", "gU1", "gU2"}
 
 
+@pytest.mark.workflow  # runs BLAST
 def test_run_blast_reports_tool_error(tmp_path: Path) -> None:
     if shutil.which("makeblastdb") is None:
         pytest.skip("ncbi-blast+ not installed")
@@ -98,6 +100,7 @@ def _significant_pairs(table: pd.DataFrame) -> set[frozenset[str]]:
     return {frozenset(pair) for pair in zip(hits["qseqid"], hits["sseqid"])}
 
 
+@pytest.mark.workflow  # runs BLAST
 @pytest.mark.skipif(shutil.which("blastp") is None, reason="ncbi-blast+ not installed")
 def test_demo_paralogs_are_missed_by_megablast_and_found_by_blastp(tmp_path: Path) -> None:
     """The demo's planted paralogs: proteins 60% identical, cDNAs unrelated (diverged DNA)."""

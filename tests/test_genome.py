@@ -18,8 +18,9 @@ from mtmixg.data.genome import (
     extract_windows,
 )
 from mtmixg.data.gff import protein_coding_genes
-from mtmixg.data.sequence import encode, gene_window
 from mtmixg.core.window_spec import WindowSpec
+from mtmixg.data.sequence import encode, gene_window
+from file_helpers import write_fasta
 
 #                 0         1         2
 #                 012345678901234567890123456
@@ -35,15 +36,6 @@ chr1\tt\tgene\t20\t26\t.\t+\t.\tID=gene:NEAREND;biotype=protein_coding
 scaf1\tt\tgene\t5\t10\t.\t+\t.\tID=gene:SCAF;biotype=protein_coding
 chrX\tt\tgene\t5\t10\t.\t+\t.\tID=gene:NOSEQ;biotype=protein_coding
 """
-
-
-def write_fasta(path: Path, records: dict[str, str], width: int = 60, newline: str = "\n") -> Path:
-    with open(path, "w", newline="") as handle:
-        for name, seq in records.items():
-            handle.write(f">{name} some description{newline}")
-            for i in range(0, len(seq), width):
-                handle.write(seq[i : i + width] + newline)
-    return path
 
 
 @pytest.fixture()

@@ -256,12 +256,14 @@ def _overlapping(rows: list[tuple[int, float, float]]) -> list[tuple[tuple, tupl
     return [(a, b) for i, a in enumerate(rows) for b in rows[i + 1 :] if a[1] < b[2] and b[1] < a[2]]
 
 
+@pytest.mark.workflow  # runs Snakemake
 def test_one_gpu_job_at_a_time_on_a_machine_without_two_gpus(tmp_path):
     rows = _run(_gpu_workflow(tmp_path), tmp_path / "work")
     assert _overlapping(rows) == [], "rules/gpu_limit.smk (gpu = the GPUs here, at least 1) must serialise GPU jobs"
     assert {gpu for gpu, _, _ in rows} == {0}, "one job at a time: each gets GPU 0"
 
 
+@pytest.mark.workflow  # runs Snakemake
 def test_two_gpus_two_concurrent_jobs_on_different_devices(tmp_path):
     rows = _run(_gpu_workflow(tmp_path), tmp_path / "work", "--resources", "gpu=2")
     pairs = _overlapping(rows)
@@ -279,6 +281,7 @@ def test_local_gpu_limit(per_job, given, visible, limit):
     assert gpus.local_gpu_limit(per_job, given=given, visible_gpus=visible) == limit
 
 
+@pytest.mark.workflow  # runs Snakemake
 def test_repo_default_profile_is_picked_up_with_s_and_d(tmp_path):
     """The real Snakefile from another folder (`-s .../Snakefile -d DIR`) loads profiles/default."""
     cmd = ["timeout", "-k", "10", "120", sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"),

@@ -16,6 +16,7 @@ def random_dna(rng: np.random.Generator, n: int) -> str:
     return "".join(rng.choice(list("ACGT"), size=n))
 
 
+@pytest.mark.workflow  # runs BLAST
 @pytest.mark.skipif(shutil.which("blastn") is None, reason="ncbi-blast+ not installed")
 def test_duplicate_across_chromosomes_is_not_eligible(tmp_path: Path) -> None:
     rng = np.random.default_rng(3)

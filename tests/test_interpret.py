@@ -15,7 +15,6 @@ from torch import nn
 from mtmixg.checkpoint import save_model
 from mtmixg.cli import main
 from mtmixg.data.dataset import load_windows
-from mtmixg.train import train_fold
 from mtmixg.interpret import attributions, deeplift, jaspar
 from mtmixg.interpret.deeplift import deeplift_shap, with_module_activations
 from mtmixg.interpret.ism import ism
@@ -25,17 +24,7 @@ from mtmixg.interpret.score import HighScore
 from mtmixg.models import ModelConfig, build_model
 from mtmixg.data.sequence import codes_to_one_hot_batch, one_hot
 from mtmixg.core.window_spec import WindowSpec
-from training_data import SPEC, make_windows, tiny_model
-
-
-@pytest.fixture(scope="module")
-def fold(tmp_path_factory):
-    """A windows folder and a cnn trained 2 epochs with chr1 held out."""
-    root = tmp_path_factory.mktemp("explain")
-    make_windows(root / "windows", n_per_chrom=60)
-    train = {"epochs": 2, "batch_size": 32, "lr": 1e-3, "warmup_epochs": 0, "threads": 1}
-    train_fold(root / "windows", "chr1", "binary", tiny_model(), train, 0, root / "model", log=None)
-    return root
+from training_data import SPEC, tiny_model
 
 
 def _x(n: int, length: int, seed: int = 0) -> torch.Tensor:

@@ -18,8 +18,6 @@ from mtmixg.interpret.attributions import attributions_job, explain_fold
 from mtmixg.interpret.maps import Maps, MapsFiles, load_maps, save_maps
 from mtmixg.interpret.motifs import pool_maps
 from mtmixg.summary import read_summary, summary_job
-from test_interpret import fold  # noqa: F401 (the trained fold fixture)
-from test_windows import species  # noqa: F401 (the tiny species fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,7 +27,7 @@ def _scattered_windows(tmp_path: Path) -> WindowsFiles:
     return WindowsFiles(tmp_path / "a" / "codes.npy", tmp_path / "b" / "table.tsv", tmp_path / "c" / "spec.json")
 
 
-def test_build_windows_writes_each_declared_file(species, tmp_path) -> None:  # noqa: F811
+def test_build_windows_writes_each_declared_file(species, tmp_path) -> None:
     files = _scattered_windows(tmp_path)
     build_windows(**{**species, "windows": files.windows, "genes_out": files.genes, "spec_out": files.spec})
     assert all(path.is_file() for path in (files.windows, files.genes, files.spec))
@@ -37,7 +35,7 @@ def test_build_windows_writes_each_declared_file(species, tmp_path) -> None:  # 
     assert load_windows(files).genes["gene_id"].tolist() == ["A", "B", "C", "D"]
 
 
-def test_windows_files_round_trip_outside_a_folder(fold, tmp_path) -> None:  # noqa: F811
+def test_windows_files_round_trip_outside_a_folder(fold, tmp_path) -> None:
     gw = load_windows(fold / "windows", mmap=False)
     files = _scattered_windows(tmp_path)
     save_windows(files, gw)
@@ -46,7 +44,7 @@ def test_windows_files_round_trip_outside_a_folder(fold, tmp_path) -> None:  # n
     assert again.digest == gw.digest  # the same bytes: the same dataset digest
 
 
-def _declared_fold(fold: Path, tmp_path: Path, n_test: int) -> dict:  # noqa: F811
+def _declared_fold(fold: Path, tmp_path: Path, n_test: int) -> dict:
     """The fold's model alone in a folder, its predictions.tsv (the first n_test test rows) in
     another folder under another name, and a decoy predictions.tsv beside model.pt."""
     model = tmp_path / "model" / "model.pt"
@@ -62,7 +60,7 @@ def _declared_fold(fold: Path, tmp_path: Path, n_test: int) -> dict:  # noqa: F8
     return {"model": model, "predictions": declared, "genes": test["gene_id"].head(n_test).tolist()}
 
 
-def test_attributions_job_reads_the_declared_predictions_and_writes_the_declared_maps(fold, tmp_path) -> None:  # noqa: F811
+def test_attributions_job_reads_the_declared_predictions_and_writes_the_declared_maps(fold, tmp_path) -> None:
     run = _declared_fold(fold, tmp_path, n_test=3)
     maps = MapsFiles(tmp_path / "o" / "x.npz", tmp_path / "a" / "y.npz", tmp_path / "g" / "z.tsv", tmp_path / "i" / "w.json")
     windows = WindowsFiles.in_folder(fold / "windows")
@@ -73,7 +71,7 @@ def test_attributions_job_reads_the_declared_predictions_and_writes_the_declared
     assert not (tmp_path / "o" / "ohe.npz").exists() and not (maps.info.parent / "ohe.npz").exists()
 
 
-def test_attributions_job_refuses_a_model_json_that_is_not_the_models(fold, tmp_path) -> None:  # noqa: F811
+def test_attributions_job_refuses_a_model_json_that_is_not_the_models(fold, tmp_path) -> None:
     run = _declared_fold(fold, tmp_path, n_test=2)
     other = tmp_path / "other.json"
     shutil.copy(run["model"].with_suffix(".json"), other)
@@ -83,7 +81,7 @@ def test_attributions_job_refuses_a_model_json_that_is_not_the_models(fold, tmp_
     assert not (tmp_path / "maps").exists()
 
 
-def test_explain_fold_takes_predictions_from_another_folder(fold, tmp_path) -> None:  # noqa: F811
+def test_explain_fold_takes_predictions_from_another_folder(fold, tmp_path) -> None:
     run = _declared_fold(fold, tmp_path, n_test=2)
     info = explain_fold(run["model"], fold / "windows", tmp_path / "maps", method="ism", ism_window=(0, 4),
                         predictions=run["predictions"])
@@ -140,7 +138,7 @@ def test_build_matrix_takes_each_species_folds_from_its_record(tmp_path) -> None
     assert (m[("a", "a")], m[("b", "b")], m[("a", "b")], m[("b", "a")]) == (0.4, 0.3, 0.8, 0.6)
 
 
-def test_predict_job_reads_the_declared_windows_files(fold, tmp_path) -> None:  # noqa: F811
+def test_predict_job_reads_the_declared_windows_files(fold, tmp_path) -> None:
     files = _scattered_windows(tmp_path)
     save_windows(files, load_windows(fold / "windows", mmap=False))
     metrics = predict_job(fold / "model" / "model.pt", fold / "model" / "model.json", fold / "model" / "metrics.json",

@@ -11,45 +11,9 @@ import pytest
 from mtmixg import plots
 from mtmixg.core.names import ablation_order
 from mtmixg.summary import summarize
+from file_helpers import check_png, fake_folds, fake_predictions
 
 ORDER = ["cnn", "mtmixg"]
-
-
-def fake_predictions(task: str = "binary") -> pd.DataFrame:
-    rng = np.random.default_rng(0)
-    frames = []
-    for name, skill in (("cnn", 1.0), ("mtmixg", 2.0)):
-        for seed in (0, 1):
-            for fold in ("1", "2", "3"):
-                n = 40
-                if task == "binary":
-                    target = rng.integers(0, 2, n)
-                    prob = 1 / (1 + np.exp(-(skill * (2 * target - 1) + rng.normal(size=n))))
-                    frame = pd.DataFrame({"target": target, "prob": prob, "predicted": (prob >= 0.5).astype(int)})
-                else:
-                    target = rng.integers(0, 3, n)
-                    p = rng.dirichlet(np.ones(3), n) + np.eye(3)[target] * skill
-                    p /= p.sum(1, keepdims=True)
-                    frame = pd.DataFrame({"target": target, "prob_low": p[:, 0], "prob_medium": p[:, 1],
-                                          "prob_high": p[:, 2], "predicted": p.argmax(1)})
-                frames.append(frame.assign(experiment=name, seed=seed, fold=fold))
-    return pd.concat(frames, ignore_index=True)
-
-
-def fake_folds() -> pd.DataFrame:
-    rows = []
-    for name, base in (("cnn", 0.7), ("mtmixg", 0.8)):
-        for seed in (0, 1):
-            for k, fold in enumerate(("1", "2", "3")):
-                rows.append({"experiment": name, "variant": name, "seed": seed, "fold": fold,
-                             "accuracy": base + 0.01 * k, "auc": base + 0.05, "f1": base - 0.05,
-                             "failed": name == "cnn" and seed == 1 and fold == "3"})
-    return pd.DataFrame(rows)
-
-
-def check_png(path: Path) -> None:
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
 
 
 @pytest.mark.parametrize("task", ["binary", "ternary"])

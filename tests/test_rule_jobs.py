@@ -10,8 +10,7 @@ import pytest
 from mtmixg.plots import bars_plot, confusion_plot, fold_accuracy_plot, roc_plot
 from mtmixg.summary import summary_job
 from mtmixg.summary import read_summary, summarize
-from test_plots import check_png, fake_folds, fake_predictions
-from test_summary import write_metrics
+from file_helpers import check_png, fake_folds, fake_predictions, write_metrics
 
 
 def test_summary_job_writes_three_tables_and_warns_about_failed_runs(tmp_path: Path, capsys) -> None:

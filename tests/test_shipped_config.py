@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 from workflow_helpers import REPO, job_counts, run_snakemake, write_config
+
+pytestmark = pytest.mark.workflow  # Snakemake dry runs and --lint
 
 SHIPPED = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
 LEAF_RUNS = ["ERR3333392", "ERR3333393", *(f"ERR33334{n}" for n in range(13, 21)), *(f"ERR33334{n}" for n in range(22, 26))]

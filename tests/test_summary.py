@@ -3,7 +3,6 @@ the cross-species matrix."""
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -13,17 +12,7 @@ import pytest
 
 from mtmixg.cross_species import cross_matrix
 from mtmixg.summary import fold_table, read_summary, summarize, write_tsv
-
-
-def write_metrics(folder: Path, experiment: str, seed: int, fold: str, acc: float, auc: float, f1: float,
-                  failed: bool = False, variant: str | None = None, n_attempts: int = 1) -> dict:
-    path = folder / experiment / f"seed{seed}" / fold / "metrics.json"
-    path.parent.mkdir(parents=True)
-    path.write_text(json.dumps({"variant": variant or experiment, "fold": fold, "seed": seed, "accuracy": acc,
-                                "auc": auc, "f1": f1, "failed": failed, "n_test": 100, "epochs_run": 5,
-                                "best_epoch": 3, "device": "cpu", "wall_seconds": 1.5, "seq_per_s": 900.0,
-                                "n_attempts": n_attempts}))
-    return {"experiment": experiment, "seed": seed, "fold": fold, "metrics": path}
+from file_helpers import write_metrics
 
 
 @pytest.fixture

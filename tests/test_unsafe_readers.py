@@ -22,7 +22,8 @@ from training_data import SPEC, tiny_model
 from mtmixg.checkpoint import save_model
 from mtmixg.cli import main
 from mtmixg.models import build_model
-from test_workflow_data import _no_leftovers, _run, tiny  # noqa: F401 (the tiny species fixture)
+from workflow_helpers import no_leftovers as _no_leftovers
+from workflow_helpers import run_tiny as _run
 
 CHROMS = ("1", "2", "Mt")
 GENES = [("gA", "1", 500, 1400, "+"), ("gB", "2", 1450, 2700, "-"), ("gM", "Mt", 700, 1600, "+")]

@@ -22,9 +22,9 @@ from mtmixg.core.experiments import experiment_names
 from mtmixg.core.names import chromosome_problem, name_problem
 from mtmixg.core.samples import SampleSheetError, read_sample_sheet
 from mtmixg.core.species import check_names
-from test_workflow_data import _no_leftovers, _run, tiny  # noqa: F401
-from test_workflow_sra import sra_pe  # noqa: F401
 from workflow_helpers import REPO, run_snakemake
+from workflow_helpers import no_leftovers as _no_leftovers
+from workflow_helpers import run_tiny as _run
 
 PAYLOAD = "x$(touch PWNED)`touch PWNED`;touch PWNED;'\"y"
 """Runs `touch PWNED` wherever a shell meets it unquoted (also inside double quotes)."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,41 +10,8 @@ import pytest
 from mtmixg.data.dataset import load_windows
 from mtmixg.data.genome import REASON_NOT_CONFIGURED, REASON_OFF_END
 from mtmixg.data.sequence import encode
-from mtmixg.core.window_spec import WindowSpec
 from mtmixg.data.windows import REASON_NO_EXPRESSION, build_windows
-from test_genome import write_fasta
-
-SPEC = WindowSpec(upstream_tss=3, downstream_tss=2, spacer=1, upstream_tts=2, downstream_tts=3)
-CHR1 = "ACGTAGGCTTCAGATCCACCGTATGCAGGATCCATTGACC"
-CHR2 = "GGGGCCCCAAAATTTTGGGGCCCCAAAATTTT"
-GFF3 = "##gff-version 3\n" + "".join(
-    f"{chrom}\tt\tgene\t{start}\t{end}\t.\t{strand}\t.\tID=gene:{name};biotype=protein_coding\n"
-    for chrom, start, end, strand, name in [
-        ("chr1", 8, 14, "+", "A"),  # high
-        ("chr1", 18, 22, "-", "B"),  # low
-        ("chr1", 26, 32, "+", "NOLABEL"),  # window fits, no row in labels.tsv
-        ("chr1", 1, 5, "+", "NEARSTART"),  # window off the chromosome start
-        ("chr2", 8, 14, "+", "C"),  # low
-        ("chr2", 18, 24, "-", "D"),  # high
-        ("scaf1", 5, 10, "+", "SCAF"),  # not a configured chromosome
-    ]
-)
-LABELS = {"A": 1, "B": -1, "C": -1, "D": 1, "NEARSTART": 1, "SCAF": -1}
-
-
-@pytest.fixture()
-def species(tmp_path: Path) -> dict:
-    genome = write_fasta(tmp_path / "genome.fa", {"chr1": CHR1, "chr2": CHR2, "scaf1": "ACGTACGTACGTACGTACGT"})
-    gff = tmp_path / "annotation.gff3"
-    gff.write_text(GFF3)
-    labels = tmp_path / "labels.tsv"
-    pd.DataFrame({"gene_id": list(LABELS), "logMaxTPM": 1.0, "label": list(LABELS.values())}).to_csv(
-        labels, sep="\t", index=False)
-    return dict(genome=genome, gff=gff, labels=labels, spec=json.dumps(SPEC.to_dict()), chromosomes=["chr1", "chr2"],
-                task="binary", species="tiny", windows=tmp_path / "out" / "windows.npy",
-                genes_out=tmp_path / "out" / "genes.tsv", spec_out=tmp_path / "out" / "window.json",
-                skipped=tmp_path / "out" / "skipped.tsv", log=lambda line: None)
-
+from windows_species import CHR1, SPEC
 
 def test_kept_genes_folds_and_skipped_reasons(species: dict) -> None:
     build_windows(**species)

@@ -20,11 +20,15 @@ import pandas as pd
 import pytest
 import yaml
 
-from workflow_helpers import DEMO_CONFIG, OFFLINE_RUN, REPO, run_snakemake, write_config
+from workflow_helpers import DEMO_CONFIG, OFFLINE_RUN, REPO, TINY_GENES, TINY_WINDOW, run_snakemake
+from workflow_helpers import gene_lines as _gene_lines
+from workflow_helpers import no_leftovers as _no_leftovers
+from workflow_helpers import random_dna as _random_dna
+from workflow_helpers import run_tiny as _run
 
 pytestmark = pytest.mark.workflow
 
-WINDOW = {"upstream_tss": 200, "downstream_tss": 100, "spacer": 20, "upstream_tts": 100, "downstream_tts": 200}
+WINDOW = TINY_WINDOW  # the demo's window too
 _CODE = {"A": 0, "C": 1, "G": 2, "T": 3}
 _COMPLEMENT = str.maketrans("ACGTN", "TGCAN")
 
@@ -161,64 +165,6 @@ def test_unreachable_sra_run_fails_alone(demo: dict) -> None:
 
 
 # ------------------------------------------------------------------ tiny broken inputs
-
-
-def _random_dna(rng: np.random.Generator, n: int) -> str:
-    return "".join(rng.choice(list("ACGT"), size=n))
-
-
-def _gene_lines(genes: list[tuple[str, str, int, int, str, str]]) -> str:
-    lines = ["##gff-version 3"]
-    for gene_id, chrom, start, end, strand, biotype in genes:
-        lines.append(f"{chrom}\tt\tgene\t{start}\t{end}\t.\t{strand}\t.\tID=gene:{gene_id};biotype={biotype}")
-        lines.append(f"{chrom}\tt\tmRNA\t{start}\t{end}\t.\t{strand}\t.\tID=transcript:{gene_id}.1;Parent=gene:{gene_id}")
-    return "\n".join(lines) + "\n"
-
-
-TINY_GENES = [
-    ("G1", "1", 1001, 1600, "+", "protein_coding"),
-    ("G2", "1", 2001, 2500, "-", "protein_coding"),
-    ("G3", "2", 1001, 1700, "+", "protein_coding"),
-    ("G4", "2", 2001, 2600, "-", "protein_coding"),
-]
-
-
-@pytest.fixture
-def tiny(tmp_path: Path) -> dict:
-    """A tiny species 'tiny' whose expression is a TPM table (no reads): files + a config."""
-    rng = np.random.default_rng(0)
-    genome = {c: _random_dna(rng, 3600) for c in ("1", "2")}
-    (tmp_path / "genome.fa").write_text("".join(f">{c}\n{s}\n" for c, s in genome.items()))
-    (tmp_path / "annotation.gff3").write_text(_gene_lines(TINY_GENES))
-    (tmp_path / "cdna.fa").write_text("".join(f">{g[0]}.1 gene:{g[0]}\n{_random_dna(rng, 300)}\n" for g in TINY_GENES))
-    (tmp_path / "tpm.tsv").write_text("gene_id\trun1\nG1\t1\nG2\t10\nG3\t100\nG4\t1000\n")
-    (tmp_path / "samples.tsv").write_text("species\tsample\tlayout\n")
-    config = {
-        "species": {
-            "tiny": {
-                "genome": str(tmp_path / "genome.fa"),
-                "annotation": str(tmp_path / "annotation.gff3"),
-                "cdna": str(tmp_path / "cdna.fa"),
-                "chromosomes": ["1", "2"],
-                "tpm_table": str(tmp_path / "tpm.tsv"),
-            }
-        },
-        "samples": str(tmp_path / "samples.tsv"),
-        "sra_command_prefix": "unshare -n",
-        "window": WINDOW,
-        "task": "ternary",  # binary leaves one class per chromosome (G2, G3 are medium): refused
-    }
-    return {"dir": tmp_path, "config": config, "genome": genome}
-
-
-def _run(tiny: dict, *args: str) -> subprocess.CompletedProcess:
-    configfile = write_config(tiny["dir"] / "config.yaml", tiny["config"])
-    return run_snakemake(tiny["dir"] / "work", *args, configfile=configfile, timeout=300)
-
-
-def _no_leftovers(folder: Path) -> list[str]:
-    """Files in folder (recursively), hidden temporary ones included."""
-    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Real-world inputs through the data half (the tiny species of test_workflow_data): chromosome
+"""Real-world inputs through the data half (the tiny species: conftest fixture `tiny`): chromosome
 names spelt differently in the FASTA and the GFF3, chromosomes unfit as test folds, discontinuous
 GFF3 genes, and the published thresholds logged beside ours."""
 
@@ -9,7 +9,10 @@ import re
 import pandas as pd
 import pytest
 
-from test_workflow_data import TINY_GENES, _gene_lines, _no_leftovers, _run, tiny  # noqa: F401
+from workflow_helpers import TINY_GENES
+from workflow_helpers import gene_lines as _gene_lines
+from workflow_helpers import no_leftovers as _no_leftovers
+from workflow_helpers import run_tiny as _run
 
 pytestmark = pytest.mark.workflow
 

@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import gzip
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
+from workflow_helpers import SRA_PAIRS as PAIRS
+from workflow_helpers import SRA_RUN as RUN
 from workflow_helpers import run_snakemake, write_config
 
 pytestmark = pytest.mark.workflow
 
-RUN = "ERR0000001"
 SE_RUN = "ERR0000002"  # the stand-in prefetch gives it the same paired-end .sra
-PAIRS = 8
 STANDIN_PREFETCH = """#!/bin/sh
 # stand-in for prefetch RUN ... -O DIR: DIR/RUN/RUN.sra and the .sra.vdbcache the real one writes
 # for some runs
@@ -27,22 +26,6 @@ run=$1
 while [ $# -gt 0 ]; do [ "$1" = -O ] && out=$2; shift; done
 mkdir -p "$out/$run" && cp "$MTMIXG_TEST_SRA" "$out/$run/$run.sra" && echo stand-in > "$out/$run/$run.sra.vdbcache"
 """
-
-
-@pytest.fixture
-def sra_pe(tmp_path: Path) -> Path:
-    """A real paired-end .sra of PAIRS read pairs, built offline with latf-load and kar."""
-    for mate in (1, 2):
-        with gzip.open(tmp_path / f"r{mate}.fastq.gz", "wt") as handle:
-            for i in range(1, PAIRS + 1):
-                seq = ("ACGTTGCA" * 7)[i : i + 40]
-                handle.write(f"@{RUN}.{i}/{mate}\n{seq}\n+\n{'I' * len(seq)}\n")
-    build = (
-        "unshare -n latf-load --platform ILLUMINA --quality PHRED_33 -o pe.vdb -1 r1.fastq.gz -2 r2.fastq.gz"
-        " && unshare -n kar --create pe.sra -d pe.vdb"
-    )
-    subprocess.run(build, shell=True, cwd=tmp_path, check=True, capture_output=True)
-    return tmp_path / "pe.sra"
 
 
 def test_vdbcache_stays_beside_the_sra_and_layout_mismatch_names_the_run(tmp_path: Path, sra_pe: Path) -> None:

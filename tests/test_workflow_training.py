@@ -196,9 +196,19 @@ def test_gpu_required_without_gpu_fails_fast(demo: Path, tmp_path: Path) -> None
     assert not (demo / target).exists()
 
 
-def test_killed_training_job_resumes(demo: Path) -> None:
+@pytest.fixture
+def demo_copy(demo: Path, tmp_path: Path) -> Path:
+    """A copy of the demo folder, for a test that reruns a job: a newer model in the shared folder
+    would leave its downstream files out of date for the tests after it."""
+    work = tmp_path / "demo"
+    shutil.copytree(demo, work, symlinks=True)
+    return work
+
+
+def test_killed_training_job_resumes(demo_copy: Path) -> None:
     """SIGKILL Snakemake and its training job once the resume state holds an epoch; the rerun
     continues from that epoch and ends with the model of the uninterrupted run."""
+    demo = demo_copy
     folder = model_dir("cnn", 0, "2")
     target = f"{folder}/model.pt"
     state = demo / "results/demo/resume/cnn/seed0/2/state.pt"
