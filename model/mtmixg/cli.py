@@ -25,6 +25,7 @@ SUBCOMMANDS: list[tuple[str, str, str]] = [  # (name, help, module); add yours h
     ("evaluate", "score a trained model on a windows folder (metrics JSON + predictions TSV)", "mtmixg.cli"),
     ("predict", "predict expression-class probabilities for gene windows (FASTA, or genome + GFF3)", "mtmixg.cli"),
     ("demo", "write a small synthetic demo species (genome, GFF3, reads)", "mtmixg.demo"),
+    ("devset", "build the real A. thaliana development set (chromosome 1 as 1A-1C, leaf TPM)", "mtmixg.data.devset"),
     ("score-variants", "predicted effect of each SNP / small indel of a VCF on its genes' expression class",
      "mtmixg.variant_effects.cli"),
     ("explain", "attribution maps (DeepLIFT/SHAP or ISM) of a fold's held-out genes", "mtmixg.interpret.cli"),
