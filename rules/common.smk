@@ -226,7 +226,12 @@ def expected_thresholds(wildcards):
 
 
 def tpm_table_input(wildcards):
-    return config["species"][wildcards.species]["tpm_table"]
+    """A local tpm_table without a sha256 as it is; else the copy rule get_tpm_table fetches."""
+    entry = config["species"][wildcards.species]
+    path = source_path(entry["tpm_table"])
+    if path is not None and not entry.get("sha256", {}).get("tpm_table"):
+        return path
+    return f"resources/{wildcards.species}/tpm_table"
 
 
 def window_spec():

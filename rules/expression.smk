@@ -40,6 +40,26 @@ rule tximport:
         " {params.ignore_tx_version:q} {params.abundances:q} > {log:q} 2>&1"
 
 
+# A tpm_table given as a URL, or with a sha256: fetched and checked like the references.
+rule get_tpm_table:
+    input:
+        reference_input("tpm_table"),
+    output:
+        table="resources/{species}/tpm_table",
+    log:
+        "logs/{species}/references/tpm_table.log",
+    wildcard_constraints:
+        species=alternatives(TABLE_SPECIES),
+    retries: 3
+    localrule: DOWNLOADS_LOCAL
+    conda:
+        "../envs/python.yaml"
+    params:
+        ref=reference_params("tpm_table"),
+    script:
+        "../workflow_scripts/get_tpm_table.py"
+
+
 rule import_tpm_table:
     input:
         table=tpm_table_input,

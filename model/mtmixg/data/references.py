@@ -56,6 +56,40 @@ def download(url: str, dest: Path, timeout: float = 60.0) -> None:
         raise
 
 
+def obtain(kind: str, source: str, sha256: str, tmp: Path, species: str) -> Path:
+    """The file of source: downloaded into tmp (remote) or the local file, its SHA-256 checked when
+    given. ReferenceError naming species/<species>/<kind> or species/<species>/sha256/<kind>."""
+    path = local_path(source)
+    if path is None:
+        path = tmp / "download"
+        print(f"{species} {kind}: downloading {source}", file=sys.stderr)
+        download(source, path)
+    elif not path.is_file():
+        raise ReferenceError(f"species {species}: {kind} file {path} not found (config species/{species}/{kind})")
+    if sha256:
+        actual = sha256sum(path)
+        if actual.lower() != sha256.lower():
+            raise ReferenceError(
+                f"species {species}: {kind} file {source}: SHA-256 mismatch: expected {sha256.lower()}, "
+                f"got {actual}. The file is corrupt or changed; delete it / fix species/{species}/sha256/{kind}."
+            )
+        print(f"{species} {kind}: SHA-256 ok ({actual})", file=sys.stderr)
+    return path
+
+
+def fetch_table(source: str, sha256: str, output: str | Path, species: str) -> Path:
+    """Fetch a species' tpm_table (download or local, SHA-256 checked when given) into output as
+    it is (plain or gzip; rule import_tpm_table reads and checks it)."""
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=output.parent, prefix=f".{output.name}.") as tmp:
+        path = obtain("tpm_table", source, sha256, Path(tmp), species)
+        staged = Path(tmp) / output.name
+        shutil.copyfile(path, staged)
+        os.replace(staged, output)
+    return output
+
+
 def fetch_reference(kind: str, source: str, sha256: str, output: str | Path, species: str) -> Path:
     """Fetch one reference file of a species into output (decompressed, validated).
 
@@ -69,21 +103,7 @@ def fetch_reference(kind: str, source: str, sha256: str, output: str | Path, spe
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=output.parent, prefix=f".{output.name}.") as tmp:
-        path = local_path(source)
-        if path is None:
-            path = Path(tmp) / "download"
-            print(f"{species} {kind}: downloading {source}", file=sys.stderr)
-            download(source, path)
-        elif not path.is_file():
-            raise ReferenceError(f"species {species}: {kind} file {path} not found (config species/{species}/{kind})")
-        if sha256:
-            actual = sha256sum(path)
-            if actual.lower() != sha256.lower():
-                raise ReferenceError(
-                    f"species {species}: {kind} file {source}: SHA-256 mismatch: expected {sha256.lower()}, "
-                    f"got {actual}. The file is corrupt or changed; delete it / fix species/{species}/sha256/{kind}."
-                )
-            print(f"{species} {kind}: SHA-256 ok ({actual})", file=sys.stderr)
+        path = obtain(kind, source, sha256, Path(tmp), species)
         staged = Path(tmp) / output.name
         if kind == "annotation":
             genes = protein_coding_genes(path)
