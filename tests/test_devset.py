@@ -157,12 +157,27 @@ def served(tiny: dict):
     server.shutdown()
 
 
+def deepcre_layout(tsv: str) -> str:
+    """A TSV TPM table as DeepCRE publishes its tables: comma-separated, a last column logMaxTPM."""
+    lines = [line.split("\t") for line in tsv.splitlines()]
+    return "".join(",".join([*row, "logMaxTPM" if i == 0 else "0.5"]) + "\n" for i, row in enumerate(lines))
+
+
+def test_deepcre_layout_is_read(tmp_path: Path) -> None:
+    tsv = "gene_id\trun1\trun2\nG1\t1\t3\nG2\t10.5\t0\n"
+    (tmp_path / "t.tsv").write_text(tsv)
+    (tmp_path / "t.csv").write_text(deepcre_layout(tsv))
+    tpm = read_tpm(tmp_path / "t.csv")
+    assert list(tpm.columns) == ["run1", "run2"]
+    assert tpm.equals(read_tpm(tmp_path / "t.tsv"))
+
+
 def test_tpm_table_url_is_downloaded_and_checked(tiny: dict, served: str) -> None:
     table = tiny["dir"] / "tpm.tsv"
-    (tiny["dir"] / "tpm.tsv.gz").write_bytes(gzipped(table.read_text()))
+    (tiny["dir"] / "tpm.csv.gz").write_bytes(gzipped(deepcre_layout(table.read_text())))
     entry = tiny["config"]["species"]["tiny"]
-    entry["tpm_table"] = f"{served}/tpm.tsv.gz"
-    entry["sha256"] = {"tpm_table": sha(tiny["dir"] / "tpm.tsv.gz")}
+    entry["tpm_table"] = f"{served}/tpm.csv.gz"
+    entry["sha256"] = {"tpm_table": sha(tiny["dir"] / "tpm.csv.gz")}
     done = run_tiny(tiny, "results/tiny/expression/tpm.tsv")
     assert done.returncode == 0, done.output[-4000:]
     work = tiny["dir"] / "work"

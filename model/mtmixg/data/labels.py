@@ -31,6 +31,8 @@ from .gff import read_genes
 
 LABEL_LOW, LABEL_MEDIUM, LABEL_HIGH = -1, 0, 1
 LABEL_COLUMNS: tuple[str, ...] = ("gene_id", "logMaxTPM", "label")
+DEEPCRE_LOGMAX = "logMaxTPM"
+"""The last column of DeepCRE's comma-separated TPM tables (log10(max TPM + 1)); not a run."""
 THRESHOLD_KEYS: tuple[str, ...] = ("p25", "p75", "n_genes", "n_low", "n_medium", "n_high")
 
 
@@ -63,25 +65,35 @@ def _check_layout(path: Path, text: str) -> None:
         raise ExpressionError(f"{path}:{data[0][0]}: every data line ends in a tab (an empty last field); remove the trailing tabs")
 
 
+def _separator(text: str) -> str:
+    """',' when the header line is comma-separated (no tab, a comma), else a tab."""
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    return "," if "\t" not in header and "," in header else "\t"
+
+
 def read_tpm(path: str | Path) -> pd.DataFrame:
     """A TPM table (TSV, plain or gzip: first column gene IDs, one column per run) -> float64 DataFrame
     (genes x runs).
 
     Index: gene IDs (named gene_id); columns: run names. Also accepts R's write.table layout, whose
-    header lacks the gene column. Errors name file, line and column: a non-numeric, missing,
+    header lacks the gene column, and DeepCRE's published tables (comma-separated, a last column
+    logMaxTPM, which is left out: it is computed from the runs). Errors name file, line and column: a non-numeric, missing,
     infinite or negative value; a repeated gene ID; no run columns; no genes.
     """
     path = Path(path)
     text = _read_text(path)
     _check_layout(path, text)
+    sep = _separator(text)
     try:
-        raw = pd.read_csv(io.StringIO(text), sep="\t", dtype=str, keep_default_na=False, skip_blank_lines=False)
+        raw = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=False)
     except pd.errors.ParserError as err:
         raise ExpressionError(f"{path}: not a tab-separated table: {err}") from None
     except pd.errors.EmptyDataError:
         raise ExpressionError(f"{path}: empty file; expected a TSV with gene IDs and one TPM column per run") from None
     if not isinstance(raw.index, pd.RangeIndex):  # R layout: header one field short
         raw = raw.reset_index()
+    if sep == "," and raw.columns[-1] == DEEPCRE_LOGMAX:  # DeepCRE's layout: a derived column, not a run
+        raw = raw.iloc[:, :-1]
     if raw.shape[1] < 2:
         raise ExpressionError(
             f"{path}: needs a gene ID column and at least one run column (tab-separated); found columns {list(raw.columns)}"
