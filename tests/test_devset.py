@@ -139,7 +139,7 @@ def test_devset_refuses_another_tpm_table(tmp_path: Path, wheel: Path, capsys: p
     table = tmp_path / "tpm.csv"
     table.write_text("gene_id,run1,logMaxTPM\nAT1G01010,1.0,0.3\n")
     out = tmp_path / "set"
-    with pytest.raises(ValueError, match=rf"^{table}: SHA-256 \w+ is not that of arabidopsis_leaf_counts.csv"):
+    with pytest.raises(ValueError, match=rf"^{table}: SHA-256 \w+ is that of neither arabidopsis_leaf_counts.csv"):
         build_devset(out, wheel, table, wheel_sha256=sha(wheel))
     assert not out.exists()
 

@@ -198,10 +198,13 @@ def write_genes(genes: list[Gene], seq: str, proteins: dict[str, str], folder: P
 
 def read_tpm_rows(path: Path) -> list[list[str]]:
     """Header and rows of DEEPCRE_TPM (CSV; its logMaxTPM column dropped) or DERIVED_TPM (gzip TSV)."""
-    if sha256sum(path) == DERIVED_TPM.sha256:
+    actual = sha256sum(path)
+    if actual == DERIVED_TPM.sha256:
         with gzip.open(path, "rt") as handle:
             return [line.rstrip("\n").split("\t") for line in handle]
-    check_sha256(path, DEEPCRE_TPM)
+    if actual != DEEPCRE_TPM.sha256:
+        raise ValueError(f"{path}: SHA-256 {actual} is that of neither {DEEPCRE_TPM.name} ({DEEPCRE_TPM.sha256}) "
+                         f"nor {DERIVED_TPM.name} ({DERIVED_TPM.sha256}); the file is corrupt or another table")
     rows = [line.rstrip("\r\n").split(",") for line in path.read_text().splitlines()]
     return [row[:-1] for row in rows]  # the last column is logMaxTPM
 
@@ -215,14 +218,15 @@ def write_tpm(rows: list[list[str]], genes: list[str], path: Path) -> int:
 
 
 def obtain_tpm(tmp: Path) -> Path:
-    """DEEPCRE_TPM downloaded into tmp, else (no network) the repository's DERIVED_TPM."""
+    """DEEPCRE_TPM downloaded into tmp, else (no network) the repository's DERIVED_TPM (in the
+    working directory's checkout, else in that of this module)."""
     dest = tmp / DEEPCRE_TPM.name
     try:
         download(DEEPCRE_TPM.url, dest, timeout=30)
         return dest
     except (urllib.error.URLError, OSError) as err:
-        shipped = REPO_ROOT / DERIVED_TPM.url
-        if not shipped.is_file():
+        shipped = next((p for p in (Path(DERIVED_TPM.url), REPO_ROOT / DERIVED_TPM.url) if p.is_file()), None)
+        if shipped is None:
             raise ValueError(f"{DEEPCRE_TPM.url}: cannot download ({err}); give a copy with --tpm-table") from None
         print(f"mtmixg devset: {DEEPCRE_TPM.name} cannot be downloaded ({err}); using its 1A-1C subset {shipped}",
               file=sys.stderr)
