@@ -45,6 +45,21 @@ class RunSpec:
         return [f"{self.name}.fastq.gz"]
 
 
+def encode_dna(seq: str) -> np.ndarray:
+    """DNA text -> uint8 codes (A C G T = 0..3, anything else 4 = N), upper or lower case. Shape (len,)."""
+    table = np.full(256, 4, dtype=np.uint8)
+    for i, base in enumerate(b"ACGT"):
+        table[base] = table[base + 32] = i
+    return table[np.frombuffer(seq.encode("ascii"), dtype=np.uint8)]
+
+
+def isoform_shares(n_isoforms: int) -> np.ndarray:
+    """How a gene's TPM is split over its isoforms (in annotation order): halving shares
+    1/2, 1/4, ... normalised to sum 1, so the first (representative) isoform dominates. Shape (n,)."""
+    share = 0.5 ** np.arange(n_isoforms, dtype=np.float64)
+    return share / share.sum()
+
+
 def effective_lengths(lengths: np.ndarray, fragment_mean: float) -> np.ndarray:
     """kallisto-style effective lengths: length - mean fragment + 1, at least 1. Shape (T,)."""
     return np.maximum(lengths.astype(np.float64) - fragment_mean + 1.0, 1.0)
@@ -57,8 +72,14 @@ def sample_fragments(
     n: int,
     run: RunSpec,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Draw n fragments. Returns (transcript index (n,), start (n,), fragment length (n,))."""
-    weight = abundance * effective_lengths(lengths, run.fragment_mean)
+    """Draw n fragments. Returns (transcript index (n,), start (n,), fragment length (n,)).
+
+    Transcripts shorter than the read length give no fragments (a full-length read cannot come
+    from them); raises ValueError when no transcript can give one.
+    """
+    weight = abundance * effective_lengths(lengths, run.fragment_mean) * (lengths >= run.read_length)
+    if not weight.sum() > 0:
+        raise ValueError(f"run {run.name}: no transcript with abundance > 0 is at least {run.read_length} bases long")
     prob = weight / weight.sum()
     tx = rng.choice(len(lengths), size=n, p=prob)
     frag = np.rint(rng.normal(run.fragment_mean, run.fragment_sd, size=n)).astype(np.int64)
