@@ -34,7 +34,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
-from scipy.stats import spearmanr
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "model"))
@@ -46,11 +45,13 @@ SPECIES = "readpath"
 CLASS_NAMES = {-1: "low", 0: "medium", 1: "high"}
 
 
-def find(folder: Path, name: str) -> Path:
-    """folder/name or folder/name.gz, whichever exists."""
+def find(folder: Path, name: str, required: bool = True) -> Path:
+    """folder/name or folder/name.gz, whichever exists (not required: folder/name regardless)."""
     for path in (folder / name, folder / f"{name}.gz"):
         if path.is_file():
             return path
+    if not required:
+        return folder / name
     raise SystemExit(f"bench_readpath: error: {folder} has no {name} (or {name}.gz)")
 
 
@@ -90,7 +91,7 @@ def simulate(cdna: pd.DataFrame, tx_tpm: pd.DataFrame, fragments: int, reads: Pa
     for j, name in enumerate(tx_tpm.columns):
         run = RunSpec(name, "paired" if j % 2 == 0 else "single", read_length=100, fragment_mean=250.0, fragment_sd=30.0)
         rng = np.random.default_rng([seed, j])
-        paths = simulate_run(rng, transcriptome, offsets, lengths, tx_tpm[name].to_numpy(), fragments, run, reads)
+        paths = simulate_run(rng, transcriptome, offsets, lengths, tx_tpm[name].to_numpy(), fragments, run, reads, truncated=True)
         row = {"species": SPECIES, "sample": name, "layout": "PE" if run.layout == "paired" else "SE",
                "fq1": str(paths[0]), "fq2": str(paths[1]) if len(paths) > 1 else "",
                "fragment_length_mean": "" if len(paths) > 1 else run.fragment_mean,
@@ -104,7 +105,7 @@ def write_config(devset: Path, work: Path, rows: list[dict], cores: int) -> Path
     pd.DataFrame(rows).to_csv(work / "samples.tsv", sep="\t", index=False)
     config = {
         "species": {SPECIES: {
-            "genome": str(find(devset, "genome.fa")),
+            "genome": str(find(devset, "genome.fa", required=False)),  # not read on the way to the labels
             "annotation": str(find(devset, "annotation.gff3")),
             "cdna": str(find(devset, "cdna.fa")),
             "chromosomes": ["1A", "1B", "1C"],
@@ -140,14 +141,14 @@ def compare(truth_tpm: pd.DataFrame, cdna: pd.DataFrame, work: Path) -> dict:
     truth_re, _ = make_labels(renormed)
     truth = truth.set_index("gene_id").join(truth_re.set_index("gene_id")[["logMaxTPM"]].add_suffix("_renormed"))
     both = truth.join(ours.add_suffix("_ours"), how="inner")
-    rho = float(spearmanr(both["logMaxTPM"], both["logMaxTPM_ours"]).statistic)
+    rho = float(both["logMaxTPM"].corr(both["logMaxTPM_ours"], method="spearman"))
     agree = float((both["label"] == both["label_ours"]).mean())
     both["diff"] = both["logMaxTPM_ours"] - both["logMaxTPM_renormed"]
     lengths = cdna.assign(length=cdna["seq"].str.len()).groupby("gene").agg(
         n_isoforms=("transcript", "size"), max_length=("length", "max"))
     both = both.join(lengths)
     wrong = both[both["label"] != both["label_ours"]]
-    worst = both.reindex(both["diff"].abs().sort_values(ascending=False).index).head(15)
+    worst = wrong.reindex(wrong["diff"].abs().sort_values(ascending=False).index).head(15)
     return {
         "genes_table": int(len(truth_tpm)), "genes_ours": int(len(ours)), "genes_compared": int(len(both)),
         "spearman": rho, "label_agreement": agree,
@@ -193,6 +194,42 @@ def report(fig: dict, seconds: dict, fragments: int, samples: int) -> str:
     return "\n".join(lines)
 
 
+def write_subset(devset: Path, out: Path, genes: int, seed: int) -> None:
+    """A small development set in out/ (cdna.fa.gz, annotation.gff3.gz, tpm.tsv.gz; no genome):
+    `genes` genes drawn at random (seeded) from those with cDNA, with all their isoforms."""
+    out.mkdir(parents=True, exist_ok=True)
+    cdna = read_cdna(find(devset, "cdna.fa"))
+    names = cdna["gene"].drop_duplicates()
+    keep = set(names.sample(n=genes, random_state=seed))
+    opener = gzip.open if find(devset, "cdna.fa").suffix == ".gz" else open
+    records, take = [], False
+    with opener(find(devset, "cdna.fa"), "rt") as fh:
+        for line in fh:
+            if line.startswith(">"):
+                take = next((w[5:] for w in line.split() if w.startswith("gene:")), "") in keep
+            if take:
+                records.append(line)
+    gff_path = find(devset, "annotation.gff3")
+    opener = gzip.open if gff_path.suffix == ".gz" else open
+    with opener(gff_path, "rt") as fh:
+        gff = [line for line in fh if line.startswith("#") or _gene_of_gff(line) in keep]
+    tpm = read_tpm(find(devset, "tpm.tsv"))
+    for name, text in (("cdna.fa.gz", "".join(records)), ("annotation.gff3.gz", "".join(gff)),
+                       ("tpm.tsv.gz", tpm.loc[tpm.index.isin(keep)].to_csv(sep="\t"))):
+        with gzip.GzipFile(out / name, "wb", compresslevel=9, mtime=0) as gz:
+            gz.write(text.encode())
+
+
+def _gene_of_gff(line: str) -> str:
+    """The gene ID of a GFF line of the development set (ID=gene:X, Parent=gene:X or
+    Parent=transcript:X.n), else ''."""
+    for key in ("ID=gene:", "Parent=gene:", "Parent=transcript:"):
+        if key in line:
+            value = line.split(key, 1)[1].split(";", 1)[0].strip()
+            return value.rsplit(".", 1)[0] if key == "Parent=transcript:" else value
+    return ""
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("devset", type=Path, help="development-set folder (cdna.fa, annotation.gff3, genome.fa, tpm.tsv)")
@@ -200,11 +237,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fragments", type=int, default=1_000_000, help="fragments (read pairs) per sample")
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--runs", type=int, help="use only the table's first RUNS runs (default: all)")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    parser.add_argument("--write-subset", type=Path, metavar="OUT",
+                        help="instead: write a small development set of --genes random genes to OUT")
+    parser.add_argument("--genes", type=int, default=200)
     args = parser.parse_args(argv)
+    if args.write_subset:
+        write_subset(args.devset, args.write_subset, args.genes, args.seed)
+        return
     start = time.monotonic()
     args.work.mkdir(parents=True, exist_ok=True)
     tpm = read_tpm(find(args.devset, "tpm.tsv"))
+    tpm = tpm.iloc[:, : args.runs] if args.runs else tpm
     cdna = read_cdna(find(args.devset, "cdna.fa"))
     rows = simulate(cdna, transcript_tpm(cdna, tpm), args.fragments, args.work.resolve() / "reads", args.seed)
     simulated = time.monotonic()
