@@ -38,8 +38,8 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "model"))
 
-from mtmixg.data.labels import make_labels, read_tpm  # noqa: E402
-from mtmixg.simulate_reads import RunSpec, encode_dna, isoform_shares, simulate_run  # noqa: E402
+from mtmixg.data.labels import make_labels, read_tpm
+from mtmixg.simulate_reads import RunSpec, encode_dna, isoform_shares, simulate_run
 
 SPECIES = "readpath"
 CLASS_NAMES = {-1: "low", 0: "medium", 1: "high"}
@@ -124,7 +124,7 @@ def run_workflow(work: Path, config: Path, cores: int) -> None:
     cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(work),
            "--cores", str(cores), target, "--configfile", str(config)]
     env = {**os.environ, "PYTHONPATH": f"{REPO / 'model'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    done = subprocess.run(cmd, cwd=work, capture_output=True, text=True, env=env)
+    done = subprocess.run(cmd, check=False, cwd=work, capture_output=True, text=True, env=env)
     if done.returncode != 0:
         sys.stderr.write(done.stdout[-3000:] + done.stderr[-6000:])
         raise SystemExit(f"bench_readpath: error: the workflow failed (exit {done.returncode}); see above and {work}/logs")
@@ -150,12 +150,12 @@ def compare(truth_tpm: pd.DataFrame, cdna: pd.DataFrame, work: Path) -> dict:
     wrong = both[both["label"] != both["label_ours"]]
     worst = wrong.reindex(wrong["diff"].abs().sort_values(ascending=False).index).head(15)
     return {
-        "genes_table": int(len(truth_tpm)), "genes_ours": int(len(ours)), "genes_compared": int(len(both)),
+        "genes_table": len(truth_tpm), "genes_ours": len(ours), "genes_compared": len(both),
         "spearman": rho, "label_agreement": agree,
         "p25_table": thr["p25"], "p75_table": thr["p75"],
         "p25_table_renormed": thr_renormed["p25"], "p75_table_renormed": thr_renormed["p75"],
         "p25_ours": float(ours_thr["p25"]), "p75_ours": float(ours_thr["p75"]),
-        "disagree_n": int(len(wrong)),
+        "disagree_n": len(wrong),
         "disagree_by_isoforms": {int(k): int(v) for k, v in wrong["n_isoforms"].clip(upper=3).value_counts().items()},
         "disagree_short": int((wrong["max_length"] < 500).sum()),
         "short_genes": int((both["max_length"] < 500).sum()),
@@ -164,9 +164,12 @@ def compare(truth_tpm: pd.DataFrame, cdna: pd.DataFrame, work: Path) -> dict:
     }
 
 
+def goal(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
 def report(fig: dict, seconds: dict, fragments: int, samples: int) -> str:
     """The markdown table of the figures and the timing."""
-    goal = lambda ok: "met" if ok else "MISSED"  # noqa: E731
     d25 = fig["p25_ours"] - fig["p25_table_renormed"]
     d75 = fig["p75_ours"] - fig["p75_table_renormed"]
     lines = [
@@ -180,8 +183,8 @@ def report(fig: dict, seconds: dict, fragments: int, samples: int) -> str:
         f"| p75 ours / table renormalised / table | {fig['p75_ours']:.3f} / {fig['p75_table_renormed']:.3f} / {fig['p75_table']:.3f} | within 0.05 of renormalised: {goal(abs(d75) <= 0.05)} ({d75:+.3f}) |",
         f"| time: simulate / workflow / total | {seconds['simulate']:.0f} s / {seconds['workflow']:.0f} s / {seconds['total']:.0f} s | total <= 900 s: {goal(seconds['total'] <= 900)} |",
         "",
-        f"Disagreeing labels by isoform count (1, 2, 3+): {fig['disagree_by_isoforms']}; with longest cDNA < 500 b: "
-        f"{fig['disagree_short']} (of {fig['short_genes']} such genes)",
+        (f"Disagreeing labels by isoform count (1, 2, 3+): {fig['disagree_by_isoforms']}; with longest cDNA < 500 b: "
+         f"{fig['disagree_short']} (of {fig['short_genes']} such genes)"),
         "",
         "| gene | logMaxTPM table (renormalised) | ours | diff | label table | ours | isoforms | longest cDNA |",
         "|---|---|---|---|---|---|---|---|",
