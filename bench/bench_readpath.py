@@ -28,6 +28,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -277,7 +278,7 @@ def _gene_of_gff(line: str) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("devset", type=Path, help="development-set folder (cdna.fa, annotation.gff3, genome.fa, tpm.tsv)")
-    parser.add_argument("--work", type=Path, default=Path("bench_readpath_work"), help="working folder (made new)")
+    parser.add_argument("--work", type=Path, help="working folder (default: a new one in the system temp folder)")
     parser.add_argument("--fragments", type=int, default=1_000_000, help="fragments (read pairs) per sample")
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
@@ -291,7 +292,9 @@ def main(argv: list[str] | None = None) -> None:
         write_subset(args.devset, args.write_subset, args.genes, args.seed)
         return
     start = time.monotonic()
+    args.work = args.work or Path(tempfile.mkdtemp(prefix="bench_readpath."))
     args.work.mkdir(parents=True, exist_ok=True)
+    print(f"working folder: {args.work}", file=sys.stderr)
     tpm = read_tpm(find(args.devset, "tpm.tsv"))
     tpm = tpm.iloc[:, : args.runs] if args.runs else tpm
     cdna = read_cdna(find(args.devset, "cdna.fa"))
