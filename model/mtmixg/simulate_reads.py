@@ -45,9 +45,41 @@ class RunSpec:
         return [f"{self.name}.fastq.gz"]
 
 
+def encode_dna(seq: str) -> np.ndarray:
+    """DNA text -> uint8 codes (A C G T = 0..3, anything else 4 = N), upper or lower case. Shape (len,)."""
+    table = np.full(256, 4, dtype=np.uint8)
+    for i, base in enumerate(b"ACGT"):
+        table[base] = table[base + 32] = i
+    return table[np.frombuffer(seq.encode("ascii"), dtype=np.uint8)]
+
+
+def isoform_shares(n_isoforms: int) -> np.ndarray:
+    """How a gene's TPM is split over its isoforms (in annotation order): halving shares
+    1/2, 1/4, ... normalised to sum 1, so the first (representative) isoform dominates. Shape (n,)."""
+    share = 0.5 ** np.arange(n_isoforms, dtype=np.float64)
+    return share / share.sum()
+
+
 def effective_lengths(lengths: np.ndarray, fragment_mean: float) -> np.ndarray:
     """kallisto-style effective lengths: length - mean fragment + 1, at least 1. Shape (T,)."""
     return np.maximum(lengths.astype(np.float64) - fragment_mean + 1.0, 1.0)
+
+
+def _length_table(run: RunSpec, longest: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fragment lengths read_length..longest with cumulative normal weight and cumulative
+    weight x length: (lengths (K,), cum p (K,), cum p*f (K,)), for the truncated normal."""
+    f = np.arange(run.read_length, max(longest, run.read_length) + 1, dtype=np.float64)
+    p = np.exp(-0.5 * ((f - run.fragment_mean) / run.fragment_sd) ** 2)
+    return f, np.cumsum(p), np.cumsum(p * f)
+
+
+def truncated_effective_lengths(lengths: np.ndarray, run: RunSpec) -> np.ndarray:
+    """kallisto's effective lengths: length - (mean of the fragment normal truncated to
+    [read_length, length]) + 1; 0 for transcripts shorter than a read. Shape (T,)."""
+    f, cum_p, cum_pf = _length_table(run, int(lengths.max()))
+    at = np.clip(lengths - run.read_length, 0, len(f) - 1)
+    mean = cum_pf[at] / np.maximum(cum_p[at], 1e-300)
+    return np.where(lengths >= run.read_length, np.maximum(lengths - mean + 1.0, 1.0), 0.0)
 
 
 def sample_fragments(
@@ -56,13 +88,33 @@ def sample_fragments(
     abundance: np.ndarray,
     n: int,
     run: RunSpec,
+    truncated: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Draw n fragments. Returns (transcript index (n,), start (n,), fragment length (n,))."""
-    weight = abundance * effective_lengths(lengths, run.fragment_mean)
+    """Draw n fragments. Returns (transcript index (n,), start (n,), fragment length (n,)).
+
+    truncated False (the demo): a transcript's weight is abundance x (length - mean + 1, at least
+    1) and fragment lengths are normal, clipped to [read_length, length]. truncated True: weight is
+    abundance x truncated_effective_lengths and fragment lengths follow the normal truncated to
+    [read_length, length], so short transcripts give reads at the rate kallisto's model expects.
+    Transcripts shorter than the read length give no fragments (a full-length read cannot come
+    from them); raises ValueError when no transcript can give one.
+    """
+    long_enough = lengths >= run.read_length
+    if truncated:
+        weight = abundance * truncated_effective_lengths(lengths, run)
+    else:
+        weight = abundance * effective_lengths(lengths, run.fragment_mean) * long_enough
+    if not weight.sum() > 0:
+        raise ValueError(f"run {run.name}: no transcript with abundance > 0 is at least {run.read_length} bases long")
     prob = weight / weight.sum()
     tx = rng.choice(len(lengths), size=n, p=prob)
-    frag = np.rint(rng.normal(run.fragment_mean, run.fragment_sd, size=n)).astype(np.int64)
-    frag = np.clip(frag, run.read_length, lengths[tx])
+    if truncated:
+        f, cum_p, _ = _length_table(run, int(lengths.max()))
+        top = cum_p[np.clip(lengths[tx] - run.read_length, 0, len(f) - 1)]
+        frag = f[np.minimum(np.searchsorted(cum_p, rng.random(n) * top), len(f) - 1)].astype(np.int64)
+    else:
+        frag = np.rint(rng.normal(run.fragment_mean, run.fragment_sd, size=n)).astype(np.int64)
+        frag = np.clip(frag, run.read_length, lengths[tx])
     start = (rng.random(n) * (lengths[tx] - frag + 1)).astype(np.int64)
     return tx, start, frag
 
@@ -122,15 +174,16 @@ def simulate_run(
     folder: Path,
     error_rate: float = 0.002,
     tail_fraction: float = 0.25,
+    truncated: bool = False,
 ) -> list[Path]:
     """Simulate n reads (pairs) of one run into folder; returns the FASTQ paths written.
 
     transcriptome: uint8 codes of all transcripts concatenated (transcript orientation);
     offsets/lengths: (T,) start and length of each transcript in it; abundance: (T,) relative
-    molar abundance (proportional to TPM).
+    molar abundance (proportional to TPM); truncated: the fragment model (sample_fragments).
     """
     folder.mkdir(parents=True, exist_ok=True)
-    tx, start, frag = sample_fragments(rng, lengths, abundance, n, run)
+    tx, start, frag = sample_fragments(rng, lengths, abundance, n, run, truncated)
     r = run.read_length
     cols = np.arange(r)
     base = offsets[tx] + start
