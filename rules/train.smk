@@ -13,7 +13,7 @@
 wildcard_constraints:
     variant=alternatives(EXPERIMENTS),
     seed=r"\d+",
-    fold=alternatives(ALL_FOLDS + ["all"]),
+    fold=alternatives(ALL_FOLDS + [ALL_CHROMOSOMES]),
 
 
 rule train:

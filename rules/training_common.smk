@@ -4,7 +4,7 @@
 # are validated here (config/schemas/training.schema.yaml) and read through mtmixg.core.
 
 from mtmixg.core import experiments
-from mtmixg.core.names import ablation_order
+from mtmixg.core.names import ALL_CHROMOSOMES, ablation_order
 
 try:
     validate_strictly("training.schema.yaml")
@@ -70,7 +70,7 @@ def fold_model_paths(species, name="model.pt", only=None):
 
 def train_windows(wildcards):
     """The windows dataset of the job's species (checks the fold is one of its chromosomes)."""
-    if wildcards.fold != "all" and wildcards.fold not in species_folds(
+    if wildcards.fold != ALL_CHROMOSOMES and wildcards.fold not in species_folds(
         wildcards.species
     ):
         raise WorkflowError(

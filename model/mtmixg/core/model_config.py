@@ -58,7 +58,7 @@ class ModelConfig:
         """ValueError naming the model key when the model cannot be built for its window (seq_len,
         tss_index, tts_index): pools that shrink the window to nothing, heads that do not divide the
         attention branch, codons to mask outside the window. Torch-free: the workflow checks every
-        experiment at plan time; build_model checks the same again."""
+        experiment at plan time; build_model calls it again."""
         if self.variant != "deepcre":
             check_pools(self.seq_len, self.pools)
         half = self.channels // 2

@@ -6,7 +6,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..core.model_config import check_pools  # noqa: F401 (the one check, torch-free; used by build_model)
 
 
 class SameConv1d(nn.Conv1d):

@@ -27,12 +27,8 @@ class CodonMask(nn.Module):
 
 
 def codon_mask(cfg: ModelConfig) -> nn.Module:
-    """CodonMask at cfg's TSS and TTS codons when cfg.mask_codons, else nn.Identity."""
+    """CodonMask at cfg's TSS and TTS codons when cfg.mask_codons, else nn.Identity (that the codons
+    fit the window is checked by ModelConfig.check_shapes, called by build_model)."""
     if not cfg.mask_codons:
         return nn.Identity()
-    if not (0 <= cfg.tss_index <= cfg.seq_len - 3 and 2 <= cfg.tts_index < cfg.seq_len):
-        raise ValueError(
-            f"mask_codons: TSS index {cfg.tss_index} / TTS index {cfg.tts_index} do not fit a window of {cfg.seq_len}; "
-            "set tss_index and tts_index to the window's (the workflow does) or mask_codons to false"
-        )
     return CodonMask(cfg.seq_len, codon_positions(cfg.tss_index, cfg.tts_index))

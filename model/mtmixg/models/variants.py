@@ -5,7 +5,7 @@ from __future__ import annotations
 from torch import nn
 
 from .attention import SelfAttention
-from .cnn import ResidualCNN, check_pools, flat_size
+from .cnn import ResidualCNN, flat_size
 from ..core.model_config import ModelConfig
 from ..core.names import VARIANTS
 from .deepcre import DeepCRE
@@ -39,11 +39,11 @@ def build_model(cfg: ModelConfig, *, mamba_backend: str = "auto") -> nn.Module:
 
     mamba_backend ("auto" | "pure" | "fused") picks the Mamba kernels; it does not change parameters.
     """
+    cfg.check_shapes()  # the same check the workflow makes when it plans the run
     if cfg.variant == "deepcre":
         return DeepCRE(cfg.seq_len, cfg.n_outputs, cfg.kernel_size, cfg.dropout, codon_mask(cfg))
     if cfg.variant not in VARIANTS:
         raise ValueError(f"unknown variant '{cfg.variant}'")
-    check_pools(cfg.seq_len, cfg.pools)
     mixer, width = _mixer(cfg, mamba_backend)
     cnn = ResidualCNN(width, cfg.cnn_channels, cfg.kernel_size, cfg.pools, cfg.dropout)
     head = MLPHead(flat_size(cnn, width, cfg.seq_len), cfg.fc_hidden, cfg.n_outputs, cfg.dropout)
