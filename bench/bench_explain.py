@@ -17,7 +17,8 @@ import torch
 from mtmixg.interpret.deeplift import deeplift_shap, supports_deeplift, with_module_activations
 from mtmixg.interpret.ism import ism
 from mtmixg.interpret.score import HighScore
-from mtmixg.models import ModelConfig, build_model
+from mtmixg.core.model_config import ModelConfig
+from mtmixg.models.architectures import build_model
 from mtmixg.data.sequence import codes_to_one_hot_batch
 from mtmixg.core.window_spec import WindowSpec
 
@@ -31,28 +32,28 @@ def main() -> None:
     ap.add_argument("--ism-positions", type=int, default=64)
     ap.add_argument("--shuffles", type=int, default=20)
     ap.add_argument("--fold-genes", type=int, default=2000)
-    ap.add_argument("--variants", nargs="+", default=["cnn", "deepcre", "mtmixg"])
+    ap.add_argument("--archs", nargs="+", default=["cnn", "deepcre", "mtmixg"])
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     codes = torch.randint(0, 4, (args.genes, SPEC.length), dtype=torch.uint8).numpy()
     codes[:, SPEC.tss_length : SPEC.tss_length + SPEC.spacer] = 4
     x = torch.from_numpy(codes_to_one_hot_batch(codes))
-    print(f"| variant | method | wall s / gene | CPU s / gene | h / fold of {args.fold_genes} genes (wall) |")
+    print(f"| arch | method | wall s / gene | CPU s / gene | h / fold of {args.fold_genes} genes (wall) |")
     print("|---|---|---|---|---|")
-    for variant in args.variants:
-        score = HighScore(build_model(ModelConfig(variant=variant, seq_len=SPEC.length)), "binary").eval()
-        if supports_deeplift(variant):
+    for arch in args.archs:
+        score = HighScore(build_model(ModelConfig(arch=arch, seq_len=SPEC.length)), "binary").eval()
+        if supports_deeplift(arch):
             with_module_activations(score)
             t, c = time.perf_counter(), time.process_time()
             deeplift_shap(score, x, SPEC, n_shuffles=args.shuffles, batch_size=args.genes * args.shuffles)
             per, cpu = (time.perf_counter() - t) / args.genes, (time.process_time() - c) / args.genes
-            print(f"| {variant} | DeepLIFT/SHAP ({args.shuffles} refs) | {per:.2f} | {cpu:.2f} | {per * args.fold_genes / 3600:.1f} |", flush=True)
+            print(f"| {arch} | DeepLIFT/SHAP ({args.shuffles} refs) | {per:.2f} | {cpu:.2f} | {per * args.fold_genes / 3600:.1f} |", flush=True)
         t, c = time.perf_counter(), time.process_time()
         ism(score, x[:1], start=0, end=args.ism_positions, batch_size=256)
         scale = SPEC.length / args.ism_positions
         per, cpu = (time.perf_counter() - t) * scale, (time.process_time() - c) * scale
-        print(f"| {variant} | ISM (whole window) | {per:.1f} | {cpu:.1f} | {per * args.fold_genes / 3600:.1f} |", flush=True)
+        print(f"| {arch} | ISM (whole window) | {per:.1f} | {cpu:.1f} | {per * args.fold_genes / 3600:.1f} |", flush=True)
 
 
 if __name__ == "__main__":

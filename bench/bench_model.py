@@ -1,15 +1,15 @@
 """Benchmark the models and the Mamba block at L = 3,020 on CPU; prints markdown tables.
 
-    python bench/bench_model.py [--batch 8] [--rounds 5] [--threads 2] [--variants ...] [--rss-batch 64] [--quick]
+    python bench/bench_model.py [--batch 8] [--rounds 5] [--threads 2] [--archs ...] [--rss-batch 64] [--quick]
 
 All timings of one run are taken in turns: each round times one training step (forward + BCE +
-backward + Adam) of every variant and one forward + backward of every Mamba block implementation,
+backward + Adam) of every arch and one forward + backward of every Mamba block implementation,
 so machine noise (a shared machine) hits all of them alike. Reported: the median over rounds of
 each time, and the median over rounds of each per-round ratio. Every model is warmed up first, so
 numba's first-call compilation (cached on disk after the first run) stays out of the timings; its
 cost is printed separately.
 
-Table 1: training step per variant. Table 2: the three goal ratios (mtmixg / cnn step,
+Table 1: training step per arch. Table 2: the three goal ratios (mtmixg / cnn step,
 cnn_attention / cnn step, Mamba block speed-up over mambapy's MambaBlock, the `bench` extra).
 Table 3: the Mamba block (d_model 32, as in MTMixG's branch) per scan, with the max abs difference
 of its output from the sequential reference. Table 4: peak RSS (getrusage high-water mark) of
@@ -30,7 +30,10 @@ from collections.abc import Callable
 import torch
 
 import mtmixg.models.mamba as mamba_module
-from mtmixg.models import VARIANTS, Mamba, ModelConfig, build_model
+from mtmixg.core.model_config import ModelConfig
+from mtmixg.core.names import ARCHITECTURES
+from mtmixg.models.architectures import build_model
+from mtmixg.models.mamba import Mamba
 from mtmixg.ops import HAS_NUMBA, chunked_selective_scan, fused_available, selective_scan_ref
 
 SEQ_LEN = 3020
@@ -51,9 +54,9 @@ def _seconds(step: Callable[[], None], device: str = "cpu") -> float:
     return time.perf_counter() - start
 
 
-def train_step(variant: str, batch: int) -> tuple[Callable[[], None], int]:
-    """A closure running one training step of variant on a random one-hot batch, and its parameter count."""
-    model = build_model(ModelConfig(variant=variant))
+def train_step(arch: str, batch: int) -> tuple[Callable[[], None], int]:
+    """A closure running one training step of arch on a random one-hot batch, and its parameter count."""
+    model = build_model(ModelConfig(arch=arch))
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
     x, y = _one_hot(batch), torch.randint(0, 2, (batch, 1)).float()
 
@@ -99,9 +102,9 @@ def mamba_blocks(batch: int) -> tuple[dict[str, torch.nn.Module], torch.Tensor]:
     return blocks, torch.randn(batch, SEQ_LEN, 32, requires_grad=True)
 
 
-def rss_worker(variant: str, batch: int) -> dict:
-    """Peak RSS (MB) of a process that runs two training steps of variant at batch."""
-    step, _ = train_step(variant, batch)
+def rss_worker(arch: str, batch: int) -> dict:
+    """Peak RSS (MB) of a process that runs two training steps of arch at batch."""
+    step, _ = train_step(arch, batch)
     step()
     step()
     return {"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
@@ -133,10 +136,10 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=5, help="turns over all measurements; medians reported")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--variants", nargs="+", default=["cnn", "cnn_attention", "mtmixg"], choices=VARIANTS)
+    parser.add_argument("--archs", nargs="+", default=["cnn", "cnn_attention", "mtmixg"], choices=ARCHITECTURES)
     parser.add_argument("--rss-batch", type=int, default=64, help="batch of the mtmixg peak-RSS run (0: skip)")
     parser.add_argument("--quick", action="store_true", help="batch 2, 1 round, no RSS run")
-    parser.add_argument("--rss-worker", choices=VARIANTS, help=argparse.SUPPRESS)
+    parser.add_argument("--rss-worker", choices=ARCHITECTURES, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.quick:
         args.batch, args.rounds, args.rss_batch = 2, 1, 0
@@ -146,13 +149,13 @@ def main() -> None:
         print(json.dumps(rss_worker(args.rss_worker, args.batch)))
         return
 
-    variants = list(dict.fromkeys(["cnn", *args.variants]))
+    archs = list(dict.fromkeys(["cnn", *args.archs]))
     steps, params = {}, {}
-    for variant in variants:
-        steps[variant], params[variant] = train_step(variant, args.batch)
+    for arch in archs:
+        steps[arch], params[arch] = train_step(arch, args.batch)
     blocks, x = mamba_blocks(args.batch)
     first_call = _seconds(lambda: blocks["mtmixg (default CPU scan)"](x).sum().backward())
-    measures: dict[str, Callable[[], None]] = {f"step {v}": steps[v] for v in variants}
+    measures: dict[str, Callable[[], None]] = {f"step {v}": steps[v] for v in archs}
     measures |= {name: (lambda b=block: b(x).sum().backward()) for name, block in blocks.items()}
     for run in measures.values():  # warm-up: allocator, caches, JIT
         run()
@@ -168,11 +171,11 @@ def main() -> None:
         return f"{statistics.median(a / b for a, b in zip(times[num], times[den])):.2f}x"
 
     print(f"## Training step, L = {SEQ_LEN}, batch {args.batch}, {args.threads} CPU threads, median of {args.rounds} interleaved rounds\n")
-    print("| variant | parameters | step (s) | per sequence (ms) |")
+    print("| arch | parameters | step (s) | per sequence (ms) |")
     print("|---|---|---|---|")
-    for variant in variants:
-        seconds = median[f"step {variant}"]
-        print(f"| {variant} | {params[variant]:,} | {seconds:.3f} | {1000 * seconds / args.batch:.0f} |")
+    for arch in archs:
+        seconds = median[f"step {arch}"]
+        print(f"| {arch} | {params[arch]:,} | {seconds:.3f} | {1000 * seconds / args.batch:.0f} |")
 
     mambapy = "mambapy 1.2.0 MambaBlock (pscan)"
     print("\n## Goal ratios (median of per-round ratios)\n")

@@ -23,7 +23,8 @@ import torch
 import yaml
 
 from mtmixg.demo import DEMO_WINDOW
-from mtmixg.models import ModelConfig, build_model
+from mtmixg.core.model_config import ModelConfig
+from mtmixg.models.architectures import build_model
 from mtmixg.core.window_spec import WindowSpec
 from mtmixg.variant_effects.models import ScoringModel
 from mtmixg.variant_effects.score import score_variants
@@ -71,26 +72,26 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--genes", type=int, default=20)
     parser.add_argument("--per-gene", type=int, default=20)
-    parser.add_argument("--variants", nargs="+", default=["cnn", "mtmixg"])
+    parser.add_argument("--archs", nargs="+", default=["cnn", "mtmixg"])
     parser.add_argument("--quick", action="store_true", help="10 genes x 20 variants (about 1 min at 3,020 bp for cnn, minutes for mtmixg)")
     args = parser.parse_args()
     if args.quick:
         args.genes, args.per_gene = 10, 20
     torch.set_num_threads(args.threads)
     print(f"threads {args.threads}, {args.genes} genes x {args.per_gene} variants\n")
-    print("| size | window | variant | variant alleles | rows | seconds | variants/s |")
+    print("| size | window | arch | variant alleles | rows | seconds | variants/s |")
     print("|---|---|---|---|---|---|---|")
     for size, (values, spec) in models().items():
         with tempfile.TemporaryDirectory() as tmp:
             genome, gff, vcf = make_inputs(Path(tmp), spec, args.genes, args.per_gene)
-            for variant in args.variants:
-                cfg = ModelConfig.from_dict({**values, "variant": variant, "seq_len": spec.length})
-                scoring = [ScoringModel(variant, build_model(cfg).eval(), None)]
+            for arch in args.archs:
+                cfg = ModelConfig.from_dict({**values, "arch": arch, "seq_len": spec.length})
+                scoring = [ScoringModel(arch, build_model(cfg).eval(), None)]
                 start = time.perf_counter()
                 scores = score_variants(scoring, "binary", spec, str(genome), str(gff), str(vcf))
                 seconds = time.perf_counter() - start
                 n = scores.counts["variant alleles scored"]
-                print(f"| {size} | {spec.length} | {variant} | {n} | {len(scores.table)} | {seconds:.1f} | {n / seconds:.0f} |")
+                print(f"| {size} | {spec.length} | {arch} | {n} | {len(scores.table)} | {seconds:.1f} | {n / seconds:.0f} |")
 
 
 if __name__ == "__main__":

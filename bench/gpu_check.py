@@ -1,12 +1,12 @@
 """One-GPU check: prints one markdown table (run through bench/gpu_check.sh).
 
-    bench/gpu_check.sh [--windows 4000] [--repeats 3] [--batch 64] [--variants mtmixg cnn ...]
+    bench/gpu_check.sh [--windows 4000] [--repeats 3] [--batch 64] [--archs mtmixg cnn ...]
     bench/gpu_check.sh --cpu-smoke     # the same code paths on the CPU, tiny sizes (no GPU here)
 
 Rows: the fused kernels' import (OK, or the import's traceback); the CUDA tests (tests/test_cuda.py,
 tests/test_kernel_path.py); fused vs pure scan when mamba_ssm imports: values and parameter
 gradients of the Mamba block and of full-size mtmixg, in fp32 and under bf16 autocast; seq/s of one training step
-(forward + BCE + backward + Adam) per variant at L = 3,020, batch 64, AMP on and off; one training
+(forward + BCE + backward + Adam) per arch at L = 3,020, batch 64, AMP on and off; one training
 epoch of full-size mtmixg on synthetic 3,020-bp windows (mtmixg.train.train_fold, as the workflow).
 """
 
@@ -26,7 +26,10 @@ import torch
 
 from mtmixg.data.dataset import GeneWindows, save_windows
 from mtmixg.train import train_fold
-from mtmixg.models import VARIANTS, Mamba, ModelConfig, build_model
+from mtmixg.core.model_config import ModelConfig
+from mtmixg.core.names import ARCHITECTURES
+from mtmixg.models.architectures import build_model
+from mtmixg.models.mamba import Mamba
 from mtmixg.ops import fused_kernels
 from mtmixg.core.window_spec import WindowSpec
 
@@ -109,7 +112,7 @@ def fused_equality(device: str) -> None:
     pure = Mamba(32, backend="pure").cuda()
     fused = Mamba(32, backend="fused").cuda()
     fused.load_state_dict(pure.state_dict())
-    cfg = ModelConfig(variant="mtmixg", seq_len=SPEC.length, dropout=0.0)
+    cfg = ModelConfig(arch="mtmixg", seq_len=SPEC.length, dropout=0.0)
     auto = build_model(cfg).cuda().train()
     ref = build_model(cfg, mamba_backend="pure").cuda().train()
     ref.load_state_dict(auto.state_dict())
@@ -125,12 +128,12 @@ def fused_equality(device: str) -> None:
                 f"values max abs diff {values:.1e}, parameter gradients max rel diff {grads:.1e}")  # fmt: skip
 
 
-def throughput(variants: list[str], batch: int, repeats: int, device: str) -> None:
-    """seq/s of one training step per variant, AMP (bf16, else fp16) on and off."""
+def throughput(archs: list[str], batch: int, repeats: int, device: str) -> None:
+    """seq/s of one training step per arch, AMP (bf16, else fp16) on and off."""
     amp_dtype = torch.bfloat16 if device == "cuda" and torch.cuda.is_bf16_supported() else torch.float16
-    for variant in variants:
+    for arch in archs:
         torch.manual_seed(0)
-        model = build_model(ModelConfig(variant=variant, seq_len=SPEC.length)).to(device)
+        model = build_model(ModelConfig(arch=arch, seq_len=SPEC.length)).to(device)
         optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
         x, y = one_hot(batch, device), torch.randint(0, 2, (batch, 1), device=device).float()
         for amp in ([True, False] if device == "cuda" else [False]):
@@ -144,7 +147,7 @@ def throughput(variants: list[str], batch: int, repeats: int, device: str) -> No
 
             seconds = timed(step, repeats, device)
             label = f"AMP {str(amp_dtype).removeprefix('torch.')}" if amp else "AMP off"
-            row(f"train step {variant}", f"L {SPEC.length}, batch {batch}, {label}", f"{rate(batch / seconds)} seq/s")
+            row(f"train step {arch}", f"L {SPEC.length}, batch {batch}, {label}", f"{rate(batch / seconds)} seq/s")
         del model, optimizer
         if device == "cuda":
             torch.cuda.empty_cache()
@@ -170,7 +173,7 @@ def one_epoch(n_windows: int, batch: int, device: str) -> None:
         synthetic_windows(Path(tmp) / "w", n_windows)
         cfg = TrainConfig(epochs=1, batch_size=batch, device=device, warmup_epochs=0, allow_pure_kernels=True)
         start = time.perf_counter()
-        m = train_fold(Path(tmp) / "w", "chr1", "binary", ModelConfig(variant="mtmixg"), cfg, 0, Path(tmp) / "o", log=None)
+        m = train_fold(Path(tmp) / "w", "chr1", "binary", ModelConfig(arch="mtmixg"), cfg, 0, Path(tmp) / "o", log=None)
         wall = time.perf_counter() - start
     n_train = m.get("n_train", "?")
     row("one epoch mtmixg", f"{n_windows} windows ({n_train} train), batch {batch}, {m['device']}",
@@ -182,7 +185,7 @@ def main() -> None:
     parser.add_argument("--windows", type=int, default=4000, help="synthetic windows of the epoch (default 4000)")
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
+    parser.add_argument("--archs", nargs="+", default=list(ARCHITECTURES), choices=ARCHITECTURES)
     parser.add_argument("--skip-tests", action="store_true", help="do not run the CUDA tests")
     parser.add_argument("--cpu-smoke", action="store_true",
                         help="no GPU: run every step on the CPU at tiny sizes (batch 2, 1 repeat, 60 windows)")  # fmt: skip
@@ -200,7 +203,7 @@ def main() -> None:
     if not args.skip_tests:
         cuda_tests()
     fused_equality(device)
-    throughput(args.variants, args.batch, args.repeats, device)
+    throughput(args.archs, args.batch, args.repeats, device)
     one_epoch(args.windows, args.batch, device)
     print(f"\n## GPU check: {name}, torch {torch.__version__}, {time.perf_counter() - start:.0f} s\n")
     print("| check | setting | result |")

@@ -1,5 +1,5 @@
 # Attribution maps of held-out genes, one job per (species, experiment, seed, fold): the fold's
-# test genes only, so no map explains a training gene. DeepLIFT/SHAP where the variant allows
+# test genes only, so no map explains a training gene. DeepLIFT/SHAP where the architecture allows
 # it, else ISM (mtmixg.interpret.attributions). Switched on by config key explain.experiments.
 
 
@@ -17,9 +17,9 @@ rule attributions:
         genes=f"{EXPLAIN_DIR}/{MAP_FILES['genes']}",
         info=f"{EXPLAIN_DIR}/{MAP_FILES['info']}",
     log:
-        "logs/{species}/attributions/{variant}/seed{seed}/{fold}.log",
+        "logs/{species}/attributions/{experiment}/seed{seed}/{fold}.log",
     benchmark:
-        "benchmarks/{species}/attributions/{variant}/seed{seed}/{fold}.tsv"
+        "benchmarks/{species}/attributions/{experiment}/seed{seed}/{fold}.tsv"
     conda:
         "../envs/explain.yaml"
     threads: EXPLAIN["threads"]

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 import yaml
-from mtmixg.core.configio import check_integers, check_unique_keys
+from mtmixg.core.configio import check_integers, check_renamed_keys, check_unique_keys
 from mtmixg.core.samples import read_sample_sheet
 from mtmixg.core.species import check_names, check_reference_paths, plan_species
 from snakemake.exceptions import WorkflowError
@@ -25,6 +25,8 @@ try:
     # Snakemake reads config files with plain PyYAML/json, which keep the last of two equal keys
     for _configfile in workflow.configfiles:
         check_unique_keys(Path(_configfile).read_text(encoding="utf-8"), _configfile)
+    # keys renamed so that "variant" means only a VCF variant: one line names the new key
+    check_renamed_keys(config)
     check_reference_paths(config)
     validate_strictly("config.schema.yaml")
     check_names(config)

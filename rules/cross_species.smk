@@ -1,5 +1,5 @@
 # Cross-species evaluation (paper Fig. 4), when config cross_species lists >= 2 species and >= 1
-# variant: per variant and seed a model trained on every chromosome of species A (fold "all",
+# experiment: per experiment and seed a model trained on every chromosome of species A (fold "all",
 # rule train) predicts every gene of each other species B the task uses. matrix.tsv holds
 # train x test species accuracy / AUC-ROC / F1 (means over seeds); the diagonal is each species'
 # own leave-one-chromosome-out result (a species' genes were its all-chromosome model's training
@@ -9,10 +9,10 @@ if CROSS_ENABLED:
 
     rule cross_species_predict:
         input:
-            model="results/{train_species}/models/{variant}/seed{seed}/all/model.pt",
-            meta="results/{train_species}/models/{variant}/seed{seed}/all/model.json",
+            model="results/{train_species}/models/{experiment}/seed{seed}/all/model.pt",
+            meta="results/{train_species}/models/{experiment}/seed{seed}/all/model.json",
             # whether the all-chromosome model stayed at chance level (failed)
-            trained_metrics="results/{train_species}/models/{variant}/seed{seed}/all/metrics.json",
+            trained_metrics="results/{train_species}/models/{experiment}/seed{seed}/all/metrics.json",
             windows="results/{test_species}/windows/windows.npy",
             genes="results/{test_species}/windows/genes.tsv",
             spec="results/{test_species}/windows/window.json",
@@ -20,9 +20,9 @@ if CROSS_ENABLED:
             predictions=f"{CROSS_DIR}/seed{{seed}}/train_{{train_species}}/test_{{test_species}}/predictions.tsv",
             metrics=f"{CROSS_DIR}/seed{{seed}}/train_{{train_species}}/test_{{test_species}}/metrics.json",
         log:
-            "logs/cross_species/{variant}/seed{seed}/{train_species}_on_{test_species}.log",
+            "logs/cross_species/{experiment}/seed{seed}/{train_species}_on_{test_species}.log",
         benchmark:
-            "benchmarks/cross_species/{variant}/seed{seed}/{train_species}_on_{test_species}.tsv"
+            "benchmarks/cross_species/{experiment}/seed{seed}/{train_species}_on_{test_species}.tsv"
         wildcard_constraints:
             train_species=alternatives(CROSS_SPECIES),
             test_species=alternatives(CROSS_SPECIES),
@@ -43,10 +43,10 @@ if CROSS_ENABLED:
                 f"{CROSS_DIR}/matrix.tsv",
                 caption="../report/cross_species_matrix.rst",
                 category="Cross-species",
-                labels={"variant": "{variant}", "table": "matrix"},
+                labels={"experiment": "{experiment}", "table": "matrix"},
             ),
         log:
-            "logs/cross_species/{variant}/matrix.log",
+            "logs/cross_species/{experiment}/matrix.log",
         localrule: True
         conda:
             "../envs/python.yaml"
@@ -64,12 +64,12 @@ if CROSS_ENABLED:
                 f"{CROSS_DIR}/heatmap.png",
                 "cross_species_heatmap",
                 category="Cross-species",
-                variant="{variant}",
+                experiment="{experiment}",
                 figure="heatmap",
             ),
             svg=svg_beside(f"{CROSS_DIR}/heatmap.png"),
         log:
-            "logs/cross_species/{variant}/heatmap.log",
+            "logs/cross_species/{experiment}/heatmap.log",
         localrule: True
         conda:
             "../envs/python.yaml"

@@ -16,7 +16,7 @@ rule motifs:
             subcategory="{species}",
             labels={
                 "species": "{species}",
-                "experiment": "{variant}",
+                "experiment": "{experiment}",
                 "table": "motifs",
             },
         ),
@@ -27,7 +27,7 @@ rule motifs:
             subcategory="{species}",
             labels={
                 "species": "{species}",
-                "experiment": "{variant}",
+                "experiment": "{experiment}",
                 "table": "matches",
             },
         ),
@@ -38,9 +38,9 @@ rule motifs:
         info=f"{MOTIFS_DIR}/motifs.json",
         report_dir=directory(f"{MOTIFS_DIR}/report"),
     log:
-        "logs/{species}/motifs/{variant}.log",
+        "logs/{species}/motifs/{experiment}.log",
     benchmark:
-        "benchmarks/{species}/motifs/{variant}.tsv"
+        "benchmarks/{species}/motifs/{experiment}.tsv"
     conda:
         "../envs/explain.yaml"
     params:
@@ -61,23 +61,23 @@ rule motif_figures:
         positions=f"{MOTIFS_DIR}/positions.tsv",
     output:
         profile=figure(
-            "results/{species}/motifs/{variant}/metaprofile.png",
+            "results/{species}/motifs/{experiment}/metaprofile.png",
             "metaprofile",
             category="Motifs",
             species="{species}",
-            experiment="{variant}",
+            experiment="{experiment}",
             figure="meta-profile",
         ),
         logos=figure(
-            "results/{species}/motifs/{variant}/logos.png",
+            "results/{species}/motifs/{experiment}/logos.png",
             "motif_logos",
             category="Motifs",
             species="{species}",
-            experiment="{variant}",
+            experiment="{experiment}",
             figure="motif logos",
         ),
     log:
-        "logs/{species}/motifs/{variant}_figures.log",
+        "logs/{species}/motifs/{experiment}_figures.log",
     localrule: True
     conda:
         "../envs/explain.yaml"

@@ -1,6 +1,6 @@
 # Figures per species (PNG, and SVG when plots.svg): ROC curves per experiment (one per seed,
 # held-out predictions pooled over folds), confusion matrices, the ablation bar chart (paper
-# Fig. 2, variants in the paper's order), the sweep bar chart (Fig. 3, when a sweep is
+# Fig. 2, architectures in the paper's order), the sweep bar chart (Fig. 3, when a sweep is
 # configured) and test accuracy per fold. The plotting code is mtmixg.plots.
 
 
@@ -66,7 +66,7 @@ rule plot_ablation:
     conda:
         "../envs/python.yaml"
     params:
-        order=ablation_order(config["variants"]),
+        order=ablation_order(config["architectures"]),
         title="Ablation ({species})",
     script:
         "../workflow_scripts/plot_bars.py"

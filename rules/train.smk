@@ -1,5 +1,5 @@
-# Training: one job per (species, experiment, seed, fold). An experiment is a model variant
-# (config `variants`) or a sweep entry (config `sweep`, by its name); fold is a chromosome
+# Training: one job per (species, experiment, seed, fold). An experiment is a model architecture
+# (config `architectures`) or a sweep entry (config `sweep`, by its name); fold is a chromosome
 # (leave-one-chromosome-out: its genes are the test set, validation comes from the others) or
 # "all" (every chromosome, no test set: the cross-species models). `snakemake -f <model.pt>`
 # retrains exactly that fold; a killed job continues from its resume state (see
@@ -11,7 +11,7 @@
 
 
 wildcard_constraints:
-    variant=alternatives(EXPERIMENTS),
+    experiment=alternatives(EXPERIMENTS),
     seed=r"\d+",
     fold=alternatives(ALL_FOLDS + [ALL_CHROMOSOMES]),
 
@@ -25,9 +25,9 @@ rule train:
         metrics=f"{MODEL_DIR}/metrics.json",
         predictions=f"{MODEL_DIR}/predictions.tsv",
     log:
-        "logs/{species}/train/{variant}/seed{seed}/{fold}.log",
+        "logs/{species}/train/{experiment}/seed{seed}/{fold}.log",
     benchmark:
-        "benchmarks/{species}/train/{variant}/seed{seed}/{fold}.tsv"
+        "benchmarks/{species}/train/{experiment}/seed{seed}/{fold}.tsv"
     retries: TRAIN_RESOURCES["retries"]
     conda:
         TRAIN_ENV

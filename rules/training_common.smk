@@ -1,6 +1,6 @@
 # Config and helper functions of the training half (train, summary, cross_species, plots,
 # variant_effects, attributions, motifs). Included by the Snakefile after rules/common.smk; the
-# config keys task, variants, seeds, model, training, gpu, sweep, cross_species, plots and explain
+# config keys task, architectures, seeds, model, training, gpu, sweep, cross_species, plots and explain
 # are validated here (config/schemas/training.schema.yaml) and read through mtmixg.core.
 
 from mtmixg.core import experiments
@@ -11,7 +11,7 @@ try:
 except ValueError as err:
     raise WorkflowError(str(err))
 
-##### experiments: variants and sweep entries (mtmixg.core.experiments) #####
+##### experiments: architectures and sweep entries (mtmixg.core.experiments) #####
 
 try:
     EXPERIMENTS = experiments.experiment_names(config)
@@ -36,7 +36,7 @@ TRAIN_ENV = f"../envs/{experiments.training_env(config)}"
 include: "gpu_limit.smk"
 
 
-MODEL_DIR = "results/{species}/models/{variant}/seed{seed}/{fold}"
+MODEL_DIR = "results/{species}/models/{experiment}/seed{seed}/{fold}"
 
 
 def species_folds(species):
@@ -48,7 +48,7 @@ ALL_FOLDS = sorted({fold for species in SPECIES for fold in species_folds(specie
 
 
 def species_experiments(species):
-    """The experiments of a species: the variants, plus the sweep entries for SWEEP_SPECIES."""
+    """The experiments of a species: the architectures, plus the sweep entries for SWEEP_SPECIES."""
     return experiments.species_experiments(config, species, SWEEP_SPECIES)
 
 
@@ -61,8 +61,8 @@ def fold_model_paths(species, name="model.pt", only=None):
     """A file of every (experiment, seed, fold) model of a species (or of the experiments in
     only), experiment-major order."""
     return [
-        f"results/{species}/models/{variant}/seed{seed}/{fold}/{name}"
-        for variant in only or species_experiments(species)
+        f"results/{species}/models/{experiment}/seed{seed}/{fold}/{name}"
+        for experiment in only or species_experiments(species)
         for seed in SEEDS
         for fold in species_folds(species)
     ]
@@ -95,7 +95,7 @@ def experiment_param(wildcards):
     """Params function: the experiment resolved at plan time, as canonical JSON (the job trains
     exactly it; a change reruns the folds whose experiment it changes, and only those).
     """
-    return EXPERIMENT_PARAMS[wildcards.variant]
+    return EXPERIMENT_PARAMS[wildcards.experiment]
 
 
 def train_runtime(wildcards, attempt):
@@ -109,7 +109,7 @@ def resume_state(wildcards):
     """Resume state of a training job: kept outside the job's outputs (Snakemake deletes those
     when a job fails or is killed)."""
     w = wildcards
-    return f"results/{w.species}/resume/{w.variant}/seed{w.seed}/{w.fold}/state.pt"
+    return f"results/{w.species}/resume/{w.experiment}/seed{w.seed}/{w.fold}/state.pt"
 
 
 ##### evaluation #####
@@ -119,15 +119,15 @@ def summary_runs(wildcards):
     """Params function: one record per leave-one-chromosome-out run of a species, experiment-major:
     experiment, seed, fold and the paths of its metrics.json and predictions.tsv."""
     runs = []
-    for variant in species_experiments(wildcards.species):
+    for experiment in species_experiments(wildcards.species):
         for seed in SEEDS:
             for fold in species_folds(wildcards.species):
                 folder = MODEL_DIR.format(
-                    species=wildcards.species, variant=variant, seed=seed, fold=fold
+                    species=wildcards.species, experiment=experiment, seed=seed, fold=fold
                 )
                 runs.append(
                     {
-                        "experiment": variant,
+                        "experiment": experiment,
                         "seed": seed,
                         "fold": fold,
                         "metrics": f"{folder}/metrics.json",
@@ -153,7 +153,7 @@ PLOT_FORMATS = ["png", "svg"] if config["plots"]["svg"] else ["png"]
 
 def plot_names(species):
     names = ["roc", "confusion", "fold_accuracy"]
-    if config["variants"]:
+    if config["architectures"]:
         names.append("ablation")
     if SWEEP and species in SWEEP_SPECIES:
         names.append("sweep")
@@ -169,9 +169,9 @@ def plot_targets(species):
 
 
 def sweep_order():
-    """Sweep entries in config order, after the trained variants they modify."""
-    bases = {experiments.experiment_variant(name, config) for name in SWEEP}
-    return [v for v in ablation_order(config["variants"]) if v in bases] + SWEEP
+    """Sweep entries in config order, after the trained architectures they modify."""
+    bases = {experiments.experiment_arch(name, config) for name in SWEEP}
+    return [a for a in ablation_order(config["architectures"]) if a in bases] + SWEEP
 
 
 def figure(path, caption, category="Figures", **labels):
@@ -196,9 +196,9 @@ def svg_beside(path):
 CROSS_SPECIES = [
     str(s) for s in config["cross_species"]["species"] if str(s) in SPECIES
 ]
-CROSS_VARIANTS = [str(v) for v in config["cross_species"]["variants"]]
-CROSS_ENABLED = len(CROSS_SPECIES) >= 2 and len(CROSS_VARIANTS) >= 1
-CROSS_DIR = "results/cross_species/{variant}"
+CROSS_EXPERIMENTS = [str(e) for e in config["cross_species"]["experiments"]]
+CROSS_ENABLED = len(CROSS_SPECIES) >= 2 and len(CROSS_EXPERIMENTS) >= 1
+CROSS_DIR = "results/cross_species/{experiment}"
 
 
 def cross_pairs():
@@ -211,21 +211,21 @@ def cross_species_targets():
         return []
     return [
         path
-        for variant in CROSS_VARIANTS
-        for path in [f"results/cross_species/{variant}/matrix.tsv"]
-        + [f"results/cross_species/{variant}/heatmap.{ext}" for ext in PLOT_FORMATS]
+        for experiment in CROSS_EXPERIMENTS
+        for path in [f"results/cross_species/{experiment}/matrix.tsv"]
+        + [f"results/cross_species/{experiment}/heatmap.{ext}" for ext in PLOT_FORMATS]
     ]
 
 
 def cross_matrix_runs(wildcards):
-    """Params function: one record per cross-species run of a variant: train_species,
+    """Params function: one record per cross-species run of an experiment: train_species,
     test_species, seed and the path of its metrics.json."""
     return [
         {
             "train_species": a,
             "test_species": b,
             "seed": seed,
-            "metrics": f"results/cross_species/{wildcards.variant}/seed{seed}/train_{a}/test_{b}/metrics.json",
+            "metrics": f"results/cross_species/{wildcards.experiment}/seed{seed}/train_{a}/test_{b}/metrics.json",
         }
         for a, b in cross_pairs()
         for seed in SEEDS
@@ -251,7 +251,7 @@ def cross_matrix_input(wildcards):
 ##### explain: attribution maps and motifs #####
 
 EXPLAIN = config["explain"]
-EXPLAIN_DIR = "results/{species}/attributions/{variant}/seed{seed}/{fold}"
+EXPLAIN_DIR = "results/{species}/attributions/{experiment}/seed{seed}/{fold}"
 
 
 def explained_species():
@@ -278,7 +278,7 @@ def attribution_maps(wildcards):
         for fold in species_folds(wildcards.species):
             folder = EXPLAIN_DIR.format(
                 species=wildcards.species,
-                variant=wildcards.variant,
+                experiment=wildcards.experiment,
                 seed=seed,
                 fold=fold,
             )
@@ -294,17 +294,17 @@ def attribution_map_files(wildcards):
     return [record[key] for record in attribution_maps(wildcards) for key in MAP_FILES]
 
 
-MOTIFS_DIR = "results/{species}/motifs/{variant}"
+MOTIFS_DIR = "results/{species}/motifs/{experiment}"
 
 
 def explain_targets():
     """Motif tables and figures of every explained species and experiment."""
     return [
-        f"results/{species}/motifs/{variant}/{name}"
+        f"results/{species}/motifs/{experiment}/{name}"
         for species in explained_species()
-        for variant in EXPLAIN["experiments"]
+        for experiment in EXPLAIN["experiments"]
         # a sweep entry only where it is trained
-        if variant in species_experiments(species)
+        if experiment in species_experiments(species)
         for name in ("motifs.tsv", "metaprofile.png", "logos.png")
     ]
 
@@ -315,11 +315,11 @@ VARIANT_SPECIES = [s for s in SPECIES if config["species"][s].get("vcf")]
 
 
 def variant_effects_targets():
-    """Scored variants of every species with a VCF, per trained variant."""
+    """Scored variants of every species with a VCF, per trained architecture (an experiment)."""
     return [
-        f"results/{species}/variant_effects/{variant}/{name}"
+        f"results/{species}/variant_effects/{experiment}/{name}"
         for species in VARIANT_SPECIES
-        for variant in config["variants"]
+        for experiment in config["architectures"]
         for name in ("variants.tsv", "variants.vcf.gz")
     ]
 

@@ -7,19 +7,19 @@
 rule variant_effects:
     input:
         # every leave-one-chromosome-out model of the species and variant (all seeds)
-        models=lambda w: fold_model_paths(w.species, only=[w.variant]),
-        metas=lambda w: fold_model_paths(w.species, "model.json", [w.variant]),
+        models=lambda w: fold_model_paths(w.species, only=[w.experiment]),
+        metas=lambda w: fold_model_paths(w.species, "model.json", [w.experiment]),
         genome="resources/{species}/genome.fa",
         fai="resources/{species}/genome.fa.fai",
         gff="resources/{species}/annotation.gff3",
         vcf=lambda w: str(resolve_config_path(config["species"][w.species]["vcf"])),
     output:
-        tsv="results/{species}/variant_effects/{variant}/variants.tsv",
-        vcf="results/{species}/variant_effects/{variant}/variants.vcf.gz",
+        tsv="results/{species}/variant_effects/{experiment}/variants.tsv",
+        vcf="results/{species}/variant_effects/{experiment}/variants.vcf.gz",
     log:
-        "logs/{species}/variant_effects/{variant}.log",
+        "logs/{species}/variant_effects/{experiment}.log",
     benchmark:
-        "benchmarks/{species}/variant_effects/{variant}.tsv"
+        "benchmarks/{species}/variant_effects/{experiment}.tsv"
     conda:
         "../envs/python.yaml"
     threads: TRAIN_RESOURCES["threads"]

@@ -46,7 +46,7 @@ def fake_folds() -> pd.DataFrame:
     for name, base in (("cnn", 0.7), ("mtmixg", 0.8)):
         for seed in (0, 1):
             for k, fold in enumerate(("1", "2", "3")):
-                rows.append({"experiment": name, "variant": name, "seed": seed, "fold": fold,
+                rows.append({"experiment": name, "arch": name, "seed": seed, "fold": fold,
                              "accuracy": base + 0.01 * k, "auc": base + 0.05, "f1": base - 0.05,
                              "failed": name == "cnn" and seed == 1 and fold == "3"})
     return pd.DataFrame(rows)
@@ -58,10 +58,10 @@ def check_png(path: Path) -> None:
 
 
 def write_metrics(folder: Path, experiment: str, seed: int, fold: str, acc: float, auc: float, f1: float,
-                  failed: bool = False, variant: str | None = None, n_attempts: int = 1) -> dict:
+                  failed: bool = False, arch: str | None = None, n_attempts: int = 1) -> dict:
     path = folder / experiment / f"seed{seed}" / fold / "metrics.json"
     path.parent.mkdir(parents=True)
-    path.write_text(json.dumps({"variant": variant or experiment, "fold": fold, "seed": seed, "accuracy": acc,
+    path.write_text(json.dumps({"arch": arch or experiment, "fold": fold, "seed": seed, "accuracy": acc,
                                 "auc": auc, "f1": f1, "failed": failed, "n_test": 100, "epochs_run": 5,
                                 "best_epoch": 3, "device": "cpu", "wall_seconds": 1.5, "seq_per_s": 900.0,
                                 "n_attempts": n_attempts}))

@@ -4,7 +4,8 @@ import pytest
 import torch
 
 import mtmixg.models.net as net_module
-from mtmixg.models import ModelConfig, build_model
+from mtmixg.core.model_config import ModelConfig
+from mtmixg.models.architectures import build_model
 from mtmixg.models.attention import SelfAttention, token_ids
 
 TINY = dict(seq_len=240, channels=16, cnn_channels=16, heads=2, d_state=8, pools=[2, 2, 2], cnn_blocks=3, fc_hidden=[32])
@@ -26,11 +27,11 @@ def _step(model: torch.nn.Module, x: torch.Tensor) -> list[torch.Tensor]:
     return [logits.detach()] + [p.grad.clone() for p in model.parameters()]
 
 
-@pytest.mark.parametrize("variant", ["cnn_attention", "mtmixg"])
+@pytest.mark.parametrize("arch", ["cnn_attention", "mtmixg"])
 def test_token_table_equals_sdpa_in_values_and_parameter_gradients(
-    device: torch.device, variant: str, monkeypatch: pytest.MonkeyPatch
+    device: torch.device, arch: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    model = build_model(ModelConfig(variant=variant, **TINY)).to(device).train()
+    model = build_model(ModelConfig(arch=arch, **TINY)).to(device).train()
     x = _one_hot_with_gaps(3, 240, device)
     assert model._tokens(x) is not None  # the fast path is taken
     fast = _step(model, x)
@@ -76,7 +77,7 @@ def test_token_ids_only_for_exact_one_hot_inputs_without_gradient() -> None:
 
 def test_input_gradient_falls_back_to_sdpa() -> None:
     """Attribution (input requiring grad) gets SDPA's input gradient: equal to the no-token path."""
-    model = build_model(ModelConfig(variant="mtmixg", **TINY)).eval()
+    model = build_model(ModelConfig(arch="mtmixg", **TINY)).eval()
     x = _one_hot_with_gaps(2, 240, torch.device("cpu")).requires_grad_()
     assert model._tokens(x) is None
     model(x).sum().backward()

@@ -25,7 +25,7 @@ from training_data import SPEC, make_windows
 from workflow_helpers import no_leftovers as _no_leftovers
 from workflow_helpers import run_tiny as _run
 
-MODEL_YAML = "variant: cnn\nchannels: 8\ncnn_channels: 8\ncnn_blocks: 2\npools: [4, 4]\nfc_hidden: [16]\n"
+MODEL_YAML = "arch: cnn\nchannels: 8\ncnn_channels: 8\ncnn_blocks: 2\npools: [4, 4]\nfc_hidden: [16]\n"
 QUICK = ["--epochs", "1", "--threads", "1", "--lr", "1e-3", "--set", "warmup_steps=0", "--set", "max_restarts=0"]
 
 
@@ -110,7 +110,7 @@ def _predict(c, t, fasta, model=None, out=None):
 CASES = {
     # train: options and config files
     "train_windows_folder_missing": (lambda c, t: _train(c, t, windows=t / "nowhere"), r"nowhere: no such windows folder"),
-    "train_unknown_variant": (lambda c, t: _train(c, t, "--variant", "bogus"), r"argument --variant: invalid choice"),
+    "train_unknown_arch": (lambda c, t: _train(c, t, "--arch", "bogus"), r"argument --arch: invalid choice"),
     "train_unknown_model_key": (lambda c, t: _train(c, t, "--model", "bogus=1"), r"model.yaml: unknown model key\(s\): bogus"),
     "train_unknown_training_key": (lambda c, t: _train(c, t, "--set", "bogus=1"), r"training options: unknown train key\(s\): bogus"),
     "train_batch_size_zero": (lambda c, t: _train(c, t, "--batch-size", "0"), r"argument --batch-size: must be an integer >= 1"),
@@ -227,7 +227,7 @@ def test_resume_of_changed_windows_is_refused(ctx, tmp_path, capsys):
     w = _copy(ctx["windows"], tmp_path / "w")
     cfg = {"epochs": 3, "threads": 1, "lr": 1e-3, "warmup_steps": 0, "max_restarts": 0}
     with pytest.raises(TrainingInterrupted):
-        train_fold(w, "chr1", "binary", {**_model_keys(), "variant": "cnn"}, TrainConfig(**cfg), 0, tmp_path / "o",
+        train_fold(w, "chr1", "binary", {**_model_keys(), "arch": "cnn"}, TrainConfig(**cfg), 0, tmp_path / "o",
                    tmp_path / "s.pt", log=None, stop_after_epochs=1)
     codes = np.load(w / "windows.npy")
     codes[:, :10] = (codes[:, :10] + 1) % 4  # other sequences, same genes, labels and split

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from mtmixg.checkpoint import load_model, load_state, save_model, save_state
-from mtmixg.models import build_model
+from mtmixg.models.architectures import build_model
 from mtmixg.predict import predict
 from training_data import SPEC, tiny_model
 
@@ -125,10 +125,10 @@ def test_model_json_records_the_codon_mask_and_older_files_migrate(tmp_path):
     recorded = json.loads(path.with_suffix(".json").read_text())["model"]
     assert (recorded["mask_codons"], recorded["tss_index"], recorded["tts_index"]) == (True, 60, 119)
     # a model.json written before mask_codons was a model key: the window's key decides
-    for old_flag, variant in ((True, "cnn"), (False, "deepcre")):
+    for old_flag, arch in ((True, "cnn"), (False, "deepcre")):
         old = {k: v for k, v in cfg.to_dict().items() if k not in ("mask_codons", "tss_index", "tts_index")}
-        old["variant"] = variant
+        old["variant"] = arch  # the architecture's key before the rename
         meta = {"model": old, "task": "binary", "window": {**SPEC.to_dict(), "mask_codons": old_flag}}
-        save_model(path, build_model(tiny_model(variant=variant, mask_codons=old_flag)), meta)
+        save_model(path, build_model(tiny_model(arch=arch, mask_codons=old_flag)), meta)
         loaded = load_model(path)[1]["model_config"]
         assert (loaded.mask_codons, loaded.tss_index, loaded.tts_index) == (old_flag, 60, 119)

@@ -15,7 +15,7 @@ from mtmixg.cli import build_parser, main
 from mtmixg.core.window_spec import WindowSpec
 from training_data import SPEC, make_windows
 
-MODEL_YAML = "variant: cnn\nchannels: 8\ncnn_channels: 8\ncnn_blocks: 2\npools: [4, 4]\nfc_hidden: [16]\n"
+MODEL_YAML = "arch: cnn\nchannels: 8\ncnn_channels: 8\ncnn_blocks: 2\npools: [4, 4]\nfc_hidden: [16]\n"
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
@@ -91,14 +91,14 @@ def test_evaluate_and_predict_agree(trained, tmp_path):
     assert set(pred["predicted_class"]) <= {"low", "high"}
 
 
-def test_unknown_variant(trained, capsys, tmp_path):
-    err = _err(capsys, ["train", trained / "windows", "--fold", "chr1", "--variant", "resnet", "--out", tmp_path])
-    assert "--variant" in err and "resnet" in err
+def test_unknown_arch(trained, capsys, tmp_path):
+    err = _err(capsys, ["train", trained / "windows", "--fold", "chr1", "--arch", "resnet", "--out", tmp_path])
+    assert "--arch" in err and "resnet" in err
 
 
 def test_unknown_model_key_in_config_file(trained, capsys, tmp_path):
     cfg = tmp_path / "m.json"
-    cfg.write_text(json.dumps({"variant": "cnn", "widht": 3}))
+    cfg.write_text(json.dumps({"arch": "cnn", "widht": 3}))
     err = _err(capsys, ["train", trained / "windows", "--fold", "chr1", "--model-config", cfg, "--out", tmp_path / "o"])
     assert "m.json" in err and "widht" in err
 

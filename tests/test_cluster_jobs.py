@@ -67,7 +67,7 @@ def retry_species(tmp_path: Path) -> dict:
         "sra_command_prefix": "unshare -n",
         "window": WINDOW,
         "task": "binary",
-        "variants": ["cnn"],
+        "architectures": ["cnn"],
         "seeds": [0],
         "model": {"cnn_blocks": 2, "cnn_channels": 8, "pools": [4, 4], "fc_hidden": [8]},
         "training": {

@@ -1,5 +1,5 @@
 """The torch-free core (and the data half): importing it, and planning the demo and the shipped
-config, never import torch; the config schema holds the variant list once, and it is the core's."""
+config, never import torch; the config schema holds the architecture list once, and it is the core's."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import yaml
 
 import mtmixg.core
 import mtmixg.data
-from mtmixg.core.names import VARIANTS
+from mtmixg.core.names import ARCHITECTURES
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT / "config" / "schemas" / "training.schema.yaml"
@@ -69,21 +69,21 @@ main()
     assert re.search(training_jobs, done.stdout, re.M), done.stdout[-2000:]
 
 
-def schema_variant_enums(node: object) -> list[list[str]]:
-    """Every enum in the schema that lists a model variant."""
+def schema_arch_enums(node: object) -> list[list[str]]:
+    """Every enum in the schema that lists a model architecture."""
     found = []
     if isinstance(node, dict):
         if isinstance(node.get("enum"), list) and "mtmixg" in node["enum"]:
             found.append(node["enum"])
         for value in node.values():
-            found += schema_variant_enums(value)
+            found += schema_arch_enums(value)
     elif isinstance(node, list):
         for value in node:
-            found += schema_variant_enums(value)
+            found += schema_arch_enums(value)
     return found
 
 
-def test_schema_holds_the_variant_list_once_and_it_is_the_cores() -> None:
+def test_schema_holds_the_architecture_list_once_and_it_is_the_cores() -> None:
     schema = yaml.safe_load(SCHEMA.read_text())
-    assert schema_variant_enums(schema) == [list(VARIANTS)]
-    assert schema["$defs"]["variant"]["enum"] == list(VARIANTS)
+    assert schema_arch_enums(schema) == [list(ARCHITECTURES)]
+    assert schema["$defs"]["arch"]["enum"] == list(ARCHITECTURES)

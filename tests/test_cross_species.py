@@ -89,7 +89,7 @@ def test_predict_job_writes_both_files_and_needs_the_training_metrics(model_a, t
     args = dict(model=model_a / "model" / "model.pt", meta=model_a / "model" / "model.json",
                 windows=WindowsFiles.in_folder(model_a / "e" / "windows"),
                 predictions_out=tmp_path / "p.tsv", metrics_out=tmp_path / "m.json", train_species="a",
-                test_species="e", variant="cnn", seed="2", log=lambda line: None)
+                test_species="e", experiment="cnn", seed="2", log=lambda line: None)
     metrics = predict_job(trained_metrics=model_a / "model" / "metrics.json", **args)
     assert json.loads((tmp_path / "m.json").read_text()) == metrics
     assert (metrics["train_species"], metrics["test_species"], metrics["seed"], metrics["failed"]) == ("a", "e", 2, False)
@@ -98,7 +98,7 @@ def test_predict_job_writes_both_files_and_needs_the_training_metrics(model_a, t
         predict_job(trained_metrics=tmp_path / "nothing.json", **args)
 
 
-def test_build_matrix_reads_runs_and_the_variants_folds(tmp_path) -> None:
+def test_build_matrix_reads_runs_and_the_experiments_folds(tmp_path) -> None:
     import json
 
     import pandas as pd
@@ -116,7 +116,7 @@ def test_build_matrix_reads_runs_and_the_variants_folds(tmp_path) -> None:
     matrix = build_matrix(runs, loco, "cnn", tmp_path / "matrix.tsv", log=lambda line: None)
     m = matrix.set_index(["train_species", "test_species"])
     assert m.loc[("a", "b"), "accuracy"] == 0.8 and m.loc[("b", "a"), "n_failed"] == 1
-    assert m.loc[("a", "a"), "accuracy"] == 0.6 and m.loc[("b", "b"), "source"] == "loco"  # the variant's rows only
+    assert m.loc[("a", "a"), "accuracy"] == 0.6 and m.loc[("b", "b"), "source"] == "loco"  # the experiment's rows only
     assert (tmp_path / "matrix.tsv").is_file()
     broken = tmp_path / "broken.json"
     broken.write_text(json.dumps({"accuracy": 0.8, "auc": 0.9, "f1": 0.7}))  # no failed flag: not taken as trained

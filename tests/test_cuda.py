@@ -7,7 +7,8 @@ import pytest
 import torch
 
 import mtmixg.models.mamba as mamba_module
-from mtmixg.models import ModelConfig, build_model
+from mtmixg.core.model_config import ModelConfig
+from mtmixg.models.architectures import build_model
 from mtmixg.ops import fused_kernels, kernel_path
 
 pytestmark = [
@@ -24,9 +25,9 @@ def _one_hot(n: int, length: int) -> torch.Tensor:
     return torch.nn.functional.one_hot(codes, 4).permute(0, 2, 1).float()
 
 
-@pytest.mark.parametrize("variant", ["cnn", "cnn_mamba", "cnn_attention", "mtmixg", "deepcre"])
-def test_cuda_forward_equals_cpu(variant: str) -> None:
-    model = build_model(ModelConfig(variant=variant, **TINY)).eval()
+@pytest.mark.parametrize("arch", ["cnn", "cnn_mamba", "cnn_attention", "mtmixg", "deepcre"])
+def test_cuda_forward_equals_cpu(arch: str) -> None:
+    model = build_model(ModelConfig(arch=arch, **TINY)).eval()
     x = _one_hot(4, 600)
     with torch.no_grad():
         expected = model(x)
@@ -35,7 +36,7 @@ def test_cuda_forward_equals_cpu(variant: str) -> None:
 
 
 def test_amp_training_step_runs_and_updates_weights() -> None:
-    model = build_model(ModelConfig(variant="mtmixg", **TINY)).cuda()
+    model = build_model(ModelConfig(arch="mtmixg", **TINY)).cuda()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     scaler = torch.amp.GradScaler("cuda")
     before = [p.detach().clone() for p in model.parameters()]
@@ -71,7 +72,7 @@ def test_fused_kernels_are_used_and_agree_with_pure(monkeypatch: pytest.MonkeyPa
         return kernels.selective_scan(*args, **kwargs)
 
     monkeypatch.setattr(mamba_module, "fused_kernels", lambda: dataclasses.replace(kernels, selective_scan=counting))
-    auto, pure = _fused_and_pure(ModelConfig(variant="mtmixg", **TINY))
+    auto, pure = _fused_and_pure(ModelConfig(arch="mtmixg", **TINY))
     x = _one_hot(4, 600).cuda()
     with torch.no_grad():
         fused_out, pure_out = auto.eval()(x), pure.eval()(x)
@@ -93,7 +94,7 @@ def test_fused_parameter_gradients_agree_with_pure(amp: bool) -> None:
     """Every parameter's gradient of one training loss: fused vs pure scan, fp32 and bf16 autocast."""
     if amp and not torch.cuda.is_bf16_supported():
         pytest.skip("this GPU has no bf16")
-    auto, pure = _fused_and_pure(ModelConfig(variant="mtmixg", dropout=0.0, **TINY))
+    auto, pure = _fused_and_pure(ModelConfig(arch="mtmixg", dropout=0.0, **TINY))
     auto.train(), pure.train()
     x, y = _one_hot(8, 600).cuda(), torch.randint(0, 2, (8, 1)).float().cuda()
     fused_loss, fused_grads = _loss_and_grads(auto, x, y, amp)
@@ -111,7 +112,7 @@ def test_fused_parameter_gradients_agree_with_pure(amp: bool) -> None:
 def test_bf16_training_step_on_the_fused_path_updates_weights() -> None:
     if not torch.cuda.is_bf16_supported():
         pytest.skip("this GPU has no bf16")
-    model = build_model(ModelConfig(variant="mtmixg", **TINY)).cuda()
+    model = build_model(ModelConfig(arch="mtmixg", **TINY)).cuda()
     assert kernel_path(model, "cuda") == "fused"
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     before = [p.detach().clone() for p in model.parameters()]

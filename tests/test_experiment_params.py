@@ -17,7 +17,7 @@ from workflow_helpers import TINY_WINDOW, demo_config, gene_lines, job_counts, r
 
 @pytest.mark.parametrize(
     ("model", "message"),
-    [  # cnn comes first in the demo's variants; heads concerns mtmixg only
+    [  # cnn comes first in the demo's architectures; heads concerns mtmixg only
         ({"cnn_blocks": 3, "pools": [4, 4, 4, 4]}, "experiment 'cnn': model keys 'pools' and 'cnn_blocks': pools has 4 entries but cnn_blocks is 3"),
         ({"heads": 3}, "experiment 'mtmixg': model key 'heads': 3 does not divide the attention branch's 4 channels (channels 8 / 2)"),
         ({"pools": [16, 16, 16]}, "experiment 'cnn': model key 'pools': pools [16, 16, 16] reduce a sequence of length 620 to nothing at block 3"),
@@ -53,7 +53,7 @@ def _species(folder: Path, n_per_chrom: int = 12) -> dict:
         "sra_command_prefix": "unshare -n",
         "window": dict(TINY_WINDOW),
         "task": "binary",
-        "variants": ["cnn", "deepcre"],
+        "architectures": ["cnn", "deepcre"],
         "seeds": [0],
         "model": {"channels": 8, "cnn_channels": 8, "cnn_blocks": 2, "pools": [4, 4], "fc_hidden": [16]},
         "training": {"epochs": 1, "batch_size": 8, "warmup_epochs": 0, "warmup_steps": 0, "patience": 1,
@@ -62,7 +62,7 @@ def _species(folder: Path, n_per_chrom: int = 12) -> dict:
     }  # fmt: skip
 
 
-MODELS = [f"results/tiny/models/{variant}/seed0/1/model.pt" for variant in ("cnn", "deepcre")]
+MODELS = [f"results/tiny/models/{arch}/seed0/1/model.pt" for arch in ("cnn", "deepcre")]
 
 
 def _planned_models(output: str) -> list[str]:
@@ -82,7 +82,7 @@ def test_window_mask_codons_reruns_exactly_the_folds_whose_experiment_it_changes
     assert (trained["model_config"], trained["task"]) == (planned["model"], planned["task"])
     assert {k: trained["train_config"][k] for k in planned["train"]} == planned["train"]
 
-    config["window"]["mask_codons"] = True  # the former window key: model.mask_codons of every variant
+    config["window"]["mask_codons"] = True  # the former window key: model.mask_codons of every architecture
     dry = run_snakemake(tmp_path / "work", "-n", *MODELS, configfile=write_config(tmp_path / "config.yaml", config))
     assert dry.returncode == 0, dry.output[-4000:]
     assert job_counts(dry.output) == {"train": 1}, dry.output[-4000:]  # the windows stay: masking is the model's

@@ -1,4 +1,4 @@
-"""Experiment resolution: variant names, sweep overrides, GPU settings, errors naming the key."""
+"""Experiment resolution: architecture names, sweep overrides, GPU settings, errors naming the key."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ SCHEMA = ROOT / "config" / "schemas" / "training.schema.yaml"
 def base_config(**extra) -> dict:
     cfg = {
         "task": "binary",
-        "variants": ["cnn", "mtmixg"],
+        "architectures": ["cnn", "mtmixg"],
         "seeds": [0],
         "model": {"channels": 16, "heads": 2, "cnn_blocks": 3, "pools": [4, 4, 4], "fc_hidden": [32]},
         "training": {"epochs": 7, "lr": 1e-3, "warmup_epochs": 2,
@@ -44,17 +44,17 @@ def base_config(**extra) -> dict:
         "sweep": [
             {"name": "blocks5", "model": {"cnn_blocks": 5, "pools": [2, 2, 2, 2, 2]}},
             {"name": "lr_low", "training": {"lr": 1e-5}},
-            {"name": "cnn_k16", "variant": "cnn", "model": {"kernel_size": 16}},
+            {"name": "cnn_k16", "arch": "cnn", "model": {"kernel_size": 16}},
         ],
     }
     cfg.update(extra)
     return cfg
 
 
-def test_variant_uses_shared_model_and_training() -> None:
+def test_architecture_uses_shared_model_and_training() -> None:
     model, train = resolve_experiment("cnn", base_config(), seq_len=540)
     assert isinstance(model, ModelConfig) and isinstance(train, TrainConfig)
-    assert (model.variant, model.seq_len, model.n_outputs, model.channels, model.cnn_blocks) == ("cnn", 540, 1, 16, 3)
+    assert (model.arch, model.seq_len, model.n_outputs, model.channels, model.cnn_blocks) == ("cnn", 540, 1, 16, 3)
     assert (train.epochs, train.lr, train.warmup_epochs) == (7, 1e-3, 2)
     assert (train.device, train.require_gpu) == ("cpu", False)
 
@@ -67,32 +67,32 @@ def test_ternary_sets_three_outputs() -> None:
 def test_sweep_entry_overrides_on_top_of_base() -> None:
     cfg = base_config()
     model, train = resolve_experiment("blocks5", cfg)
-    assert (model.variant, model.cnn_blocks, model.pools, model.channels) == ("mtmixg", 5, [2, 2, 2, 2, 2], 16)
+    assert (model.arch, model.cnn_blocks, model.pools, model.channels) == ("mtmixg", 5, [2, 2, 2, 2, 2], 16)
     assert train.lr == 1e-3
     model, train = resolve_experiment("lr_low", cfg)
     assert (model.cnn_blocks, train.lr, train.epochs) == (3, 1e-5, 7)
     model, _ = resolve_experiment("cnn_k16", cfg)
-    assert (model.variant, model.kernel_size) == ("cnn", 16)
+    assert (model.arch, model.kernel_size) == ("cnn", 16)
     # the base config is not modified by resolving
     assert cfg["model"]["cnn_blocks"] == 3 and cfg["training"]["lr"] == 1e-3
 
 
-def test_experiment_names_lists_variants_then_sweep() -> None:
+def test_experiment_names_lists_architectures_then_sweep() -> None:
     assert experiment_names(base_config()) == ["cnn", "mtmixg", "blocks5", "lr_low", "cnn_k16"]
 
 
 def test_unknown_name_names_the_keys() -> None:
-    with pytest.raises(ValueError, match=r"unknown experiment 'nope'.*'variants'.*'sweep'"):
+    with pytest.raises(ValueError, match=r"unknown experiment 'nope'.*'architectures'.*'sweep'"):
         resolve_experiment("nope", base_config())
 
 
-def test_sweep_name_clash_and_bad_variant_rejected() -> None:
-    with pytest.raises(ValueError, match=r"'sweep'.*'cnn' is a model variant"):
+def test_sweep_name_clash_and_bad_architecture_rejected() -> None:
+    with pytest.raises(ValueError, match=r"'sweep'.*'cnn' is an architecture name"):
         experiment_names(base_config(sweep=[{"name": "cnn"}]))
     with pytest.raises(ValueError, match=r"'sweep'.*'a' appears twice"):
         experiment_names(base_config(sweep=[{"name": "a"}, {"name": "a"}]))
-    with pytest.raises(ValueError, match=r"'variants'.*unknown variant 'resnet'"):
-        experiment_names(base_config(variants=["resnet"]))
+    with pytest.raises(ValueError, match=r"'architectures'.*unknown architecture 'resnet'"):
+        experiment_names(base_config(architectures=["resnet"]))
 
 
 def test_invalid_values_name_the_config_key() -> None:
@@ -177,7 +177,7 @@ def planned(**extra) -> dict:
 def test_experiment_param_is_the_whole_experiment_for_the_configured_window() -> None:
     param = json.loads(experiment_param("blocks5", planned()))
     assert param["task"] == "binary"
-    assert param["model"] == ModelConfig(variant="mtmixg", seq_len=620, tss_index=200, tts_index=419, channels=16,
+    assert param["model"] == ModelConfig(arch="mtmixg", seq_len=620, tss_index=200, tts_index=419, channels=16,
                                          heads=2, cnn_blocks=5, pools=[2, 2, 2, 2, 2], fc_hidden=[32]).to_dict()
     assert param["train"] == {k: v for k, v in TrainConfig(epochs=7, lr=1e-3, warmup_epochs=2).to_dict().items()
                               if k not in ("device", "require_gpu", "threads")}  # fmt: skip
@@ -193,8 +193,8 @@ def test_the_job_reads_back_exactly_the_planned_experiment() -> None:
 
 
 def test_window_mask_codons_changes_the_param_of_the_experiments_it_changes_only() -> None:
-    before = {name: experiment_param(name, planned(variants=["cnn", "deepcre"])) for name in ("cnn", "deepcre")}
-    masked = planned(variants=["cnn", "deepcre"], window={**WINDOW, "mask_codons": True})
+    before = {name: experiment_param(name, planned(architectures=["cnn", "deepcre"])) for name in ("cnn", "deepcre")}
+    masked = planned(architectures=["cnn", "deepcre"], window={**WINDOW, "mask_codons": True})
     after = {name: experiment_param(name, masked) for name in ("cnn", "deepcre")}
     assert after["deepcre"] == before["deepcre"]  # deepcre masks already
     assert after["cnn"] != before["cnn"] and json.loads(after["cnn"])["model"]["mask_codons"] is True

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from mtmixg.models import build_model
+from mtmixg.models.architectures import build_model
 from mtmixg.ops import FusedKernelsError, check_kernel_path, fused_kernels
 from mtmixg.ops.numba_scan import HAS_NUMBA
 from mtmixg.core.experiments import experiment_param
@@ -87,7 +87,7 @@ def test_train_job_imports_no_fused_kernels_before_the_gpu_claim(tmp_path: Path)
     """On a workstation the job claims a GPU (CUDA_VISIBLE_DEVICES=0) before anything can import
     mamba_ssm / causal_conv1d (and through them triton, which fixes the CUDA devices)."""
     make_windows(tmp_path / "w", n_per_chrom=30)
-    model = {k: v for k, v in tiny_model().to_dict().items() if k not in ("variant", "seq_len", "n_outputs", "tss_index", "tts_index")}
+    model = {k: v for k, v in tiny_model().to_dict().items() if k not in ("arch", "seq_len", "n_outputs", "tss_index", "tts_index")}
     config = {"task": "binary", "model": model, "training": {"epochs": 1, "batch_size": 16},
               "gpu": {"use": "auto", "per_job": 1}, "window": SPEC.to_dict()}
     args = {
@@ -141,7 +141,7 @@ def packages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 def test_broken_mamba_ssm_on_cuda_is_an_error_with_the_import_traceback(packages) -> None:
     packages(BROKEN)
-    model = build_model(tiny_model(variant="cnn_mamba"))
+    model = build_model(tiny_model(arch="cnn_mamba"))
     with pytest.raises(FusedKernelsError) as err:
         check_kernel_path(model, "cuda", allow_pure=False, log=None)
     message = str(err.value)
@@ -154,7 +154,7 @@ def test_broken_mamba_ssm_on_cuda_is_an_error_with_the_import_traceback(packages
 def test_broken_mamba_ssm_allowed_logs_the_traceback_and_runs_pure(packages) -> None:
     packages(BROKEN)
     lines: list[str] = []
-    assert check_kernel_path(build_model(tiny_model(variant="cnn_mamba")), "cuda", allow_pure=True, log=lines.append) == "pure"
+    assert check_kernel_path(build_model(tiny_model(arch="cnn_mamba")), "cuda", allow_pure=True, log=lines.append) == "pure"
     assert len(lines) == 1 and lines[0].startswith("Mamba kernels: the PyTorch scan on CUDA (allow_pure_kernels): import mamba_ssm")
     assert "Traceback (most recent call last)" in lines[0] and "GreedySearchDecoderOnlyOutput" in lines[0]
 
@@ -166,7 +166,7 @@ def test_mamba_ssm_not_installed_is_one_quiet_line(monkeypatch: pytest.MonkeyPat
         kernels = fused_kernels()
         assert kernels.missing[0] == "mamba_ssm" and not kernels.broken
         lines: list[str] = []
-        model = build_model(tiny_model(variant="cnn_mamba"))
+        model = build_model(tiny_model(arch="cnn_mamba"))
         assert check_kernel_path(model, "cuda", allow_pure=True, log=lines.append) == "pure"
         assert lines[0].startswith("Mamba kernels: the PyTorch scan on CUDA (allow_pure_kernels): mamba_ssm is not installed (")
         assert "Traceback" not in lines[0]
@@ -178,9 +178,9 @@ def test_mamba_ssm_not_installed_is_one_quiet_line(monkeypatch: pytest.MonkeyPat
 
 def test_kernel_path_on_cpu_imports_nothing_and_models_without_mamba_never_fail(packages, tmp_path: Path) -> None:
     packages(BROKEN)
-    assert check_kernel_path(build_model(tiny_model(variant="cnn_mamba")), "cpu", allow_pure=False, log=None) == CPU_PATH
+    assert check_kernel_path(build_model(tiny_model(arch="cnn_mamba")), "cpu", allow_pure=False, log=None) == CPU_PATH
     assert "mamba_ssm" not in sys.modules and not (tmp_path / "events.txt").exists()
-    assert check_kernel_path(build_model(tiny_model(variant="cnn")), "cuda", allow_pure=False, log=None) == "none"
+    assert check_kernel_path(build_model(tiny_model(arch="cnn")), "cuda", allow_pure=False, log=None) == "none"
 
 
 def test_allow_pure_kernels_from_the_gpu_config_and_the_train_option(tmp_path: Path) -> None:
@@ -194,7 +194,7 @@ def test_allow_pure_kernels_from_the_gpu_config_and_the_train_option(tmp_path: P
     make_windows(tmp_path / "w", n_per_chrom=30)
     model = [f"--model={k}={v}" for k, v in (("channels", 8), ("cnn_channels", 8), ("cnn_blocks", 2), ("pools", "[4, 4]"),
                                              ("fc_hidden", "[16]"))]  # fmt: skip
-    argv = ["train", str(tmp_path / "w"), "--fold", "chr1", "--variant", "cnn", "--device", "cpu", "--epochs", "1",
+    argv = ["train", str(tmp_path / "w"), "--fold", "chr1", "--arch", "cnn", "--device", "cpu", "--epochs", "1",
             "--threads", "1", "--out", str(tmp_path / "o"), "--allow-pure-kernels", *model]  # fmt: skip
     assert main(argv) == 0
     assert json.loads((tmp_path / "o/metrics.json").read_text())["train_config"]["allow_pure_kernels"] is True

@@ -21,7 +21,8 @@ from mtmixg.interpret.ism import ism
 from mtmixg.interpret.maps import load_maps
 from mtmixg.interpret.motifs import pool_maps
 from mtmixg.interpret.score import HighScore
-from mtmixg.models import ModelConfig, build_model
+from mtmixg.core.model_config import ModelConfig
+from mtmixg.models.architectures import build_model
 from mtmixg.data.sequence import codes_to_one_hot_batch, one_hot
 from mtmixg.core.window_spec import WindowSpec
 from training_data import SPEC, tiny_model
@@ -121,9 +122,9 @@ def test_failed_deltas_are_never_reported(fold, tmp_path, monkeypatch):
     assert "max_abs_delta" not in load_maps(tmp_path / "auto").genes.columns
 
 
-def test_deeplift_refused_for_mamba_variants(fold, tmp_path):
+def test_deeplift_refused_for_mamba_architectures(fold, tmp_path):
     assert not deeplift.supports_deeplift("mtmixg") and deeplift.supports_deeplift("cnn")
-    cfg = ModelConfig(variant="mtmixg", seq_len=SPEC.length, channels=8, cnn_channels=8, cnn_blocks=2, pools=[4, 4],
+    cfg = ModelConfig(arch="mtmixg", seq_len=SPEC.length, channels=8, cnn_channels=8, cnn_blocks=2, pools=[4, 4],
                       heads=1, d_state=4, fc_hidden=[16])
     root = tmp_path / "m"  # an untrained mtmixg standing in for the fold's model
     save_model(root / "model.pt", build_model(cfg), {"model": cfg.to_dict(), "task": "binary", "window": SPEC.to_dict(), "fold": "chr1", "seed": 0})
@@ -166,7 +167,7 @@ def test_deeplift_deltas_converge_for_deepcre():
     """DeepCRE's Keras 'same' pools (pad + MaxPool1d) and its codon mask are modules DeepLIFT handles."""
     torch.manual_seed(0)
     spec = WindowSpec(256, 64, 0, 64, 256)  # 640 = 8 * 80: pools 640 -> 80 -> 10 -> 2
-    cfg = ModelConfig(variant="deepcre", seq_len=spec.length, tss_index=spec.tss_index, tts_index=spec.tts_index)
+    cfg = ModelConfig(arch="deepcre", seq_len=spec.length, tss_index=spec.tss_index, tts_index=spec.tts_index)
     score = with_module_activations(HighScore(build_model(cfg), "binary").eval())
     x = _x(2, spec.length)
     hyp, deltas = deeplift_shap(score, x, spec, n_shuffles=4, seed=1)

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from mtmixg.train import train_fold
-from mtmixg.models import build_model
+from mtmixg.models.architectures import build_model
 from mtmixg.ops import chunked_selective_scan, kernel_path, selective_scan, selective_scan_ref
 from mtmixg.ops.chunked_scan import BLOCK_ELEMENTS, _blocks, cuda_block_elements
 from mtmixg.ops import fused_kernels
@@ -23,21 +23,21 @@ CPU_PATH = "numba" if HAS_NUMBA else "pure"  # the compiled CPU kernels, else th
 
 
 def test_kernel_path_of_models_on_cpu() -> None:
-    assert kernel_path(build_model(tiny_model(variant="cnn_mamba")), "cpu") == CPU_PATH
-    assert kernel_path(build_model(tiny_model(variant="cnn")), "cpu") == "none"
+    assert kernel_path(build_model(tiny_model(arch="cnn_mamba")), "cpu") == CPU_PATH
+    assert kernel_path(build_model(tiny_model(arch="cnn")), "cpu") == "none"
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_kernel_path_on_cuda_follows_the_installed_kernels() -> None:
     expected = "fused" if fused_kernels().available else "pure"
-    assert kernel_path(build_model(tiny_model(variant="cnn_mamba")), "cuda") == expected
+    assert kernel_path(build_model(tiny_model(arch="cnn_mamba")), "cuda") == expected
 
 
 def test_fold_log_and_metrics_name_the_kernel_path(tmp_path: Path) -> None:
     make_windows(tmp_path / "w", n_per_chrom=30)
     lines: list[str] = []
     cfg = TrainConfig(epochs=1, batch_size=16, device="cpu", threads=1)
-    metrics = train_fold(tmp_path / "w", "chr1", "binary", tiny_model(variant="cnn_mamba"), cfg, 0, tmp_path / "o", log=lines.append)
+    metrics = train_fold(tmp_path / "w", "chr1", "binary", tiny_model(arch="cnn_mamba"), cfg, 0, tmp_path / "o", log=lines.append)
     assert metrics["kernel_path"] == CPU_PATH
     assert json.loads((tmp_path / "o/metrics.json").read_text())["kernel_path"] == CPU_PATH
     assert f"fold chr1: Mamba kernel path {CPU_PATH} on cpu" in lines

@@ -89,7 +89,7 @@ GRAPH = import_graph()
 
 def test_the_graph_sees_the_package_and_resolves_relative_imports() -> None:
     assert {"mtmixg", "mtmixg.core.names", "mtmixg.data.sequence", "mtmixg.models.mask", "mtmixg.cli"} <= set(GRAPH)
-    assert "mtmixg.core.names" in GRAPH["mtmixg.core.model_config"]  # from .names import VARIANTS
+    assert "mtmixg.core.names" in GRAPH["mtmixg.core.model_config"]  # from .names import ARCHITECTURES
     assert "mtmixg.core.atomic" in GRAPH["mtmixg.data.dataset"]  # from ..core.atomic import ...
     assert "torch" in GRAPH["mtmixg.models.mask"]
 

@@ -1,11 +1,14 @@
-"""Every variant: shapes, gradients, config errors, state_dict compatibility across backends."""
+"""Every arch: shapes, gradients, config errors, state_dict compatibility across backends."""
 
 import io
 
 import pytest
 import torch
 
-from mtmixg.models import VARIANTS, Mamba, ModelConfig, build_model
+from mtmixg.core.model_config import ModelConfig
+from mtmixg.core.names import ARCHITECTURES
+from mtmixg.models.architectures import build_model
+from mtmixg.models.mamba import Mamba
 
 TINY = dict(seq_len=600, channels=8, cnn_channels=8, heads=2, d_state=4, pools=[2, 2, 2], cnn_blocks=3, fc_hidden=[16],
             tss_index=200, tts_index=419)  # fmt: skip
@@ -16,9 +19,9 @@ def _one_hot(n: int, length: int, device: torch.device | str = "cpu") -> torch.T
     return torch.nn.functional.one_hot(codes, 4).permute(0, 2, 1).float().to(device)
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
-def test_full_size_forward_backward_reaches_every_parameter(variant: str) -> None:
-    model = build_model(ModelConfig(variant=variant))
+@pytest.mark.parametrize("arch", ARCHITECTURES)
+def test_full_size_forward_backward_reaches_every_parameter(arch: str) -> None:
+    model = build_model(ModelConfig(arch=arch))
     logits = model(_one_hot(2, 3020))
     assert logits.shape == (2, 1)
     torch.nn.functional.binary_cross_entropy_with_logits(logits, torch.tensor([[0.0], [1.0]])).backward()
@@ -26,42 +29,42 @@ def test_full_size_forward_backward_reaches_every_parameter(variant: str) -> Non
     assert not no_grad, f"parameters without gradient: {no_grad}"
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("arch", ARCHITECTURES)
 @pytest.mark.parametrize("n_outputs", [1, 3])
-def test_tiny_models_give_one_logit_per_output(device: torch.device, variant: str, n_outputs: int) -> None:
-    model = build_model(ModelConfig(variant=variant, n_outputs=n_outputs, **TINY)).to(device)
+def test_tiny_models_give_one_logit_per_output(device: torch.device, arch: str, n_outputs: int) -> None:
+    model = build_model(ModelConfig(arch=arch, n_outputs=n_outputs, **TINY)).to(device)
     logits = model(_one_hot(5, 600, device))
     assert logits.shape == (5, n_outputs)
     assert torch.isfinite(logits).all()
     logits.sum().backward()
 
 
-def test_unknown_variant_is_rejected() -> None:
-    with pytest.raises(ValueError, match="unknown variant 'transformer'"):
-        ModelConfig(variant="transformer")
+def test_unknown_arch_is_rejected() -> None:
+    with pytest.raises(ValueError, match="unknown architecture 'transformer'"):
+        ModelConfig(arch="transformer")
 
 
-@pytest.mark.parametrize("variant", ["cnn_attention", "cnn_mixenc", "mtmixg"])
-def test_heads_must_divide_attention_channels(variant: str) -> None:
-    cfg = ModelConfig(variant=variant, **{**TINY, "heads": 3})
+@pytest.mark.parametrize("arch", ["cnn_attention", "cnn_mixenc", "mtmixg"])
+def test_heads_must_divide_attention_channels(arch: str) -> None:
+    cfg = ModelConfig(arch=arch, **{**TINY, "heads": 3})
     with pytest.raises(ValueError, match="heads"):
         build_model(cfg)
 
 
 def test_pools_too_large_for_length_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="pools .* reduce a sequence of length 600"):
-        build_model(ModelConfig(variant="cnn", **{**TINY, "pools": [8, 8, 16]}))
+        build_model(ModelConfig(arch="cnn", **{**TINY, "pools": [8, 8, 16]}))
 
 
 def test_wrong_input_shape_is_a_clear_error() -> None:
-    model = build_model(ModelConfig(variant="cnn", **TINY))
+    model = build_model(ModelConfig(arch="cnn", **TINY))
     with pytest.raises(ValueError, match=r"\(N, 4, 600\)"):
         model(_one_hot(2, 300))
 
 
-@pytest.mark.parametrize("variant", ["cnn_mamba", "cnn_mixenc", "mtmixg"])
-def test_state_dict_keys_equal_for_fused_and_pure_backends(variant: str) -> None:
-    cfg = ModelConfig(variant=variant, **TINY)
+@pytest.mark.parametrize("arch", ["cnn_mamba", "cnn_mixenc", "mtmixg"])
+def test_state_dict_keys_equal_for_fused_and_pure_backends(arch: str) -> None:
+    cfg = ModelConfig(arch=arch, **TINY)
     fused, pure = build_model(cfg, mamba_backend="fused"), build_model(cfg, mamba_backend="pure")
     shapes = lambda m: {k: tuple(v.shape) for k, v in m.state_dict().items()}  # noqa: E731
     assert shapes(fused) == shapes(pure)
@@ -83,9 +86,9 @@ def test_mamba_matches_mambapy_block_with_the_same_weights() -> None:
         torch.testing.assert_close(ours(x), theirs(x), atol=1e-5, rtol=1e-5)
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
-def test_saved_weights_reload_strictly_and_reproduce_outputs(variant: str) -> None:
-    cfg = ModelConfig(variant=variant, n_outputs=3, **TINY)
+@pytest.mark.parametrize("arch", ARCHITECTURES)
+def test_saved_weights_reload_strictly_and_reproduce_outputs(arch: str) -> None:
+    cfg = ModelConfig(arch=arch, n_outputs=3, **TINY)
     model = build_model(cfg)
     model(_one_hot(4, 600)).sum().backward()  # one train-mode pass updates BatchNorm statistics
     buffer = io.BytesIO()
@@ -132,16 +135,16 @@ def test_residual_block_projects_the_skip_where_channels_change() -> None:
 
 
 def test_dual_path_gate_outputs_half_the_channels_and_the_cnn_starts_there() -> None:
-    model = build_model(ModelConfig(variant="mtmixg"))  # C = 64
+    model = build_model(ModelConfig(arch="mtmixg"))  # C = 64
     gate = model.mixer.gate
     assert all(conv.out_channels == 32 for conv in [*gate.proj, *gate.mask])
     assert model.mixer(torch.randn(2, 64, 50)).shape == (2, 32, 50)
     assert model.cnn[0].conv1.in_channels == 32 and model.cnn[0].skip.in_channels == 32
 
 
-@pytest.mark.parametrize(("variant", "branch_half", "identity_half"), [("cnn_attention", 0, 1), ("cnn_mamba", 1, 0)])
-def test_single_branch_ablations_split_channels_and_pass_the_other_half(variant, branch_half, identity_half) -> None:
-    model = build_model(ModelConfig(variant=variant, **TINY)).eval()
+@pytest.mark.parametrize(("arch", "branch_half", "identity_half"), [("cnn_attention", 0, 1), ("cnn_mamba", 1, 0)])
+def test_single_branch_ablations_split_channels_and_pass_the_other_half(arch, branch_half, identity_half) -> None:
+    model = build_model(ModelConfig(arch=arch, **TINY)).eval()
     x = torch.randn(2, 8, 60)
     with torch.no_grad():
         out = model.mixer(x)
@@ -155,13 +158,13 @@ def test_models_build_activations_as_modules() -> None:
     """Attribution hooks see modules only: no functional ReLU/SiLU/sigmoid in the model blocks."""
     import inspect
 
-    from mtmixg.models import cnn, deepcre, gate, head, mixer, net, variants
+    from mtmixg.models import architectures, cnn, deepcre, gate, head, mixer, net
 
-    for module in (cnn, deepcre, gate, head, mixer, net, variants):
+    for module in (architectures, cnn, deepcre, gate, head, mixer, net):
         source = inspect.getsource(module)
         for call in ("F.relu", "F.silu", "torch.relu", "torch.sigmoid", "F.sigmoid"):
             assert call not in source, f"{module.__name__} calls {call}"
-    model = build_model(ModelConfig(variant="mtmixg"))
+    model = build_model(ModelConfig(arch="mtmixg"))
     assert sum(isinstance(m, torch.nn.ReLU) for m in model.cnn.modules()) == 3 * 5
     assert sum(isinstance(m, torch.nn.Sigmoid) for m in model.mixer.gate.modules()) == 1
 
@@ -169,7 +172,7 @@ def test_models_build_activations_as_modules() -> None:
 def test_deepcre_pools_round_up_like_keras_same_padding() -> None:
     from mtmixg.models.deepcre import SameMaxPool1d
 
-    model = build_model(ModelConfig(variant="deepcre"))
+    model = build_model(ModelConfig(arch="deepcre"))
     lengths, x = [], torch.zeros(1, 4, 3020)
     for layer in model.features:
         x = layer(x)
@@ -187,7 +190,7 @@ def test_deepcre_pools_round_up_like_keras_same_padding() -> None:
 
 def test_deepcre_has_keras_glorot_uniform_weights_and_zero_biases() -> None:
     torch.manual_seed(0)
-    model = build_model(ModelConfig(variant="deepcre"))
+    model = build_model(ModelConfig(arch="deepcre"))
     layers = [m for m in model.modules() if isinstance(m, (torch.nn.Conv1d, torch.nn.Linear))]
     assert len(layers) == 9
     for layer in layers:
@@ -200,10 +203,10 @@ def test_deepcre_has_keras_glorot_uniform_weights_and_zero_biases() -> None:
 
 
 def test_codon_mask_is_a_model_setting_on_by_default_for_deepcre() -> None:
-    assert ModelConfig(variant="deepcre").mask_codons is True
-    assert ModelConfig(variant="mtmixg").mask_codons is False
-    assert ModelConfig(variant="cnn", mask_codons=True).to_dict()["mask_codons"] is True
-    cfg = ModelConfig(variant="deepcre", **TINY)
+    assert ModelConfig(arch="deepcre").mask_codons is True
+    assert ModelConfig(arch="mtmixg").mask_codons is False
+    assert ModelConfig(arch="cnn", mask_codons=True).to_dict()["mask_codons"] is True
+    cfg = ModelConfig(arch="deepcre", **TINY)
     model = build_model(cfg).eval()
     x = _one_hot(2, 600)
     changed = x.clone()
@@ -213,4 +216,4 @@ def test_codon_mask_is_a_model_setting_on_by_default_for_deepcre() -> None:
         changed[:, :, 203] = torch.roll(changed[:, :, 203], 1, dims=1)
         assert not torch.equal(model(x), model(changed))
     with pytest.raises(ValueError, match="mask_codons"):
-        build_model(ModelConfig(variant="deepcre", **{**TINY, "tss_index": 1000}))  # outside a window of 600
+        build_model(ModelConfig(arch="deepcre", **{**TINY, "tss_index": 1000}))  # outside a window of 600

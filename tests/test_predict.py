@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from mtmixg.models.variants import build_model
+from mtmixg.models.architectures import build_model
 from mtmixg.predict import predict, predict_logits
 from mtmixg.tasks import n_outputs
 from training_data import SPEC, tiny_model

@@ -14,10 +14,10 @@ from training_data import SPEC, make_windows, tiny_model
 
 from mtmixg.checkpoint import save_model
 from mtmixg.cli import main
-from mtmixg.models import build_model
+from mtmixg.models.architectures import build_model
 from mtmixg.progress import Progress, duration
 
-MODEL_YAML = "variant: cnn\nchannels: 8\ncnn_channels: 8\ncnn_blocks: 2\npools: [4, 4]\nfc_hidden: [16]\n"
+MODEL_YAML = "arch: cnn\nchannels: 8\ncnn_channels: 8\ncnn_blocks: 2\npools: [4, 4]\nfc_hidden: [16]\n"
 QUICK = ["--epochs", "1", "--threads", "1", "--lr", "1e-3", "--set", "warmup_steps=0", "--set", "max_restarts=0"]
 # the documented form: "<label>: <unit> <done>/<total> (<pct>%), <rate> <what>/s, ETA <time>"
 ETA = r"ETA \d+(s|m\d\ds|h\d\dm)"

@@ -7,7 +7,7 @@ import torch
 import mtmixg.ops.chunked_scan as scan_module
 import mtmixg.ops.numba_scan as numba_module
 import mtmixg.ops.scan as dispatch_module
-from mtmixg.models import Mamba
+from mtmixg.models.mamba import Mamba
 from mtmixg.ops import (
     HAS_NUMBA,
     chunked_linear_scan,

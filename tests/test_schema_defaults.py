@@ -19,7 +19,7 @@ from mtmixg.core.experiments import (
     GPU_DEFAULTS,
     RESOURCE_DEFAULTS,
     RESOURCE_KEY,
-    experiment_variant,
+    experiment_arch,
     gpu_settings,
     gpus_per_job,
     job_resources,
@@ -72,7 +72,7 @@ def _species_enabled(default: bool) -> bool:
 # schema path -> the package's value for that key when the config leaves it out
 TRAINING_FALLBACKS: dict[str, Callable[[], Any]] = {
     "task": lambda: "binary" if model_dict("cnn", {})["n_outputs"] == 1 else "ternary",
-    "sweep[].variant": lambda: experiment_variant("s", {"sweep": [{"name": "s"}]}),
+    "sweep[].arch": lambda: experiment_arch("s", {"sweep": [{"name": "s"}]}),
     **{f"training.resources.{key}": (lambda key=key: job_resources({})[key]) for key in RESOURCE_DEFAULTS},
     **{f"gpu.{key}": (lambda key=key: GPU_DEFAULTS[key]) for key in GPU_DEFAULTS},
 }
@@ -88,7 +88,7 @@ CONFIG_FALLBACKS: dict[str, Callable[[], Any]] = {
 # defaults that only the workflow applies: the rules read these keys from the validated config,
 # and no package code has a fallback of its own for them
 WORKFLOW_ONLY: dict[str, set[str]] = {
-    "training": {"variants", "seeds", "sweep", "cross_species.species", "cross_species.variants", "plots.svg",
+    "training": {"architectures", "seeds", "sweep", "cross_species.species", "cross_species.experiments", "plots.svg",
                  "explain.experiments", "explain.species", "explain.method", "explain.shuffles",
                  "explain.ism_window", "explain.max_seqlets", "explain.motif_db", "explain.threads"},
     "config": {"sra_command_prefix", "downloads_as_jobs", "sra.threads", "sra.max_size", "trimming.quality_type",

@@ -26,7 +26,7 @@ def test_shipped_config_plans_the_enabled_species_only(tmp_path: Path) -> None:
     assert done.returncode == 0, done.output[-4000:]
     counts = job_counts(done.output)
     folds = len(SHIPPED["species"]["arabidopsis_thaliana"]["chromosomes"])
-    experiments = len(SHIPPED["variants"]) + len(SHIPPED["sweep"])  # the sweep: A. thaliana only
+    experiments = len(SHIPPED["architectures"]) + len(SHIPPED["sweep"])  # the sweep: A. thaliana only
     assert counts["train"] == experiments * len(SHIPPED["seeds"]) * folds
     assert counts["prefetch"] == counts["fasterq_dump_pe"] == counts["kallisto_quant"] == 14
     assert counts["windows"] == counts["labels"] == counts["plot_sweep"] == 1
@@ -56,10 +56,10 @@ def test_enabling_a_species_adds_it_to_cross_species_but_not_to_the_sweep(tmp_pa
     counts = job_counts(done.output)
     seeds, tomato_folds = len(config["seeds"]), len(config["species"]["solanum_lycopersicum"]["chromosomes"])
     at_folds = len(config["species"]["arabidopsis_thaliana"]["chromosomes"])
-    variants, sweep = len(config["variants"]), len(config["sweep"])
+    archs, sweep = len(config["architectures"]), len(config["sweep"])
     # leave-one-chromosome-out: the sweep on A. thaliana only; plus one all-chromosome model per
-    # cross-species variant, seed and enabled species
-    expected = (variants + sweep) * seeds * at_folds + variants * seeds * tomato_folds + 2 * seeds
+    # cross-species experiment, seed and enabled species
+    expected = (archs + sweep) * seeds * at_folds + archs * seeds * tomato_folds + 2 * seeds
     assert counts["train"] == expected
     assert counts["cross_species_predict"] == 2 * seeds  # A. thaliana <-> tomato only
     assert counts["plot_sweep"] == 1 and counts["summary"] == 2

@@ -28,8 +28,8 @@ def runs(tmp_path: Path) -> list[dict]:
     out.append(write_metrics(tmp_path, "cnn", 0, "2", 0.50, 0.50, 0.00, failed=True, n_attempts=3))
     out.append(write_metrics(tmp_path, "cnn", 1, "1", 0.74, 0.79, 0.64, n_attempts=2))  # trained on a restart
     out.append(write_metrics(tmp_path, "cnn", 1, "2", 0.72, 0.77, 0.62))
-    # a sweep entry (variant mtmixg)
-    out.append(write_metrics(tmp_path, "lr_high", 0, "1", 0.60, 0.65, None, variant="mtmixg"))
+    # a sweep entry (architecture mtmixg)
+    out.append(write_metrics(tmp_path, "lr_high", 0, "1", 0.60, 0.65, None, arch="mtmixg"))
     return out
 
 
@@ -38,13 +38,13 @@ def test_fold_table_has_one_row_per_run(runs) -> None:
     assert len(folds) == 11
     row = folds[(folds.experiment == "cnn") & (folds.seed == 0) & (folds.fold == "2")].iloc[0]
     assert bool(row.failed) and row.accuracy == 0.5
-    assert folds[folds.experiment == "lr_high"].iloc[0].variant == "mtmixg"
+    assert folds[folds.experiment == "lr_high"].iloc[0].arch == "mtmixg"
     assert math.isnan(folds[folds.experiment == "lr_high"].iloc[0].f1)
 
 
 def test_summary_mean_sd_over_folds_and_seeds(runs) -> None:
     summary = summarize(fold_table(runs)).set_index("experiment")
-    # VARIANTS order first (cnn before mtmixg), then other experiments in order of appearance
+    # ARCHITECTURES order first (cnn before mtmixg), then other experiments in order of appearance
     assert list(summary.index) == ["cnn", "mtmixg", "lr_high"]
     acc = 0.80 + 0.01 * np.arange(6)
     m = summary.loc["mtmixg"]

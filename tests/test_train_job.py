@@ -15,7 +15,7 @@ from training_data import SPEC, make_windows
 def job_config(use_gpu) -> dict:
     return {
         "task": "binary",
-        "variants": ["cnn"],
+        "architectures": ["cnn"],
         "model": {"channels": 8, "cnn_channels": 8, "cnn_blocks": 2, "pools": [4, 4], "fc_hidden": [16]},
         "training": {"epochs": 1, "batch_size": 32, "warmup_epochs": 0, "warmup_steps": 0, "patience": 1,
                      "lr_patience": 1, "max_restarts": 0, "resources": {"threads": 1}},

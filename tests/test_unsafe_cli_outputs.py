@@ -27,10 +27,10 @@ import torch
 from mtmixg.checkpoint import save_model
 from mtmixg.cli import main
 from mtmixg.interpret.maps import load_maps
-from mtmixg.models import build_model
+from mtmixg.models.architectures import build_model
 from training_data import SPEC, make_windows, tiny_model
 
-MODEL_YAML = "variant: cnn\nchannels: 8\ncnn_channels: 8\ncnn_blocks: 2\npools: [4, 4]\nfc_hidden: [16]\n"
+MODEL_YAML = "arch: cnn\nchannels: 8\ncnn_channels: 8\ncnn_blocks: 2\npools: [4, 4]\nfc_hidden: [16]\n"
 QUICK = ["--epochs", "1", "--threads", "1", "--lr", "1e-3", "--set", "warmup_steps=0", "--set", "max_restarts=0"]
 EXPLAIN = ["--method", "ism", "--ism-window", "0:4", "--threads", "1"]
 
@@ -99,7 +99,7 @@ def _copy(src: Path, dst: Path) -> Path:
 def _json_config(folder: Path) -> Path:
     """The tiny model's config as model.json inside folder (which train would replace)."""
     folder.mkdir()
-    (folder / "model.json").write_text(json.dumps({"variant": "cnn", "channels": 8, "cnn_channels": 8, "cnn_blocks": 2,
+    (folder / "model.json").write_text(json.dumps({"arch": "cnn", "channels": 8, "cnn_channels": 8, "cnn_blocks": 2,
                                                    "pools": [4, 4], "fc_hidden": [16]}))
     return folder / "model.json"
 

@@ -21,7 +21,7 @@ from training_data import SPEC, tiny_model
 
 from mtmixg.checkpoint import save_model
 from mtmixg.cli import main
-from mtmixg.models import build_model
+from mtmixg.models.architectures import build_model
 from workflow_helpers import no_leftovers as _no_leftovers
 from workflow_helpers import run_tiny as _run
 

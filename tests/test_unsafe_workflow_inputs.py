@@ -175,7 +175,7 @@ def test_a_chromosome_named_all_is_refused_naming_the_key() -> None:
 
 def test_sweep_entries_named_by_dots_are_refused() -> None:
     with pytest.raises(ValueError, match=r"config key 'sweep': entry name '\.\.' is not allowed"):
-        experiment_names({"variants": [], "sweep": [{"name": ".."}]})
+        experiment_names({"architectures": [], "sweep": [{"name": ".."}]})
 
 
 # ------------------------------------------------------------------ 7. damaged FASTQ files

@@ -23,7 +23,7 @@ from mtmixg.checkpoint import load_model, save_model
 from mtmixg.cli import main
 from mtmixg.data.genome import extract_windows
 from mtmixg.data.gff import protein_coding_genes
-from mtmixg.models import build_model
+from mtmixg.models.architectures import build_model
 from mtmixg.predict import predict
 from mtmixg.data.sequence import reverse_complement
 from mtmixg.core.window_spec import WindowSpec

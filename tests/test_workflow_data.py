@@ -278,7 +278,7 @@ def test_homology_filter_marks_genes_with_homologs_elsewhere(tiny: dict) -> None
     table = pd.read_csv(tiny["dir"] / "work/results/tiny/windows/test_genes.tsv", sep="\t", index_col=0)
     assert table["test_eligible"].to_dict() == {"G1": False, "G2": True, "G3": False, "G4": True}
     # training reads the filter: test_genes.tsv is a named input of every fold's job
-    tiny["config"]["variants"] = ["cnn"]
+    tiny["config"]["architectures"] = ["cnn"]
     done = _run(tiny, "-n", "results/tiny/models/cnn/seed0/1/model.pt")
     assert done.returncode == 0, done.output[-3000:]
     job_inputs = [line for line in done.output.splitlines() if line.strip().startswith("input:") and "windows.npy" in line]

@@ -23,7 +23,7 @@ from workflow_helpers import DEMO_CONFIG, demo_config, job_counts, run_snakemake
 pytestmark = pytest.mark.workflow
 
 CONFIG = yaml.safe_load(DEMO_CONFIG.read_text())
-VARIANTS = CONFIG["variants"]
+ARCHITECTURES = CONFIG["architectures"]
 SEEDS = CONFIG["seeds"]
 FOLDS = [str(c) for c in CONFIG["species"]["demo"]["chromosomes"]]
 # Measured on the demo (2 CPU cores, torch 2.13 CPU): mtmixg 0.956, cnn 0.946 mean held-out
@@ -32,8 +32,8 @@ MIN_FULL_MODEL_ACCURACY = 0.85
 MIN_FULL_MODEL_AUC = 0.90
 
 
-def model_dir(variant: str, seed: int, fold: str) -> str:
-    return f"results/demo/models/{variant}/seed{seed}/{fold}"
+def model_dir(experiment: str, seed: int, fold: str) -> str:
+    return f"results/demo/models/{experiment}/seed{seed}/{fold}"
 
 
 @pytest.fixture(scope="module")
@@ -43,19 +43,19 @@ def demo(demo_workflow: dict) -> Path:
 
 
 def test_every_fold_model_exists(demo: Path) -> None:
-    for variant in VARIANTS:
+    for arch in ARCHITECTURES:
         for seed in SEEDS:
             for fold in FOLDS:
-                folder = demo / model_dir(variant, seed, fold)
+                folder = demo / model_dir(arch, seed, fold)
                 for name in ("model.pt", "model.json", "metrics.json", "predictions.tsv"):
                     assert (folder / name).is_file(), folder / name
                 metrics = json.loads((folder / "metrics.json").read_text())
-                assert (metrics["variant"], metrics["seed"], metrics["fold"]) == (variant, seed, fold)
+                assert (metrics["arch"], metrics["seed"], metrics["fold"]) == (arch, seed, fold)
                 assert metrics["mtmixg_version"] and metrics["device"] == "cpu"
                 assert metrics["epochs_run"] >= 1 and metrics["wall_seconds"] > 0 and metrics["seq_per_s"] > 0
-                assert (demo / f"benchmarks/demo/train/{variant}/seed{seed}/{fold}.tsv").is_file()
+                assert (demo / f"benchmarks/demo/train/{arch}/seed{seed}/{fold}.tsv").is_file()
                 # resume states are removed once a fold has finished
-                assert not (demo / f"results/demo/resume/{variant}/seed{seed}/{fold}/state.pt").exists()
+                assert not (demo / f"results/demo/resume/{arch}/seed{seed}/{fold}/state.pt").exists()
 
 
 def test_test_set_is_the_fold_chromosome(demo: Path) -> None:
@@ -67,13 +67,13 @@ def test_test_set_is_the_fold_chromosome(demo: Path) -> None:
 
 def test_summary_tables(demo: Path) -> None:
     summary = pd.read_csv(demo / "results/demo/summary.tsv", sep="\t")
-    assert list(summary["experiment"]) == VARIANTS
+    assert list(summary["experiment"]) == ARCHITECTURES
     assert (summary["n_runs"] == len(SEEDS) * len(FOLDS)).all()
     for metric in ("accuracy", "auc", "f1"):
         assert summary[f"{metric}_mean"].between(0, 1).all() and (summary[f"{metric}_sd"] >= 0).all()
     folds = pd.read_csv(demo / "results/demo/summary_folds.tsv", sep="\t", dtype={"fold": str})
-    assert len(folds) == len(VARIANTS) * len(SEEDS) * len(FOLDS)
-    # the per-variant means are the means of the runs that did not fail
+    assert len(folds) == len(ARCHITECTURES) * len(SEEDS) * len(FOLDS)
+    # the per-experiment means are the means of the runs that did not fail
     ok = folds[~folds["failed"]]
     means = ok.groupby("experiment")["accuracy"].mean()
     for row in summary.itertuples():
@@ -107,7 +107,7 @@ def test_forcing_one_fold_plans_exactly_that_job(demo: Path) -> None:
     done = run_snakemake(demo, "-n", "-f", target, configfile=DEMO_CONFIG, timeout=300)
     assert done.returncode == 0, done.output[-4000:]
     assert job_counts(done.output) == {"train": 1}
-    assert "wildcards: species=demo, variant=mtmixg, seed=1, fold=3" in done.output
+    assert "wildcards: species=demo, experiment=mtmixg, seed=1, fold=3" in done.output
     # with the outputs in place nothing is planned
     done = run_snakemake(demo, "-n", configfile=DEMO_CONFIG, timeout=300)
     assert done.returncode == 0 and "Nothing to be done" in done.output, done.output[-4000:]
@@ -115,14 +115,14 @@ def test_forcing_one_fold_plans_exactly_that_job(demo: Path) -> None:
 
 def test_cross_species_plan(demo: Path, tmp_path: Path) -> None:
     """Two species (the demo genome twice; the second from the first's TPM table): the plan holds
-    the all-chromosome models, the cross predictions and one matrix and heatmap per variant."""
+    the all-chromosome models, the cross predictions and one matrix and heatmap per experiment."""
     config = dict(CONFIG)
     config["species"] = {
         "demo": CONFIG["species"]["demo"],
         "demo2": {**CONFIG["species"]["demo"], "tpm_table": "results/demo/expression/tpm.tsv"},
     }
     config["samples"] = str(DEMO_CONFIG.parent / "samples.tsv")
-    config["cross_species"] = {"species": ["demo", "demo2"], "variants": ["mtmixg"]}
+    config["cross_species"] = {"species": ["demo", "demo2"], "experiments": ["mtmixg"]}
     configfile = write_config(tmp_path / "cross.yaml", config)
     done = run_snakemake(demo, "-n", configfile=configfile, timeout=300)
     assert done.returncode == 0, done.output[-4000:]
@@ -130,11 +130,11 @@ def test_cross_species_plan(demo: Path, tmp_path: Path) -> None:
     n_seeds = len(SEEDS)
     assert counts["cross_species_predict"] == 2 * n_seeds  # demo -> demo2 and demo2 -> demo
     assert counts["cross_species_matrix"] == 1 and counts["cross_species_heatmap"] == 1
-    # demo2: every fold of both variants, plus the all-chromosome mtmixg models of both species
-    assert counts["train"] == len(VARIANTS) * n_seeds * len(FOLDS) + 2 * n_seeds
+    # demo2: every fold of both architectures, plus the all-chromosome mtmixg models of both species
+    assert counts["train"] == len(ARCHITECTURES) * n_seeds * len(FOLDS) + 2 * n_seeds
     assert "results/demo/models/mtmixg/seed0/all/model.pt" in done.output
     assert "results/cross_species/mtmixg/heatmap.png" in done.output
-    bad = dict(config, cross_species={"species": ["demo", "nope"], "variants": ["mtmixg"]})
+    bad = dict(config, cross_species={"species": ["demo", "nope"], "experiments": ["mtmixg"]})
     done = run_snakemake(demo, "-n", configfile=write_config(tmp_path / "bad.yaml", bad), timeout=300)
     assert done.returncode != 0 and "cross_species.species': 'nope'" in done.output
 
@@ -145,13 +145,13 @@ def test_cross_species_runs_end_to_end(demo: Path, tmp_path: Path) -> None:
     directions off the diagonal and each species' own leave-one-chromosome-out score on it."""
     work = tmp_path / "work"
     shutil.copytree(demo, work, symlinks=True)
-    config = dict(CONFIG, seeds=[0], variants=["cnn"])
+    config = dict(CONFIG, seeds=[0], architectures=["cnn"])
     config["species"] = {
         "demo": CONFIG["species"]["demo"],
         "demo2": {**CONFIG["species"]["demo"], "tpm_table": "results/demo/expression/tpm.tsv"},
     }
     config["samples"] = str(DEMO_CONFIG.parent / "samples.tsv")
-    config["cross_species"] = {"species": ["demo", "demo2"], "variants": ["cnn"]}
+    config["cross_species"] = {"species": ["demo", "demo2"], "experiments": ["cnn"]}
     configfile = write_config(tmp_path / "cross.yaml", config)
     targets = ["results/cross_species/cnn/matrix.tsv", "results/cross_species/cnn/heatmap.png"]
     done = run_snakemake(work, *targets, configfile=configfile, timeout=900)
@@ -166,13 +166,13 @@ def test_cross_species_runs_end_to_end(demo: Path, tmp_path: Path) -> None:
     assert (work / targets[1]).read_bytes()[:4] == b"\x89PNG"
 
 
-def test_sweep_entries_are_planned_like_variants_and_key_order_is_irrelevant(demo: Path, tmp_path: Path) -> None:
-    sweep = [{"name": "k16", "model": {"kernel_size": 16}}, {"name": "cnn_lr_low", "variant": "cnn", "training": {"lr": 1e-4}}]
+def test_sweep_entries_are_planned_like_architectures_and_key_order_is_irrelevant(demo: Path, tmp_path: Path) -> None:
+    sweep = [{"name": "k16", "model": {"kernel_size": 16}}, {"name": "cnn_lr_low", "arch": "cnn", "training": {"lr": 1e-4}}]
     config = demo_config(samples=str(DEMO_CONFIG.parent / "samples.tsv"), sweep=sweep)
     done = run_snakemake(demo, "-n", configfile=write_config(tmp_path / "sweep.yaml", config), timeout=300)
     assert done.returncode == 0, done.output[-4000:]
     counts = job_counts(done.output)
-    assert counts["train"] == len(sweep) * len(SEEDS) * len(FOLDS)  # the variants' folds stay
+    assert counts["train"] == len(sweep) * len(SEEDS) * len(FOLDS)  # the architectures' folds stay
     assert counts["plot_sweep"] == 1 and counts["summary"] == 1
     assert "results/demo/models/k16/seed0/1/model.pt" in done.output
     # the same settings written in another key order: nothing to rerun

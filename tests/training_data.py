@@ -22,7 +22,7 @@ MOTIF = "TTGACATATAAT"
 
 def tiny_model(**overrides) -> ModelConfig:
     """A CNN small enough for CPU tests (~8k parameters)."""
-    values = dict(variant="cnn", seq_len=SPEC.length, channels=8, cnn_channels=8, cnn_blocks=2,
+    values = dict(arch="cnn", seq_len=SPEC.length, channels=8, cnn_channels=8, cnn_blocks=2,
                   pools=[4, 4], fc_hidden=[16], dropout=0.1, tss_index=SPEC.tss_index, tts_index=SPEC.tts_index)
     values.update(overrides)
     return ModelConfig(**values)

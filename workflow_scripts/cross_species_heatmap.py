@@ -8,7 +8,7 @@ from mtmixg.cross_species import build_heatmap
 
 build_heatmap(
     matrix=snakemake.input.matrix,
-    variant=snakemake.wildcards.variant,
+    experiment=snakemake.wildcards.experiment,
     png=snakemake.output.png,
     svg=snakemake.output.svg,
 )

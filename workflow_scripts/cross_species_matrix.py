@@ -1,4 +1,4 @@
-"""Train x test species matrix of one variant (rule cross_species_matrix): mtmixg.cross_species.build_matrix."""
+"""Train x test species matrix of one experiment (rule cross_species_matrix): mtmixg.cross_species.build_matrix."""
 
 import sys
 
@@ -9,6 +9,6 @@ from mtmixg.cross_species import build_matrix
 build_matrix(
     runs=snakemake.params.runs,
     loco=snakemake.params.loco,
-    variant=snakemake.wildcards.variant,
+    experiment=snakemake.wildcards.experiment,
     out=snakemake.output.matrix,
 )

@@ -16,7 +16,7 @@ predict_job(
     metrics_out=snakemake.output.metrics,
     train_species=snakemake.wildcards.train_species,
     test_species=snakemake.wildcards.test_species,
-    variant=snakemake.wildcards.variant,
+    experiment=snakemake.wildcards.experiment,
     seed=snakemake.wildcards.seed,
     threads=snakemake.threads,
 )

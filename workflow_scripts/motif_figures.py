@@ -11,7 +11,7 @@ motif_figures(
     table=snakemake.input.table,
     meme=snakemake.input.meme,
     species=snakemake.wildcards.species,
-    experiment=snakemake.wildcards.variant,
+    experiment=snakemake.wildcards.experiment,
     profile_png=snakemake.output.profile,
     logos_png=snakemake.output.logos,
 )

@@ -1,7 +1,7 @@
 """mtmixg: predict a plant gene's expression class from the DNA around its TSS and TTS.
 
 Modules, in the order data flows:
-    core           the torch-free core the Snakefile reads too: variant and task names, the config
+    core           the torch-free core the Snakefile reads too: architecture and task names, the config
                    dataclasses, experiments and their resources, GPUs, the sample sheet, atomic_write
     data           the data half, torch-free: references, FASTA/GFF3, labels, folds, homology,
                    the gene window and the windows dataset (see mtmixg.data)

@@ -21,7 +21,7 @@ from torch import nn
 
 from . import __version__
 from .core.atomic import atomic_write
-from .core.model_config import ModelConfig
+from .core.model_config import ModelConfig, rename_former_keys
 from .core.window_spec import WindowSpec
 from .tasks import check_task, n_outputs
 
@@ -75,8 +75,10 @@ def save_model(path: str | Path, model: nn.Module, meta: dict) -> None:
 
 
 def _migrate_model(model: dict, window: dict) -> dict:
-    """Model keys of a model.json written before mask_codons was a model setting: the window's
+    """Model keys of a model.json written by an older mtmixg: keys renamed since under their new
+    names (FORMER_KEYS: variant -> arch); before mask_codons was a model setting, the window's
     mask_codons (default false) and the window's TSS/TTS positions."""
+    model = rename_former_keys(model)
     if "mask_codons" in model:
         return model
     spec = WindowSpec.from_dict(window)
@@ -156,7 +158,7 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[nn
     "meta_sha256". The one public loader of trained models: ValueError naming the file when either
     file is missing, corrupt, or the two do not belong together.
     """
-    from .models import build_model
+    from .models.architectures import build_model
 
     path = resolve_model_path(path)
     meta = read_meta(path)

@@ -107,14 +107,14 @@ def write_table(path: str, table) -> None:
 
 # ------------------------------------------------------------------ train
 def _add_train(p: argparse.ArgumentParser) -> None:
-    from .core.names import VARIANTS
+    from .core.names import ARCHITECTURES
     from .tasks import TASKS
 
     p.add_argument("windows", help="windows folder (windows.npy, genes.tsv, window.json)")
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--fold", help="test chromosome (the `fold` column of genes.tsv)")
     where.add_argument("--all-chromosomes", action="store_true", help="no test set: train on every chromosome")
-    p.add_argument("--variant", choices=VARIANTS, help="model variant (default: the model config's, else mtmixg)")
+    p.add_argument("--arch", choices=ARCHITECTURES, help="model architecture (default: the model config's, else mtmixg)")
     p.add_argument("--task", choices=TASKS, default="binary", help="binary (low/high) or ternary (default binary)")
     p.add_argument("--seed", type=nonnegative_int, default=0, help="random seed (default 0)")
     p.add_argument("--out", required=True, help="output folder: model.pt, model.json, metrics.json, predictions.tsv")
@@ -150,8 +150,8 @@ def _run_train(args: argparse.Namespace) -> int:
                      folders={"--out": args.out})
     model_values = _read_config(args.model_config, "model") if args.model_config else {}
     model_values.update(_key_values(args.model, "--model"))
-    if args.variant:
-        model_values["variant"] = args.variant
+    if args.arch:
+        model_values["arch"] = args.arch
     train_values = _read_config(args.train_config, "training") if args.train_config else {}
     train_values.update(_key_values(args.set, "--set"))
     for key in ("epochs", "batch_size", "lr", "patience", "lr_patience", "warmup_epochs", "val_fraction",
@@ -258,7 +258,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     prob = predict(model, gw.codes, task, index=index, batch_size=args.batch_size)
     m = compute_metrics(y[index], prob, task)
     out = {**m, "chance_level": is_chance(m["auc"]), "task": task, "fold": args.fold, "model": str(args.model),
-           "windows": str(args.windows), "model_fold": meta.get("fold"), "variant": meta["model_config"].variant,
+           "windows": str(args.windows), "model_fold": meta.get("fold"), "arch": meta["model_config"].arch,
            "same_dataset": same_genes(meta, gw),
            "mtmixg_version": __version__}
     from .core.atomic import atomic_write

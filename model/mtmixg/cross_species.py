@@ -116,7 +116,7 @@ def predict_job(
     metrics_out: str | Path,
     train_species: str,
     test_species: str,
-    variant: str,
+    experiment: str,
     seed: int | str,
     threads: int = 1,
     log: Callable[[str], None] = log_stderr,
@@ -134,7 +134,7 @@ def predict_job(
     check_meta_path(model, meta)
     torch.set_num_threads(int(threads))
     frame, metrics = predict_species(model, windows, trained_metrics=trained_metrics)
-    metrics.update({"train_species": train_species, "test_species": test_species, "variant": variant,
+    metrics.update({"train_species": train_species, "test_species": test_species, "experiment": experiment,
                     "seed": int(seed)})
     atomic_write(Path(predictions_out), lambda tmp: frame.to_csv(tmp, sep="\t", index=False, float_format="%.6g"))
     atomic_write(Path(metrics_out), lambda tmp: Path(tmp).write_text(json.dumps(metrics, indent=2) + "\n"))
@@ -145,15 +145,15 @@ def predict_job(
 def build_matrix(
     runs: Sequence[dict],
     loco: Sequence[dict],
-    variant: str,
+    experiment: str,
     out: str | Path,
     log: Callable[[str], None] = log_stderr,
 ) -> pd.DataFrame:
-    """The train x test species matrix of one variant (rule cross_species_matrix) -> out; returns it.
+    """The train x test species matrix of one experiment (rule cross_species_matrix) -> out; returns it.
 
     runs: one record per cross-species run, {train_species, test_species, seed, metrics} (its
     metrics.json); loco: one record per species, {species, folds} (its summary_folds.tsv, whose rows
-    of experiment `variant` make the diagonal, see cross_matrix).
+    of experiment `experiment` make the diagonal, see cross_matrix).
     """
     check_runs(runs, ("train_species", "test_species", "seed", "metrics"))
     check_runs(loco, ("species", "folds"))
@@ -165,16 +165,16 @@ def build_matrix(
     tables = []
     for record in loco:
         table = read_summary(record["folds"])
-        tables.append(table[table["experiment"] == variant].assign(species=record["species"]))
+        tables.append(table[table["experiment"] == experiment].assign(species=record["species"]))
     matrix = cross_matrix(pd.DataFrame(rows), pd.concat(tables, ignore_index=True))
     write_tsv(matrix, out)
     log(matrix.to_string(index=False))
     return matrix
 
 
-def build_heatmap(matrix: str | Path, variant: str, png: str | Path, svg: Sequence[str | Path] = ()) -> None:
+def build_heatmap(matrix: str | Path, experiment: str, png: str | Path, svg: Sequence[str | Path] = ()) -> None:
     """Accuracy / AUC-ROC / F1 heatmaps of a matrix.tsv (rule cross_species_heatmap) -> png (and svg)."""
     from .plots import cross_heatmap_figure, save_figure
 
-    fig = cross_heatmap_figure(read_summary(matrix), title=f"Cross-species ({variant})")
+    fig = cross_heatmap_figure(read_summary(matrix), title=f"Cross-species ({experiment})")
     save_figure(fig, png, *svg)

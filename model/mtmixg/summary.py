@@ -1,4 +1,4 @@
-"""Summaries of trained folds: the paper's Table 1/2 (variant x accuracy, AUC-ROC, F1) from metrics.json files.
+"""Summaries of trained folds: the paper's Table 1/2 (experiment x accuracy, AUC-ROC, F1) from metrics.json files.
 
 Two tables per species:
     summary_folds.tsv  one row per run (experiment, seed, fold): test accuracy, auc, f1, n_test,
@@ -24,17 +24,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from .core.names import VARIANTS
+from .core.model_config import rename_former_keys
+from .core.names import ARCHITECTURES
 
 METRICS: tuple[str, ...] = ("accuracy", "auc", "f1")
 METRIC_LABELS: dict[str, str] = {"accuracy": "Accuracy", "auc": "AUC-ROC", "f1": "F1"}
 FOLD_COLUMNS: list[str] = [
-    "experiment", "variant", "seed", "fold", "n_test", *METRICS, "failed", "n_attempts", "restarted",
+    "experiment", "arch", "seed", "fold", "n_test", *METRICS, "failed", "n_attempts", "restarted",
     "epochs_run", "best_epoch",
     "device", "wall_seconds", "seq_per_s",
 ]
 SUMMARY_COLUMNS: list[str] = [
-    "experiment", "variant", "n_runs", "n_failed", "n_restarted",
+    "experiment", "arch", "n_runs", "n_failed", "n_restarted",
     *[f"{m}_{s}" for m in METRICS for s in ("mean", "sd")],
     *[f"{m}_{s}_all" for m in METRICS for s in ("mean", "sd")],
 ]
@@ -64,14 +65,14 @@ def _num(value) -> float:
 def fold_table(runs: list[dict]) -> pd.DataFrame:
     """Per-run table from records {experiment, seed, fold, metrics} (metrics: a metrics.json).
 
-    Rows keep the given order; the model variant comes from the metrics file.
+    Rows keep the given order; the architecture comes from the metrics file.
     """
     rows = []
     for run in runs:
-        m = read_metrics(run["metrics"])
+        m = rename_former_keys(read_metrics(run["metrics"]))  # a metrics.json from before the rename
         rows.append({
             "experiment": str(run["experiment"]),
-            "variant": m.get("variant", run["experiment"]),
+            "arch": m.get("arch", run["experiment"]),
             "seed": int(run["seed"]),
             "fold": str(run["fold"]),
             "n_test": int(m.get("n_test", (m.get("test") or {}).get("n", 0)) or 0),
@@ -97,11 +98,11 @@ def mean_sd(values: pd.Series) -> tuple[float, float]:
 def summarize(folds: pd.DataFrame, order: list[str] | None = None) -> pd.DataFrame:
     """Per-experiment mean/sd of each metric, over the runs that trained and over all runs.
 
-    order: experiments in output order (default: VARIANTS order, then the rest as they appear).
+    order: experiments in output order (default: ARCHITECTURES order, then the rest as they appear).
     """
     if order is None:
         seen = list(dict.fromkeys(folds["experiment"]))
-        order = [v for v in VARIANTS if v in seen] + [e for e in seen if e not in VARIANTS]
+        order = [v for v in ARCHITECTURES if v in seen] + [e for e in seen if e not in ARCHITECTURES]
     rows = []
     for name in order:
         runs = folds[folds["experiment"] == name]
@@ -109,7 +110,7 @@ def summarize(folds: pd.DataFrame, order: list[str] | None = None) -> pd.DataFra
         restarted = runs["restarted"].astype(bool) if "restarted" in runs else pd.Series(False, index=runs.index)
         row = {
             "experiment": name,
-            "variant": runs["variant"].iloc[0] if len(runs) else name,
+            "arch": runs["arch"].iloc[0] if len(runs) else name,
             "n_runs": int(len(runs)),
             "n_failed": int(failed.sum()),
             "n_restarted": int(restarted.sum()),

@@ -126,7 +126,7 @@ def train_fold(
     model_cfg's seq_len and n_outputs are set from the windows and the task. Returns the metrics
     dict also written to out_dir/metrics.json. The resume file is deleted after success.
     """
-    from .models import build_model
+    from .models.architectures import build_model
 
     t_start = time.perf_counter()
     check_task(task)
@@ -156,7 +156,7 @@ def train_fold(
                 "homology_filter": test_genes is not None, "dataset": gw.digest}
     if log:
         sizes = split.sizes()
-        log(f"fold {fold}: {model_cfg.variant} {task} seed {seed}: {sizes['n_train']} train, "
+        log(f"fold {fold}: {model_cfg.arch} {task} seed {seed}: {sizes['n_train']} train, "
             f"{sizes['n_val']} validation, {sizes['n_test']} test genes, window {spec.length}")
     result = fit(model, gw.codes, y, split.train, split.val, task, train_cfg, seed,
                  resume_path=resume_path, run_info=run_info, log=log, on_epoch_end=on_epoch_end,
@@ -174,7 +174,7 @@ def train_fold(
     frames.append(predictions_frame(gw.genes.iloc[split.val], y[split.val], val_prob, task).assign(set="val"))
     failed = result.failure_reason is not None
     metrics = {
-        "task": task, "fold": fold, "seed": int(seed), "variant": model_cfg.variant,
+        "task": task, "fold": fold, "seed": int(seed), "arch": model_cfg.arch,
         "accuracy": test_m["accuracy"], "auc": test_m["auc"], "f1": test_m["f1"],
         "test": test_m, "val": val_m,
         "failed": failed, "chance_level": failed,
@@ -267,7 +267,7 @@ def train_job(
     out_dir = fold_folder(outputs, FOLD_FILES, "output")
     resume_path = Path(resume_path)
     resume_path.parent.mkdir(parents=True, exist_ok=True)
-    log(f"{model_cfg.variant} seed {seed} fold {fold}: resume state {resume_path}")
+    log(f"{model_cfg.arch} seed {seed} fold {fold}: resume state {resume_path}")
     run = dict(windows_dir=windows_dir, fold=None if fold == ALL_CHROMOSOMES else fold, task=task,
                model_cfg=model_cfg, train_cfg=train_cfg, seed=int(seed), out_dir=out_dir,
                resume_path=resume_path, log=log, test_genes=test_genes)

@@ -3,7 +3,7 @@
 Importing any module here never imports torch (tests/test_core.py checks it), so the Snakemake
 process can plan a run without PyTorch.
 
-    names        variant and task names (the one list of each)
+    names        architecture and task names (the one list of each)
     configio     strict construction of the config dataclasses from dicts
     model_config ModelConfig: every hyper-parameter of a model
     train_config TrainConfig: every setting of a training run

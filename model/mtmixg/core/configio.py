@@ -114,3 +114,30 @@ def _unique_pairs(pairs: list[tuple[str, Any]], path: str | Path) -> dict[str, A
         if keys.count(key) > 1:
             raise ValueError(f"{path}: key {key!r} is given twice in one object; remove one")
     return dict(pairs)
+
+
+RENAMED_KEYS: dict[str, str] = {
+    "variants": "architectures",
+    "cross_species.variants": "cross_species.experiments",
+    "sweep[].variant": "sweep[].arch",
+}
+"""Workflow config keys renamed so that "variant" means only a VCF variant: old key -> new key
+(README, "Keeping results from before the rename")."""
+
+
+def check_renamed_keys(config: Mapping[str, Any]) -> None:
+    """ValueError naming the first old key of RENAMED_KEYS that config still uses, and its new name."""
+    for old, new in RENAMED_KEYS.items():
+        if _has_key(config, old.split(".")):
+            raise ValueError(f"config key '{old}' was renamed to '{new}'; rename it in your config")
+
+
+def _has_key(value: Any, parts: list[str]) -> bool:
+    """True when value holds the dotted key parts; a part 'name[]' looks into every list entry."""
+    if not parts:
+        return True
+    head, rest = parts[0], parts[1:]
+    if head.endswith("[]"):
+        entries = value.get(head[:-2]) if isinstance(value, Mapping) else None
+        return isinstance(entries, list) and any(_has_key(entry, rest) for entry in entries)
+    return isinstance(value, Mapping) and head in value and _has_key(value[head], rest)

@@ -1,15 +1,16 @@
-"""Experiments of the workflow: a name (a model variant or a sweep entry) -> (ModelConfig, TrainConfig).
+"""Experiments of the workflow: a name (an architecture or a sweep entry) -> (ModelConfig, TrainConfig).
 
 The workflow config holds (see config/schemas/training.schema.yaml):
     task       "binary" | "ternary"
-    variants   names from VARIANTS (cnn, cnn_mamba, cnn_attention, cnn_mixenc, mtmixg, deepcre)
-    model      ModelConfig keys shared by every variant (not variant, seq_len, n_outputs, tss_index,
+    architectures  names from ARCHITECTURES (cnn, cnn_mamba, cnn_attention, cnn_mixenc, mtmixg,
+               deepcre): each is an experiment of that name
+    model      ModelConfig keys shared by every experiment (not arch, seq_len, n_outputs, tss_index,
                tts_index); mask_codons (default: on for deepcre only) may be set here or per sweep entry
     training   TrainConfig keys (not device, require_gpu, allow_pure_kernels, threads) + "resources" (job resources)
     gpu        {"use": false | true | "auto", "per_job": int, "allow_pure_kernels": bool}
-    sweep      [{name, variant (default mtmixg), model: {overrides}, training: {overrides}}, ...]
+    sweep      [{name, arch (default mtmixg), model: {overrides}, training: {overrides}}, ...]
 
-An experiment named like a variant uses `model` + `training` as given; a sweep entry applies its
+An experiment named like an architecture uses `model` + `training` as given; a sweep entry applies its
 overrides on top of them. seq_len, tss_index and tts_index come from the configured window, n_outputs
 from the task.
 
@@ -28,16 +29,16 @@ from typing import Any
 from .window_spec import WindowSpec
 from .gpus import count_gpus
 from .model_config import ModelConfig
-from .names import VARIANTS, check_task, n_outputs, name_problem
+from .names import ARCHITECTURES, check_task, n_outputs, name_problem
 from .train_config import EXECUTION_KEYS, TrainConfig
 
-DERIVED_MODEL_KEYS: tuple[str, ...] = ("variant", "seq_len", "n_outputs", "tss_index", "tts_index")
+DERIVED_MODEL_KEYS: tuple[str, ...] = ("arch", "seq_len", "n_outputs", "tss_index", "tts_index")
 """ModelConfig keys the workflow sets itself (from the experiment, the windows and the task)."""
 DERIVED_TRAIN_KEYS: tuple[str, ...] = ("device", "require_gpu", "allow_pure_kernels", "threads")
 """TrainConfig keys the workflow sets itself (from `gpu` and the job's threads)."""
 RESOURCE_KEY = "resources"
 """Key of `training` holding the job resources (threads, mem_mb, runtime); not a TrainConfig key."""
-DEFAULT_SWEEP_VARIANT = "mtmixg"
+DEFAULT_SWEEP_ARCH = "mtmixg"
 GPU_DEFAULTS: dict[str, Any] = {"use": "auto", "per_job": 1, "allow_pure_kernels": False}
 """Fallbacks of `gpu` (the schema's defaults; tests/test_schema_defaults.py checks that the two agree)."""
 
@@ -48,38 +49,40 @@ def sweep_names(config: dict) -> list[str]:
 
 
 def experiment_names(config: dict) -> list[str]:
-    """Every experiment of a config: the variants, then the sweep entries. ValueError on a clash."""
-    variants = [str(v) for v in config.get("variants") or []]
-    for v in variants:
-        if v not in VARIANTS:
-            raise ValueError(f"config key 'variants': unknown variant '{v}'; choose from: {', '.join(VARIANTS)}")
+    """Every experiment of a config: the architectures, then the sweep entries. ValueError on a clash."""
+    archs = [str(a) for a in config.get("architectures") or []]
+    for a in archs:
+        if a not in ARCHITECTURES:
+            raise ValueError(
+                f"config key 'architectures': unknown architecture '{a}'; choose from: {', '.join(ARCHITECTURES)}"
+            )
     names = sweep_names(config)
     seen: set[str] = set()
     for n in names:
         if name_problem(n):
             raise ValueError(f"config key 'sweep': entry name {n!r} is not allowed: {name_problem(n)}")
-        if n in VARIANTS:
-            raise ValueError(f"config key 'sweep': entry name '{n}' is a model variant name; give it another name")
+        if n in ARCHITECTURES:
+            raise ValueError(f"config key 'sweep': entry name '{n}' is an architecture name; give it another name")
         if n in seen:
             raise ValueError(f"config key 'sweep': entry name '{n}' appears twice; names must be unique")
         seen.add(n)
-    return list(dict.fromkeys(variants)) + names
+    return list(dict.fromkeys(archs)) + names
 
 
-def experiment_variant(name: str, config: dict) -> str:
-    """The model variant an experiment trains (its own name, or a sweep entry's `variant`)."""
-    if name in VARIANTS:
+def experiment_arch(name: str, config: dict) -> str:
+    """The architecture an experiment trains (its own name, or a sweep entry's `arch`)."""
+    if name in ARCHITECTURES:
         return name
-    return str(_sweep_entry(name, config).get("variant", DEFAULT_SWEEP_VARIANT))
+    return str(_sweep_entry(name, config).get("arch", DEFAULT_SWEEP_ARCH))
 
 
 def _sweep_entry(name: str, config: dict) -> dict:
     for entry in config.get("sweep") or []:
         if str(entry.get("name")) == name:
             return entry
-    known = ", ".join(list(VARIANTS) + sweep_names(config))
+    known = ", ".join(list(ARCHITECTURES) + sweep_names(config))
     raise ValueError(
-        f"unknown experiment '{name}': not a model variant (config key 'variants') nor a 'sweep' entry name; known: {known}"
+        f"unknown experiment '{name}': not an architecture (config key 'architectures') nor a 'sweep' entry name; known: {known}"
     )
 
 
@@ -128,12 +131,12 @@ def model_dict(name: str, config: dict) -> dict:
     _check_keys(base, DERIVED_MODEL_KEYS, "model")
     legacy = (config.get("window") or {}).get("mask_codons")
     if legacy is not None and "mask_codons" not in base:
-        base["mask_codons"] = bool(legacy)  # the former key window.mask_codons: every variant
-    if name not in VARIANTS:
+        base["mask_codons"] = bool(legacy)  # the former key window.mask_codons: every architecture
+    if name not in ARCHITECTURES:
         over = dict(_sweep_entry(name, config).get("model") or {})
         _check_keys(over, DERIVED_MODEL_KEYS, f"sweep[{name}].model")
         base.update(over)
-    base["variant"] = experiment_variant(name, config)
+    base["arch"] = experiment_arch(name, config)
     base["n_outputs"] = n_outputs(check_task(config.get("task", "binary")))
     return base
 
@@ -142,7 +145,7 @@ def train_dict(name: str, config: dict) -> dict:
     """TrainConfig keys of an experiment (training + sweep overrides + gpu settings)."""
     base = {k: v for k, v in (config.get("training") or {}).items() if k != RESOURCE_KEY}
     _check_keys(base, DERIVED_TRAIN_KEYS, "training")
-    if name not in VARIANTS:
+    if name not in ARCHITECTURES:
         over = dict(_sweep_entry(name, config).get("training") or {})
         _check_keys(over, DERIVED_TRAIN_KEYS + (RESOURCE_KEY,), f"sweep[{name}].training")
         base.update(over)
@@ -169,21 +172,21 @@ def resolve_experiment(
 
     ValueError naming the config key on an unknown name or an invalid setting.
     """
-    if name not in VARIANTS:
+    if name not in ARCHITECTURES:
         _sweep_entry(name, config)  # unknown names fail here, naming the keys
     mdict = model_dict(name, config)
     if seq_len is not None:
         mdict["seq_len"] = int(seq_len)
     if window is not None:
         mdict.update(seq_len=window.length, tss_index=window.tss_index, tts_index=window.tts_index)
-    where = "model" if name in VARIANTS else f"model / sweep[{name}].model"
+    where = "model" if name in ARCHITECTURES else f"model / sweep[{name}].model"
     try:
         model_cfg = ModelConfig.from_dict(mdict)
         if window is not None:
             model_cfg.check_shapes()
     except (TypeError, ValueError) as err:
         raise ValueError(f"config key '{where}': experiment '{name}': {err}") from None
-    where = "training" if name in VARIANTS else f"training / sweep[{name}].training"
+    where = "training" if name in ARCHITECTURES else f"training / sweep[{name}].training"
     try:
         train_cfg = TrainConfig.from_dict(train_dict(name, config))
     except (TypeError, ValueError) as err:
@@ -261,8 +264,8 @@ def sweep_species(config: dict, species: list[str]) -> list[str]:
 
 
 def species_experiments(config: dict, species: str, swept: list[str]) -> list[str]:
-    """The experiments of a species: the variants, plus the sweep entries where species is swept."""
-    return list(dict.fromkeys(str(v) for v in config["variants"])) + (
+    """The experiments of a species: the architectures, plus the sweep entries where species is swept."""
+    return list(dict.fromkeys(str(a) for a in config["architectures"])) + (
         sweep_names(config) if species in swept else []
     )
 
@@ -270,7 +273,7 @@ def species_experiments(config: dict, species: str, swept: list[str]) -> list[st
 def check_experiment_keys(config: dict, species: list[str]) -> None:
     """The keys that name experiments or species must name configured ones; ValueError naming the key.
 
-    experiment_names checks variants and sweep; this checks cross_species and explain.
+    experiment_names checks architectures and sweep; this checks cross_species and explain.
     """
     experiments = experiment_names(config)
     configured = list(config.get("species") or {})
@@ -280,10 +283,11 @@ def check_experiment_keys(config: dict, species: list[str]) -> None:
             raise ValueError(
                 f"config key 'cross_species.species': {name!r} is not a configured species ({', '.join(configured)})"
             )
-    for name in cross.get("variants") or []:
-        if str(name) not in config["variants"]:
+    for name in cross.get("experiments") or []:
+        if str(name) not in config["architectures"]:
             raise ValueError(
-                f"config key 'cross_species.variants': {name!r} is not in 'variants' ({', '.join(config['variants'])}); "
+                f"config key 'cross_species.experiments': {name!r} is not in 'architectures' "
+                f"({', '.join(config['architectures'])}); "
                 "the matrix's diagonal needs its leave-one-chromosome-out runs"
             )
     explain = config.get("explain") or {}

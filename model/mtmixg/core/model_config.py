@@ -5,17 +5,18 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from .configio import from_dict_strict
-from .names import VARIANTS
+from .names import ARCHITECTURES
 
-ATTENTION_VARIANTS: tuple[str, ...] = ("cnn_attention", "cnn_mixenc", "mtmixg")
-"""Variants with an attention branch (channels / 2 wide, split in `heads`)."""
+ATTENTION_ARCHITECTURES: tuple[str, ...] = ("cnn_attention", "cnn_mixenc", "mtmixg")
+"""Architectures with an attention branch (channels / 2 wide, split in `heads`)."""
 
 
 @dataclass
 class ModelConfig:
     """Hyper-parameters of a model; defaults are the paper's (input length 3,020)."""
 
-    variant: str = "mtmixg"
+    arch: str = "mtmixg"
+    """The architecture (ARCHITECTURES): what build_model builds."""
     seq_len: int = 3020
     n_outputs: int = 1
     channels: int = 64
@@ -37,13 +38,13 @@ class ModelConfig:
     """Window index of the TTS (from the windows, like seq_len); used by mask_codons."""
 
     def __post_init__(self) -> None:
-        if self.variant not in VARIANTS:
-            raise ValueError(f"unknown variant '{self.variant}'; choose one of: {', '.join(VARIANTS)}")
+        if self.arch not in ARCHITECTURES:
+            raise ValueError(f"model key 'arch': unknown architecture '{self.arch}'; choose one of: {', '.join(ARCHITECTURES)}")
         if self.mask_codons is None:
-            self.mask_codons = self.variant == "deepcre"
+            self.mask_codons = self.arch == "deepcre"
         if self.channels % 2:
             raise ValueError(f"channels must be even (split in two branches), got {self.channels}")
-        if self.variant != "deepcre" and len(self.pools) != self.cnn_blocks:
+        if self.arch != "deepcre" and len(self.pools) != self.cnn_blocks:
             raise ValueError(
                 f"model keys 'pools' and 'cnn_blocks': pools has {len(self.pools)} entries but cnn_blocks is "
                 f"{self.cnn_blocks}; give one pool size per block"
@@ -59,10 +60,10 @@ class ModelConfig:
         tss_index, tts_index): pools that shrink the window to nothing, heads that do not divide the
         attention branch, codons to mask outside the window. Torch-free: the workflow checks every
         experiment at plan time; build_model calls it again."""
-        if self.variant != "deepcre":
+        if self.arch != "deepcre":
             check_pools(self.seq_len, self.pools)
         half = self.channels // 2
-        if self.variant in ATTENTION_VARIANTS and half % self.heads:
+        if self.arch in ATTENTION_ARCHITECTURES and half % self.heads:
             raise ValueError(
                 f"model key 'heads': {self.heads} does not divide the attention branch's {half} channels "
                 f"(channels {self.channels} / 2)"
@@ -80,6 +81,16 @@ class ModelConfig:
     def from_dict(cls, values: dict) -> "ModelConfig":
         """Build from a dict (e.g. a config file or checkpoint JSON); unknown keys are an error."""
         return from_dict_strict(cls, values, "model")
+
+
+FORMER_KEYS: dict[str, str] = {"variant": "arch"}
+"""Keys renamed since: old -> new, in the model dict of a model.json and in a metrics.json
+written before the rename (read by mtmixg.checkpoint and mtmixg.summary)."""
+
+
+def rename_former_keys(values: dict) -> dict:
+    """values with each key of FORMER_KEYS under its new name (a copy; values itself unchanged)."""
+    return {FORMER_KEYS.get(key, key): value for key, value in values.items()}
 
 
 def codon_positions(tss_index: int, tts_index: int) -> list[int]:

@@ -1,25 +1,25 @@
-"""Names the whole workflow shares: the model variants and the prediction tasks (one list each),
+"""Names the whole workflow shares: the model architectures and the prediction tasks (one list each),
 and the rule for names that become folder names (species, samples, runs, experiments, chromosomes).
 
-config/schemas/training.schema.yaml holds the variant list once (`$defs/variant`); a test checks
-that it equals VARIANTS.
+config/schemas/training.schema.yaml holds the architecture list once (`$defs/arch`); a test checks
+that it equals ARCHITECTURES.
 """
 
 from __future__ import annotations
 
 import re
 
-VARIANTS: tuple[str, ...] = ("cnn", "cnn_mamba", "cnn_attention", "cnn_mixenc", "mtmixg", "deepcre")
+ARCHITECTURES: tuple[str, ...] = ("cnn", "cnn_mamba", "cnn_attention", "cnn_mixenc", "mtmixg", "deepcre")
 """cnn = M1, cnn_mamba = M1+M21, cnn_attention = M1+M22, cnn_mixenc = M1+M2, mtmixg = M1+M2+M3;
 deepcre = the DeepCRE baseline. Also the order of tables and figures (the paper's ablation order)."""
-PAPER_NAMES: dict[str, str] = dict(zip(VARIANTS, ("M1", "M1+M21", "M1+M22", "M1+M2", "MTMixG-Net", "DeepCRE")))
-"""The paper's name of each variant (Table 2), for figure labels."""
+PAPER_NAMES: dict[str, str] = dict(zip(ARCHITECTURES, ("M1", "M1+M21", "M1+M22", "M1+M2", "MTMixG-Net", "DeepCRE")))
+"""The paper's name of each architecture (Table 2), for figure labels."""
 
 
 
 def ablation_order(names: list[str]) -> list[str]:
-    """The variants among names, in the paper's Fig. 2 order (VARIANTS); other names left out."""
-    return [v for v in VARIANTS if v in names]
+    """The architectures among names, in the paper's Fig. 2 order (ARCHITECTURES); other names left out."""
+    return [v for v in ARCHITECTURES if v in names]
 
 
 TASKS: tuple[str, ...] = ("binary", "ternary")

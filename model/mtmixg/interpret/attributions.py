@@ -1,6 +1,6 @@
 """Attribution maps of one trained fold, for that fold's held-out (test) genes only.
 
-method "auto": DeepLIFT/SHAP where the variant's non-linearities are covered
+method "auto": DeepLIFT/SHAP where the architecture's non-linearities are covered
 (deeplift.supports_deeplift), else ISM; a DeepLIFT/SHAP map whose convergence deltas fail is
 never written: "auto" recomputes the fold with ISM, "deeplift" stops with an error.
 """
@@ -105,7 +105,7 @@ def explain_fold(
     else:
         refuse_overwrite(inputs, folders={"--out": out_dir})
     model, meta = load_model(model_path)
-    variant, spec, task = meta["model_config"].variant, meta["window_spec"], meta["task"]
+    arch, spec, task = meta["model_config"].arch, meta["window_spec"], meta["task"]
     gw = load_windows(windows)
     if gw.spec.length != spec.length:
         raise ValueError(f"{windows_dir}: windows of length {gw.spec.length}, the model takes {spec.length}")
@@ -118,15 +118,15 @@ def explain_fold(
     # the model masks DeepCRE's codons itself (ModelConfig.mask_codons): the maps show zeros there
     x = torch.from_numpy(codes_to_one_hot_batch(np.asarray(gw.codes[np.sort(rows)])[np.argsort(np.argsort(rows))]))
     score = HighScore(model, task).eval()
-    label = f"explain {variant} seed {meta.get('seed')} fold {meta.get('fold')}"
-    info = {"variant": variant, "task": task, "fold": meta.get("fold"), "seed": meta.get("seed"), "model": str(model_path),
+    label = f"explain {arch} seed {meta.get('seed')} fold {meta.get('fold')}"
+    info = {"arch": arch, "task": task, "fold": meta.get("fold"), "seed": meta.get("seed"), "model": str(model_path),
             "n_genes": len(rows), "window": spec.to_dict(), "mtmixg_version": __version__}
     started = time.perf_counter()
     hyp = None
-    if method == "deeplift" and not supports_deeplift(variant):
-        raise ValueError(f"variant {variant!r}: DeepLIFT/SHAP does not handle its non-linearities "
+    if method == "deeplift" and not supports_deeplift(arch):
+        raise ValueError(f"architecture {arch!r}: DeepLIFT/SHAP does not handle its non-linearities "
                          "(softplus/exponentials in the scan, gating or attention products); use method ism or auto")
-    if method in ("deeplift", "auto") and supports_deeplift(variant):
+    if method in ("deeplift", "auto") and supports_deeplift(arch):
         hyp, deltas, seconds = _deeplift(score, x, spec, n_shuffles, seed, batch_size, label)
         worst = deltas.abs().amax(1)
         info.update(deeplift_seconds=seconds, n_shuffles=n_shuffles, delta_tolerance=TOLERANCE,
@@ -141,13 +141,13 @@ def explain_fold(
             hyp = None
             table = table.drop(columns="max_abs_delta")
         else:
-            info.update(method="deeplift_shap", why="the variant is built from convolutions, ReLU, max-pool and linear layers")
+            info.update(method="deeplift_shap", why="the architecture is built from convolutions, ReLU, max-pool and linear layers")
     if hyp is None:
         start, end = (0, spec.length) if ism_window is None else (int(ism_window[0]), int(ism_window[1]))
         progress = Progress(f"{label} (ISM)", len(rows), unit="gene", rate_unit="genes")
         hyp = ism(score, x, start, end, progress=progress)
         info.update(method="ism", ism_window=[start, end], ism_seconds=progress.seconds,
-                    why=info.get("deeplift_refused") or f"DeepLIFT/SHAP's rules do not cover variant {variant!r}"
+                    why=info.get("deeplift_refused") or f"DeepLIFT/SHAP's rules do not cover architecture {arch!r}"
                     if method == "auto" else "ISM requested")
     info["seconds"] = time.perf_counter() - started
     info["seconds_per_gene"] = info["seconds"] / len(rows)

@@ -21,7 +21,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--windows", required=True, help="the windows folder the model was trained on")
     p.add_argument("--out", required=True, help="output folder: ohe.npz, attr.npz (float16, modisco's layout), genes.tsv, explain.json")
     p.add_argument("--method", choices=METHODS, default="auto",
-                   help="auto (default): DeepLIFT/SHAP where the variant allows it, else ISM")
+                   help="auto (default): DeepLIFT/SHAP where the architecture allows it, else ISM")
     p.add_argument("--shuffles", type=positive_int, default=20, help="dinucleotide-shuffled references per gene (DeepLIFT/SHAP; default 20)")
     p.add_argument("--ism-window", type=_window, default=None, metavar="START:END",
                    help="mutate only window positions [START, END) (ISM; default the whole window)")

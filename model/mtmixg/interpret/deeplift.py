@@ -7,7 +7,7 @@ every delta of its sequence is within `tolerance`.
 
 DeepLIFT's rules see non-linearities through module hooks (nn.ReLU, max-pool). Functional calls
 (F.relu, F.silu) inside a module's forward are turned into modules first (torch.fx), with the
-outputs checked unchanged. Variants whose non-linearities DeepLIFT does not handle (the Mamba
+outputs checked unchanged. Architectures whose non-linearities DeepLIFT does not handle (the Mamba
 scan's softplus and exponentials, attention's softmax products, the dual-path gate's products)
 are not offered: `supports_deeplift` says which.
 """
@@ -22,15 +22,15 @@ from torch import fx, nn
 
 from ..core.window_spec import WindowSpec
 
-# variants built only from convolutions, batch norm, ReLU, max-pool and linear layers
-DEEPLIFT_VARIANTS: frozenset[str] = frozenset({"cnn", "deepcre"})
+# architectures built only from convolutions, batch norm, ReLU, max-pool and linear layers
+DEEPLIFT_ARCHITECTURES: frozenset[str] = frozenset({"cnn", "deepcre"})
 TOLERANCE = 1e-3  # absolute, on the score (logit) scale; tangermeme's warning threshold
 _ACTIVATIONS = {F.relu: nn.ReLU, torch.relu: nn.ReLU, F.silu: nn.SiLU}
 
 
-def supports_deeplift(variant: str) -> bool:
-    """True when DeepLIFT/SHAP's rules cover every non-linearity of the variant."""
-    return variant in DEEPLIFT_VARIANTS
+def supports_deeplift(arch: str) -> bool:
+    """True when DeepLIFT/SHAP's rules cover every non-linearity of the architecture."""
+    return arch in DEEPLIFT_ARCHITECTURES
 
 
 class _LeafTracer(fx.Tracer):

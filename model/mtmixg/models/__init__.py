@@ -1,14 +1,8 @@
-"""Models: MTMixG-Net, its ablation variants and the DeepCRE baseline.
+"""Models: MTMixG-Net, its ablations and the DeepCRE baseline.
 
 Every model maps a float32 one-hot batch (N, 4, seq_len) to logits (N, n_outputs); the sigmoid
-lives in the loss. `build_model(ModelConfig(...))` builds the variant named by `cfg.variant`
-(see `VARIANTS`): blocks live in their own modules (cnn, attention, mamba, gate, mixer, head, mask,
-deepcre) and `variants` wires them.
+lives in the loss. `architectures.build_model(ModelConfig(...))` builds the architecture named by
+`cfg.arch` (see `mtmixg.core.names.ARCHITECTURES`): blocks live in their own modules (cnn,
+attention, mamba, gate, mixer, head, mask, deepcre) and `architectures` wires them. Import each
+name from the module that defines it (ModelConfig from mtmixg.core.model_config).
 """
-
-from ..core.model_config import ModelConfig
-from ..core.names import VARIANTS
-from .mamba import BACKENDS, Mamba
-from .variants import build_model
-
-__all__ = ["BACKENDS", "VARIANTS", "Mamba", "ModelConfig", "build_model"]

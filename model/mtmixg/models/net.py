@@ -21,7 +21,7 @@ class MTMixGNet(nn.Module):
     """(N, 4, seq_len) -> codon_mask -> stem (N, C, L) -> mixer (N, C or C/2, L) -> cnn (N, C', L')
     -> head (N, n_outputs).
 
-    The mixer is nn.Identity for the plain CNN variant (M1). When the stem is position-wise
+    The mixer is nn.Identity for the plain CNN architecture (M1). When the stem is position-wise
     (kernel-1 convolution) and the input exactly one-hot / all-zero, the mixer also gets the token
     ids (N, L), which lets attention use its exact token table.
     codon_mask is nn.Identity unless the model masks codons (ModelConfig.mask_codons).

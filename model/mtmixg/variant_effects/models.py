@@ -1,7 +1,7 @@
 """Which models score which gene.
 
 MODELS on the command line are model.pt files, folders holding one, or a species' model folder
-(e.g. results/<species>/models/<variant>) searched for every model.pt below it. A model whose
+(e.g. results/<species>/models/<experiment>) searched for every model.pt below it. A model whose
 model.json names a held-out chromosome ("fold") scores only genes of that chromosome, so no gene
 is scored by a model that trained on it; seeds of the same fold are averaged (all-chromosome
 models, fold "all", are never used then). A single model given
@@ -50,7 +50,7 @@ def load_scoring_models(paths: list[str | Path], device: str = "cpu") -> tuple[l
     """Load every model of paths -> (models, shared meta of the first: "task", "window_spec").
 
     A lone model scores every gene; among several, each scores only its held-out chromosome (one
-    trained on all chromosomes, fold "all", scores none). Models must share task, window and variant.
+    trained on all chromosomes, fold "all", scores none). Models must share task, window and architecture.
     """
     files = find_models(paths)
     loaded = [(path, *load_model(path, device=device)) for path in files]
@@ -62,9 +62,10 @@ def load_scoring_models(paths: list[str | Path], device: str = "cpu") -> tuple[l
             if meta[key] != first[key]:
                 raise ValueError(f"{path}: {key.split('_')[0]} {meta[key]} differs from {first_path}'s {first[key]}; "
                                  "give models of one experiment")
-        if meta["model_config"].variant != first["model_config"].variant:
-            raise ValueError(f"{path}: variant {meta['model_config'].variant} differs from {first_path}'s "
-                             f"{first['model_config'].variant}; give one variant's models (e.g. results/<species>/models/<variant>)")
+        if meta["model_config"].arch != first["model_config"].arch:
+            raise ValueError(f"{path}: architecture {meta['model_config'].arch} differs from {first_path}'s "
+                             f"{first['model_config'].arch}; give one experiment's models "
+                             "(e.g. results/<species>/models/<experiment>)")
         fold = meta.get("fold")
         fold = None if fold in (None, "all") else str(fold)
         out.append(ScoringModel(str(path.parent.relative_to(common)) if len(files) > 1 else str(path), model, fold))

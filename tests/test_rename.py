@@ -1,0 +1,65 @@
+"""Issue 20 item 3, one word one meaning: "variant" is only a VCF variant. Model architectures are
+`arch` (config `architectures`), experiments `experiment` (the `{experiment}` wildcard). Files
+written before the rename keep working: an old model.json (model key `variant`) loads, an old
+metrics.json is summarised, and an old config key stops `snakemake -n` with one line naming the
+new key."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from mtmixg.checkpoint import load_model, save_model
+from mtmixg.models.architectures import build_model
+from mtmixg.predict import predict
+from mtmixg.summary import fold_table
+from training_data import SPEC, tiny_model
+from workflow_helpers import demo_config, run_snakemake, write_config
+
+
+def test_a_model_json_from_before_the_rename_loads_with_its_architecture(tmp_path: Path) -> None:
+    """A finished model whose model.json says `variant` (not `arch`) loads and predicts as saved."""
+    cfg = tiny_model(arch="cnn")
+    torch.manual_seed(0)
+    model = build_model(cfg).eval()
+    old = {("variant" if key == "arch" else key): value for key, value in cfg.to_dict().items()}
+    path = tmp_path / "m" / "model.pt"
+    save_model(path, model, {"model": old, "task": "binary", "window": SPEC.to_dict(), "fold": "chr1", "seed": 0})
+    assert "variant" in json.loads(path.with_suffix(".json").read_text())["model"]
+    loaded, meta = load_model(path)
+    assert meta["model_config"].arch == "cnn" and meta["model_config"] == cfg
+    codes = np.random.default_rng(0).integers(0, 5, (9, SPEC.length), dtype=np.uint8)
+    assert np.array_equal(predict(loaded, codes, "binary"), predict(model, codes, "binary"))
+
+
+def test_a_metrics_json_from_before_the_rename_gives_the_architecture(tmp_path: Path) -> None:
+    """summary_folds.tsv's arch column of a sweep entry trained before the rename (its metrics.json
+    says `variant`) is the architecture, not the entry's name."""
+    path = tmp_path / "metrics.json"
+    path.write_text(json.dumps({"variant": "cnn", "accuracy": 0.7, "auc": 0.8, "f1": 0.6, "failed": False}))
+    folds = fold_table([{"experiment": "cnn_lr_low", "seed": 0, "fold": "1", "metrics": path}])
+    assert list(folds["arch"]) == ["cnn"]
+
+
+@pytest.mark.parametrize(
+    ("change", "line"),
+    [
+        (lambda c: c.update(variants=c.pop("architectures")), "config key 'variants' was renamed to 'architectures'"),
+        (lambda c: c["cross_species"].update(variants=c["cross_species"].pop("experiments")),
+         "config key 'cross_species.variants' was renamed to 'cross_species.experiments'"),
+        (lambda c: c.update(sweep=[{"name": "k16", "variant": "cnn", "model": {"kernel_size": 16}}]),
+         "config key 'sweep[].variant' was renamed to 'sweep[].arch'"),
+    ],
+)  # fmt: skip
+@pytest.mark.workflow
+def test_an_old_config_key_stops_the_dry_run_naming_its_new_name(tmp_path: Path, change, line: str) -> None:
+    config = demo_config()
+    change(config)
+    done = run_snakemake(tmp_path / "work", "-n", configfile=write_config(tmp_path / "config.yaml", config), timeout=300)
+    assert done.returncode != 0, done.output[-3000:]
+    assert f"{line}; rename it in your config" in done.output, done.output[-3000:]
+    assert "Job stats:" not in done.output  # stopped while planning
