@@ -123,7 +123,10 @@ def summary_runs(wildcards):
         for seed in SEEDS:
             for fold in species_folds(wildcards.species):
                 folder = MODEL_DIR.format(
-                    species=wildcards.species, experiment=experiment, seed=seed, fold=fold
+                    species=wildcards.species,
+                    experiment=experiment,
+                    seed=seed,
+                    fold=fold,
                 )
                 runs.append(
                     {
