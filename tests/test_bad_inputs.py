@@ -221,7 +221,7 @@ def test_bad_input(ctx, tmp_path, capsys, name):
 def test_resume_of_changed_windows_is_refused(ctx, tmp_path, capsys):
     """A resume state of the same split and labels but other window contents (the genome changed and
     the windows rule reran) is refused, naming the dataset digest."""
-    from mtmixg.train import train_fold
+    from mtmixg.fold_job import train_fold
     from mtmixg.training import TrainConfig, TrainingInterrupted
 
     w = _copy(ctx["windows"], tmp_path / "w")

@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from mtmixg.checkpoint import load_model, load_state
-from mtmixg.train import train_fold
+from mtmixg.fold_job import train_fold
 from mtmixg.predict import predict
 from mtmixg.training import GPUUnavailableError, TrainConfig, TrainingInterrupted, resolve_device
 from training_data import make_windows, tiny_model
@@ -101,7 +101,7 @@ def _same_run(a_dir, b_dir):
 KILL_SCRIPT = textwrap.dedent("""
     import json, sys, time
     from pathlib import Path
-    from mtmixg.train import train_fold
+    from mtmixg.fold_job import train_fold
     windows, out, state, model, train, kill_at = sys.argv[1:7]
     def hold(record):
         if record["epoch"] == int(kill_at):

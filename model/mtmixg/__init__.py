@@ -7,10 +7,11 @@ Modules, in the order data flows:
                    the gene window and the windows dataset (see mtmixg.data)
     demo           the synthetic demo species (genome, GFF3, cDNA, reads; simulate_reads)
     models, ops    MTMixG-Net, its ablations, DeepCRE (input (N, 4, L)); the selective scan
-    tasks, splits  binary/ternary targets and losses; train/validation/test of a fold
+    tasks, splits  binary/ternary targets (all_targets) and losses; train/validation/test of a fold
     loader         one-hot mini-batches from uint8 codes
     training       the loop: early stopping after a warm-up, LR schedule, exact resume
-    train          one leave-one-chromosome-out fold end to end (train_fold; train_job: the workflow job)
+    fold_job       one fold job: a leave-one-chromosome-out fold end to end (train_fold; train_job:
+                   the workflow's job, rule train)
     metrics        accuracy, AUC-ROC, F1; predict: probabilities; checkpoint: weights + JSON
     summary, plots, cross_species   the evaluation tables and figures
     cli            the `mtmixg` command

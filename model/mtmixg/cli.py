@@ -144,7 +144,7 @@ def _run_train(args: argparse.Namespace) -> int:
     from .core.model_config import ModelConfig
     from .core.clobber import refuse_overwrite
     from .core.train_config import TrainConfig
-    from .train import train_fold
+    from .fold_job import train_fold
 
     refuse_overwrite({"--model-config": args.model_config, "--train-config": args.train_config},
                      folders={"--out": args.out})
@@ -230,7 +230,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     import numpy as np
 
     from .checkpoint import load_model
-    from .train import all_targets
+    from .tasks import all_targets
     from .metrics import compute_metrics, is_chance, predictions_frame
     from .core.clobber import refuse_overwrite
     from .data.dataset import same_genes

@@ -44,7 +44,7 @@ def predict_species(model_path: str | Path, windows_dir: str | Path | WindowsFil
     trained on.
     """
     from .checkpoint import load_model, meta_path, resolve_model_path
-    from .train import all_targets
+    from .tasks import all_targets
     from .predict import predict
 
     model, meta = load_model(model_path, device=device)

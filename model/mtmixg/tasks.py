@@ -38,6 +38,14 @@ def targets(labels: np.ndarray, task: str) -> np.ndarray:
     return (labels + 1).astype(np.int64)
 
 
+def all_targets(labels: np.ndarray, task: str) -> np.ndarray:
+    """Class index per gene (N,), -1 for genes the task drops."""
+    y = np.full(len(labels), -1, dtype=np.int64)
+    mask = gene_mask(labels, task)
+    y[mask] = targets(np.asarray(labels)[mask], task)
+    return y
+
+
 def loss(logits: torch.Tensor, target: torch.Tensor, task: str) -> torch.Tensor:
     """Mean BCE-with-logits. logits (N, n_outputs); target int64 class indices (N,)."""
     logits = logits.float()

@@ -1,4 +1,5 @@
-"""Train one leave-one-chromosome-out fold end to end: split, train, evaluate, write the outputs.
+"""One fold job: train one leave-one-chromosome-out fold end to end (split, train with the loop of
+mtmixg.training, evaluate, write the outputs).
 
 train_fold trains with given configs; train_job is the workflow's job (rule train): it reads the
 experiment resolved at plan time (mtmixg.core.experiments.experiment_param), checks the declared paths
@@ -42,7 +43,7 @@ from .metrics import compute_metrics, predictions_frame
 from .ops import FusedKernelsError, check_kernel_path, kernel_path
 from .predict import predict
 from .splits import make_split
-from .tasks import CLASS_NAMES, check_task, gene_mask, n_classes, n_outputs, targets
+from .tasks import CLASS_NAMES, all_targets, check_task, n_classes, n_outputs
 from .training import GPUUnavailableError, TrainConfig, attempt_seed, fit, resolve_device
 
 
@@ -63,14 +64,6 @@ def _json_clean(value):
     if isinstance(value, (list, tuple)):
         return [_json_clean(v) for v in value]
     return value
-
-
-def all_targets(labels: np.ndarray, task: str) -> np.ndarray:
-    """Class index per gene (N,), -1 for genes the task drops."""
-    y = np.full(len(labels), -1, dtype=np.int64)
-    mask = gene_mask(labels, task)
-    y[mask] = targets(np.asarray(labels)[mask], task)
-    return y
 
 
 def read_test_eligible(path: str | Path, gene_ids: pd.Series) -> np.ndarray:
