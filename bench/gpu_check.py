@@ -34,7 +34,7 @@ from mtmixg.ops import fused_kernels
 from mtmixg.core.window_spec import WindowSpec
 
 from bench_model import _seconds  # one timer (CUDA-synchronised) for both benchmarks
-from mtmixg.training import TrainConfig
+from mtmixg.core.train_config import TrainConfig
 
 REPO = Path(__file__).resolve().parents[1]
 SPEC = WindowSpec()  # DeepCRE's 3,020-bp window

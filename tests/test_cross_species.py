@@ -8,7 +8,7 @@ from training_data import make_windows, tiny_model
 from mtmixg.cross_species import predict_species
 from mtmixg.fold_job import train_fold
 from mtmixg.core.window_spec import WindowSpec
-from mtmixg.training import TrainConfig
+from mtmixg.core.train_config import TrainConfig
 
 
 @pytest.fixture(scope="module")

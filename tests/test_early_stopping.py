@@ -6,7 +6,8 @@ import math
 
 import pytest
 
-from mtmixg.training import EarlyStopping, TrainConfig
+from mtmixg.core.train_config import TrainConfig
+from mtmixg.training import EarlyStopping
 
 
 def _run(stopping: EarlyStopping, losses: list[float]) -> list[bool]:

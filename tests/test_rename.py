@@ -63,3 +63,36 @@ def test_an_old_config_key_stops_the_dry_run_naming_its_new_name(tmp_path: Path,
     assert done.returncode != 0, done.output[-3000:]
     assert f"{line}; rename it in your config" in done.output, done.output[-3000:]
     assert "Job stats:" not in done.output  # stopped while planning
+
+
+def _second_paths() -> list[str]:
+    """Imports (in the package, tests, bench and workflow scripts) that take an mtmixg class from a
+    module other than the one that defines it: `file: from module import Class (defined in home)`."""
+    import ast
+    import importlib
+    import inspect
+
+    repo = Path(__file__).resolve().parents[1]
+    found = []
+    for path in sorted([*repo.glob("model/mtmixg/**/*.py"), *repo.glob("tests/*.py"), *repo.glob("bench/*.py"),
+                        *repo.glob("workflow_scripts/*.py")]):
+        package = ".".join(path.relative_to(repo / "model").with_suffix("").parts[:-1]) if "model" in path.parts else ""
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.ImportFrom) or (node.level == 0 and not (node.module or "").startswith("mtmixg")):
+                continue
+            base = package.rsplit(".", node.level - 1)[0] if node.level else ""
+            module = ".".join(part for part in (base, node.module or "") if part)
+            try:
+                source = importlib.import_module(module)
+            except ImportError:
+                continue  # a submodule import (from .ops import fused): not a class
+            for alias in node.names:
+                value = getattr(source, alias.name, None)
+                if inspect.isclass(value) and value.__module__.startswith("mtmixg") and value.__module__ != module:
+                    found.append(f"{path.relative_to(repo)}: from {module} import {alias.name} (defined in {value.__module__})")
+    return found
+
+
+def test_every_class_is_imported_from_the_module_that_defines_it() -> None:
+    """One import path per class: no package __init__ or module re-exports a class for others."""
+    assert _second_paths() == []

@@ -17,7 +17,8 @@ import torch
 from mtmixg.checkpoint import load_model, load_state
 from mtmixg.fold_job import train_fold
 from mtmixg.predict import predict
-from mtmixg.training import GPUUnavailableError, TrainConfig, TrainingInterrupted, resolve_device
+from mtmixg.core.train_config import TrainConfig
+from mtmixg.training import GPUUnavailableError, TrainingInterrupted, resolve_device
 from training_data import make_windows, tiny_model
 
 FAST = dict(batch_size=32, lr=1e-3, threads=1, warmup_epochs=2, warmup_steps=0, patience=2, lr_patience=1, max_restarts=0)

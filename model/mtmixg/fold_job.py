@@ -40,11 +40,13 @@ from .core.model_config import ModelConfig
 from .core.names import ALL_CHROMOSOMES
 from .data.dataset import GENES_FILE, SPEC_FILE, WINDOWS_FILE, genes_digest, load_windows, read_spec
 from .metrics import compute_metrics, predictions_frame
-from .ops import FusedKernelsError, check_kernel_path, kernel_path
+from .ops import check_kernel_path, kernel_path
+from .ops.fused import FusedKernelsError
 from .predict import predict
 from .splits import make_split
 from .tasks import CLASS_NAMES, all_targets, check_task, n_classes, n_outputs
-from .training import GPUUnavailableError, TrainConfig, attempt_seed, fit, resolve_device
+from .core.train_config import TrainConfig
+from .training import GPUUnavailableError, attempt_seed, fit, resolve_device
 
 
 FOLD_FILES: dict[str, str] = {

@@ -3,20 +3,20 @@
 `selective_scan` runs the numba-compiled scan (`compiled_selective_scan`) on CPU when numba is
 installed, else `chunked_selective_scan`, a chunked pure-PyTorch scan (any device) with a
 memory-lean custom backward; `selective_scan_ref` is their sequential reference (tests only).
-`fused` wraps mamba_ssm's `selective_scan_fn` and causal_conv1d's `causal_conv1d_fn`, imported
+Functions only are gathered here (classes: import them from their module, e.g.
+mtmixg.ops.fused.FusedKernelsError). `fused` wraps mamba_ssm's `selective_scan_fn` and causal_conv1d's `causal_conv1d_fn`, imported
 on first use on CUDA (never on package import) and used only on CUDA tensors. All scans share mamba_ssm's signature: u, delta (N, D, L), A (D, S),
 B, C (N, S, L), D (D,), z (N, D, L) -> y (N, D, L).
 """
 
 from .causal_conv import causal_conv1d
-from .fused import FusedKernelsError, check_kernel_path, fused_available, fused_kernels, kernel_path
+from .fused import check_kernel_path, fused_available, fused_kernels, kernel_path
 from .reference import selective_scan_ref
 from .chunked_scan import chunked_linear_scan
 from .numba_scan import HAS_NUMBA, compiled_selective_scan
 from .scan import chunked_selective_scan, selective_scan
 
 __all__ = [
-    "FusedKernelsError",
     "HAS_NUMBA",
     "causal_conv1d",
     "check_kernel_path",

@@ -140,7 +140,7 @@ class _ChunkedScan(torch.autograd.Function):
         return du, ddelta, dA, dB, dC, None, None
 
 
-def selective_scan(
+def chunked_selective_scan(
     u: torch.Tensor,
     delta: torch.Tensor,
     A: torch.Tensor,
@@ -153,7 +153,8 @@ def selective_scan(
     chunk: int | None = None,
     elements: int | None = None,
 ) -> torch.Tensor:
-    """Selective scan, same arguments and result as mamba_ssm's selective_scan_fn.
+    """The chunked pure-PyTorch selective scan (any device), same arguments and result as mamba_ssm's
+    selective_scan_fn; `mtmixg.ops.scan.selective_scan` picks it where numba is missing or off CPU.
 
     u, delta (N, D, L); A (D, S) (negative); B, C (N, S, L); D (D,); z (N, D, L); delta_bias (D,).
     Returns y (N, D, L) in float32: y_t = C_t . h_t + D u_t, times SiLU(z_t) when z is given.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from .chunked_scan import selective_scan as chunked_selective_scan
+from .chunked_scan import chunked_selective_scan
 from .numba_scan import HAS_NUMBA, compiled_selective_scan
 
 
