@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .data.fasta import IUPAC
+from .data.fasta import read_records
 from .loader import batches
 from .core.window_spec import WindowSpec
 from .tasks import n_outputs as task_outputs
@@ -79,58 +79,12 @@ def predict(
     return probabilities(logits, task).double().numpy()
 
 
-_NOT_IUPAC = str.maketrans("", "", IUPAC + IUPAC.lower())
-
-
-def read_fasta(path: str | Path) -> list[tuple[str, str, int]]:
-    """Records of a FASTA file as (id, sequence, header line number). ValueError naming the file
-    when it holds no records, a sequence before the first header, an empty record, a repeated id or
-    a letter that is no IUPAC nucleotide code (any case)."""
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"{path}: no such FASTA file")
-    records: list[tuple[str, list[str], int]] = []
-    seen: set[str] = set()
-    with open(path, encoding="ascii", errors="replace") as handle:
-        for lineno, line in enumerate(handle, 1):
-            line = line.strip()
-            if not line:
-                continue
-            if line.startswith(">"):
-                name = line[1:].split()[0] if line[1:].split() else ""
-                if not name:
-                    raise ValueError(f"{path}:{lineno}: FASTA header without a name")
-                if name in seen:
-                    raise ValueError(f"{path}:{lineno}: record '{name}' appears twice; give every gene one record")
-                seen.add(name)
-                records.append((name, [], lineno))
-            elif not records:
-                raise ValueError(f"{path}:{lineno}: sequence before the first '>' header; is this a FASTA file?")
-            else:
-                bad = line.translate(_NOT_IUPAC)
-                if bad:
-                    raise ValueError(
-                        f"{path}:{lineno}: record '{records[-1][0]}': character {bad[0]!r} (column {line.index(bad[0]) + 1}) "
-                        "is not an IUPAC nucleotide letter; give DNA windows (ACGT, IUPAC codes, any case), not protein or text"
-                    )
-                records[-1][1].append(line)
-    if not records:
-        raise ValueError(f"{path}: no FASTA records; give one '>gene_id' record per gene window")
-    out = []
-    for name, parts, lineno in records:
-        seq = "".join(parts)
-        if not seq:
-            raise ValueError(f"{path}:{lineno}: record '{name}' has no sequence")
-        out.append((name, seq, lineno))
-    return out
-
-
 def fasta_windows(path: str | Path, spec: WindowSpec) -> tuple[list[str], np.ndarray]:
     """Gene ids and codes uint8 (N, L) of a FASTA of gene windows, one record per gene, each exactly
     spec.length letters long (read 5'->3' along the gene, as `mtmixg` extracts them)."""
     from .data.sequence import encode
 
-    records = read_fasta(path)
+    records = read_records(path)
     codes = np.empty((len(records), spec.length), dtype=np.uint8)
     for i, (name, seq, lineno) in enumerate(records):
         if len(seq) != spec.length:

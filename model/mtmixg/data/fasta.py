@@ -4,6 +4,8 @@ Two ways in:
 - ``validate_fasta(path)`` streams a plain or gzip FASTA (genome or cDNA) once and checks that
   every record has a name and at least one sequence line of IUPAC nucleotide letters; the first
   problem raises FastaError naming the file, the line and the record.
+- ``read_records(path)`` reads a small plain FASTA (gene windows) whole, with the same checks
+  plus one record per id, each error naming the line.
 - ``FastaIndex(path)`` gives random access to an *uncompressed* FASTA through its samtools-style
   ``.fai`` (built with pyfaidx when missing or older than the FASTA; built beside the FASTA when its
   folder is writable, else in a temporary folder and kept in memory). ``read_codes(name)`` reads one
@@ -377,3 +379,50 @@ def iter_records(path: str | Path) -> Iterator[tuple[str, str]]:
                 chunks.append(raw.strip())
     if name is not None:
         yield name, b"".join(chunks).decode("ascii", errors="replace")
+
+
+_NOT_IUPAC = str.maketrans("", "", IUPAC + IUPAC.lower())
+
+
+def read_records(path: str | Path) -> list[tuple[str, str, int]]:
+    """Records of a small plain FASTA (e.g. gene windows to predict) as (id, sequence, header line
+    number), checked. ValueError naming the file when it holds no records, a sequence before the
+    first header, an empty record, a repeated id or a letter that is no IUPAC nucleotide code (any
+    case)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such FASTA file")
+    records: list[tuple[str, list[str], int]] = []
+    seen: set[str] = set()
+    with open(path, encoding="ascii", errors="replace") as handle:
+        for lineno, line in enumerate(handle, 1):
+            line = line.strip()
+            if not line:
+                continue
+            if line.startswith(">"):
+                name = line[1:].split()[0] if line[1:].split() else ""
+                if not name:
+                    raise ValueError(f"{path}:{lineno}: FASTA header without a name")
+                if name in seen:
+                    raise ValueError(f"{path}:{lineno}: record '{name}' appears twice; give every gene one record")
+                seen.add(name)
+                records.append((name, [], lineno))
+            elif not records:
+                raise ValueError(f"{path}:{lineno}: sequence before the first '>' header; is this a FASTA file?")
+            else:
+                bad = line.translate(_NOT_IUPAC)
+                if bad:
+                    raise ValueError(
+                        f"{path}:{lineno}: record '{records[-1][0]}': character {bad[0]!r} (column {line.index(bad[0]) + 1}) "
+                        "is not an IUPAC nucleotide letter; give DNA windows (ACGT, IUPAC codes, any case), not protein or text"
+                    )
+                records[-1][1].append(line)
+    if not records:
+        raise ValueError(f"{path}: no FASTA records; give one '>gene_id' record per gene window")
+    out = []
+    for name, parts, lineno in records:
+        seq = "".join(parts)
+        if not seq:
+            raise ValueError(f"{path}:{lineno}: record '{name}' has no sequence")
+        out.append((name, seq, lineno))
+    return out
