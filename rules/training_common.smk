@@ -57,17 +57,6 @@ def experiment_order(wildcards):
     return species_experiments(wildcards.species)
 
 
-def fold_model_paths(species, name="model.pt", only=None):
-    """A file of every (experiment, seed, fold) model of a species (or of the experiments in
-    only), experiment-major order."""
-    return [
-        f"results/{species}/models/{experiment}/seed{seed}/{fold}/{name}"
-        for experiment in only or species_experiments(species)
-        for seed in SEEDS
-        for fold in species_folds(species)
-    ]
-
-
 def train_windows(wildcards):
     """The windows dataset of the job's species (checks the fold is one of its chromosomes)."""
     if wildcards.fold != ALL_CHROMOSOMES and wildcards.fold not in species_folds(
@@ -324,6 +313,36 @@ def variant_effects_targets():
         for species in VARIANT_SPECIES
         for experiment in config["architectures"]
         for name in ("variants.tsv", "variants.vcf.gz")
+    ]
+
+
+def variant_effect_runs(wildcards):
+    """Params function: one record per leave-one-chromosome-out model of the job's species and
+    experiment (every seed): seed, fold and the paths of its model.pt and model.json."""
+    runs = []
+    for seed in SEEDS:
+        for fold in species_folds(wildcards.species):
+            folder = MODEL_DIR.format(
+                species=wildcards.species,
+                experiment=wildcards.experiment,
+                seed=seed,
+                fold=fold,
+            )
+            runs.append(
+                {
+                    "seed": seed,
+                    "fold": fold,
+                    "model": f"{folder}/model.pt",
+                    "meta": f"{folder}/model.json",
+                }
+            )
+    return runs
+
+
+def variant_effect_files(wildcards):
+    """Input function: the files of the records of variant_effect_runs."""
+    return [
+        run[key] for run in variant_effect_runs(wildcards) for key in ("model", "meta")
     ]
 
 

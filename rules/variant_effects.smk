@@ -1,14 +1,14 @@
 # Variant effects: for every species whose config gives a `vcf`, each SNP / small indel of it is
-# scored per gene window it falls in (`mtmixg score-variants`), once per trained variant: each
+# scored per gene window it falls in (`mtmixg score-variants`), once per trained architecture: each
 # gene by the models that held out its chromosome, averaged over seeds. Outputs a TSV (one row per
 # variant x gene) and the VCF with INFO field MTMIXG added.
 
 
 rule variant_effects:
     input:
-        # every leave-one-chromosome-out model of the species and variant (all seeds)
-        models=lambda w: fold_model_paths(w.species, only=[w.experiment]),
-        metas=lambda w: fold_model_paths(w.species, "model.json", [w.experiment]),
+        # every leave-one-chromosome-out model of the species and experiment (all seeds): the
+        # files of the records of params runs (variant_effect_runs)
+        models=variant_effect_files,
         genome="resources/{species}/genome.fa",
         fai="resources/{species}/genome.fa.fai",
         gff="resources/{species}/annotation.gff3",
@@ -26,6 +26,8 @@ rule variant_effects:
     resources:
         mem_mb=TRAIN_RESOURCES["mem_mb"],
         runtime=TRAIN_RESOURCES["runtime"],
+    params:
+        runs=variant_effect_runs,
     script:
         "../workflow_scripts/variant_effects.py"
 

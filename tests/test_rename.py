@@ -96,3 +96,17 @@ def _second_paths() -> list[str]:
 def test_every_class_is_imported_from_the_module_that_defines_it() -> None:
     """One import path per class: no package __init__ or module re-exports a class for others."""
     assert _second_paths() == []
+
+
+def test_variant_effect_runs_are_records_read_by_name(tmp_path: Path) -> None:
+    """Rule variant_effects passes one record per model (seed, fold, model, meta), not two lists
+    zipped by position: a record must carry every key, and its meta must be its model's model.json."""
+    from mtmixg.variant_effects.models import run_models
+
+    runs = [{"seed": s, "fold": f, "model": f"m/seed{s}/{f}/model.pt", "meta": f"m/seed{s}/{f}/model.json"}
+            for s in (0, 1) for f in ("1", "2")]  # fmt: skip
+    assert run_models(runs) == [run["model"] for run in runs]
+    with pytest.raises(ValueError, match=r"run 1 .* lacks meta; each run record carries seed, fold, model, meta"):
+        run_models([runs[0], {k: v for k, v in runs[1].items() if k != "meta"}])
+    with pytest.raises(ValueError, match=r"m/seed1/1/model.json: not the model.json of m/seed0/1/model.pt"):
+        run_models([{**runs[0], "meta": runs[2]["meta"]}])

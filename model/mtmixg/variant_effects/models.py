@@ -11,12 +11,13 @@ chromosome.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from torch import nn
 
-from ..checkpoint import MODEL_FILE, load_model
+from ..checkpoint import MODEL_FILE, check_meta_path, load_model
 
 
 @dataclass
@@ -26,6 +27,21 @@ class ScoringModel:
     name: str
     model: nn.Module
     fold: str | None
+
+
+RUN_KEYS: tuple[str, ...] = ("seed", "fold", "model", "meta")
+"""Keys of a run record of rule variant_effects (rules/training_common.smk, variant_effect_runs)."""
+
+
+def run_models(runs: Sequence[dict]) -> list[str]:
+    """The model.pt of each run record {seed, fold, model, meta} (rule variant_effects), in order.
+    ValueError naming the record that lacks a key, or whose meta is not its model's model.json."""
+    from ..summary import check_runs
+
+    check_runs(runs, RUN_KEYS)
+    for run in runs:
+        check_meta_path(run["model"], run["meta"])
+    return [str(run["model"]) for run in runs]
 
 
 def find_models(paths: list[str | Path]) -> list[Path]:
