@@ -77,7 +77,7 @@ JOB = textwrap.dedent(
         output=Named(model=f"{o}/model.pt", meta=f"{o}/model.json", metrics=f"{o}/metrics.json",
                      predictions=f"{o}/predictions.tsv"),
         params=Named(resume=a["resume"], experiment=a["experiment"]),
-        wildcards=Named(fold="chr1", variant="cnn_mamba", seed="0"), config=a["config"], threads=1,
+        wildcards=Named(fold="chr1", experiment="cnn_mamba", seed="0"), config=a["config"], threads=1,
     )
     runpy.run_path(a["script"], init_globals={"snakemake": snakemake}, run_name="__main__")
     """
