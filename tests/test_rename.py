@@ -13,16 +13,16 @@ import numpy as np
 import pytest
 import torch
 
-from mtmixg.checkpoint import load_model, save_model
-from mtmixg.models.architectures import build_model
-from mtmixg.predict import predict
-from mtmixg.summary import fold_table
 from training_data import SPEC, tiny_model
 from workflow_helpers import demo_config, run_snakemake, write_config
 
 
 def test_a_model_json_from_before_the_rename_loads_with_its_architecture(tmp_path: Path) -> None:
     """A finished model whose model.json says `variant` (not `arch`) loads and predicts as saved."""
+    from mtmixg.checkpoint import load_model, save_model
+    from mtmixg.models.architectures import build_model
+    from mtmixg.predict import predict
+
     cfg = tiny_model(arch="cnn")
     torch.manual_seed(0)
     model = build_model(cfg).eval()
@@ -39,6 +39,8 @@ def test_a_model_json_from_before_the_rename_loads_with_its_architecture(tmp_pat
 def test_a_metrics_json_from_before_the_rename_gives_the_architecture(tmp_path: Path) -> None:
     """summary_folds.tsv's arch column of a sweep entry trained before the rename (its metrics.json
     says `variant`) is the architecture, not the entry's name."""
+    from mtmixg.summary import fold_table
+
     path = tmp_path / "metrics.json"
     path.write_text(json.dumps({"variant": "cnn", "accuracy": 0.7, "auc": 0.8, "f1": 0.6, "failed": False}))
     folds = fold_table([{"experiment": "cnn_lr_low", "seed": 0, "fold": "1", "metrics": path}])
@@ -54,6 +56,7 @@ def test_a_metrics_json_from_before_the_rename_gives_the_architecture(tmp_path: 
         (lambda c: c.update(sweep=[{"name": "k16", "variant": "cnn", "model": {"kernel_size": 16}}]),
          "config key 'sweep[].variant' was renamed to 'sweep[].arch'"),
     ],
+    ids=["variants", "cross_species.variants", "sweep[].variant"],
 )  # fmt: skip
 @pytest.mark.workflow
 def test_an_old_config_key_stops_the_dry_run_naming_its_new_name(tmp_path: Path, change, line: str) -> None:
