@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from .configio import from_dict_strict
-from .names import VARIANTS
+from .names import BASELINES, VARIANTS
 
 ATTENTION_VARIANTS: tuple[str, ...] = ("cnn_attention", "cnn_mixenc", "mtmixg")
 """Variants with an attention branch (channels / 2 wide, split in `heads`)."""
@@ -43,7 +43,7 @@ class ModelConfig:
             self.mask_codons = self.variant == "deepcre"
         if self.channels % 2:
             raise ValueError(f"channels must be even (split in two branches), got {self.channels}")
-        if self.variant != "deepcre" and len(self.pools) != self.cnn_blocks:
+        if self.variant not in BASELINES and len(self.pools) != self.cnn_blocks:
             raise ValueError(
                 f"model keys 'pools' and 'cnn_blocks': pools has {len(self.pools)} entries but cnn_blocks is "
                 f"{self.cnn_blocks}; give one pool size per block"
@@ -59,7 +59,7 @@ class ModelConfig:
         tss_index, tts_index): pools that shrink the window to nothing, heads that do not divide the
         attention branch, codons to mask outside the window. Torch-free: the workflow checks every
         experiment at plan time; build_model calls it again."""
-        if self.variant != "deepcre":
+        if self.variant not in BASELINES:
             check_pools(self.seq_len, self.pools)
         half = self.channels // 2
         if self.variant in ATTENTION_VARIANTS and half % self.heads:

@@ -1,9 +1,9 @@
-"""Models: MTMixG-Net, its ablation variants and the DeepCRE baseline.
+"""Models: MTMixG-Net, its ablation variants and the DeepCRE and DeepPlantCRE baselines.
 
 Every model maps a float32 one-hot batch (N, 4, seq_len) to logits (N, n_outputs); the sigmoid
 lives in the loss. `build_model(ModelConfig(...))` builds the variant named by `cfg.variant`
 (see `VARIANTS`): blocks live in their own modules (cnn, attention, mamba, gate, mixer, head, mask,
-deepcre) and `variants` wires them.
+deepcre, deepplantcre) and `variants` wires them.
 """
 
 from ..core.model_config import ModelConfig
