@@ -247,7 +247,7 @@ def attempt_runtime(resources: dict, attempt: int) -> int:
 
 def sweep_species(config: dict, species: list[str]) -> list[str]:
     """The species the sweep runs for: config sweep_species (default: the first of species, the
-    enabled ones, as the paper's A. thaliana), less the disabled ones.
+    enabled ones; the paper names no species for its sweep), less the disabled ones.
 
     ValueError naming the key for a name that is not a configured species.
     """
