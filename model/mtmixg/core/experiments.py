@@ -66,6 +66,31 @@ def experiment_names(config: dict) -> list[str]:
     return list(dict.fromkeys(variants)) + names
 
 
+def sweep_panels(config: dict) -> list[tuple[str, str, list[tuple[str, Any]]]]:
+    """The panels of the sweep figure (paper Fig. 3): one per (variant, swept key), in config order,
+    each (variant, key, [(experiment, value), ...]) sorted by value, the variant's own setting among
+    them where the variant is trained. An entry's swept key is its first model override, else its
+    first training override (pools follow cnn_blocks).
+
+    ValueError naming the config key on an invalid setting (as resolve_experiment).
+    """
+    panels: dict[tuple[str, str], list[tuple[str, Any]]] = {}
+    for entry in config.get("sweep") or []:
+        name = str(entry["name"])
+        key, value = next(iter((entry.get("model") or entry.get("training") or {}).items()), (None, None))
+        if key is None:
+            continue
+        variant = experiment_variant(name, config)
+        panels.setdefault((variant, key), []).append((name, value))
+    trained = config.get("variants") or []
+    for (variant, key), points in panels.items():
+        if variant in trained:
+            model_cfg, train_cfg = resolve_experiment(variant, config)
+            points.append((variant, getattr(model_cfg if hasattr(model_cfg, key) else train_cfg, key)))
+        points.sort(key=lambda point: point[1])
+    return [(variant, key, points) for (variant, key), points in panels.items()]
+
+
 def experiment_variant(name: str, config: dict) -> str:
     """The model variant an experiment trains (its own name, or a sweep entry's `variant`)."""
     if name in VARIANTS:
