@@ -24,7 +24,7 @@ def _one_hot(n: int, length: int) -> torch.Tensor:
     return torch.nn.functional.one_hot(codes, 4).permute(0, 2, 1).float()
 
 
-@pytest.mark.parametrize("variant", ["cnn", "cnn_mamba", "cnn_attention", "mtmixg", "deepcre"])
+@pytest.mark.parametrize("variant", ["cnn", "cnn_mamba", "cnn_attention", "mtmixg", "deepcre", "deepplantcre"])
 def test_cuda_forward_equals_cpu(variant: str) -> None:
     model = build_model(ModelConfig(variant=variant, **TINY)).eval()
     x = _one_hot(4, 600)
