@@ -132,6 +132,11 @@ def metric_bars_figure(summary: pd.DataFrame, order: list[str], title: str = "",
 SWEEP_KEY_LABELS: dict[str, str] = {"cnn_blocks": "Residual CNN blocks", "kernel_size": "Kernel size", "lr": "Learning rate"}
 
 
+def _value_label(value: Any) -> str:
+    """A swept value as a tick label: numbers in %g (1e-05, 0.0001, 8), anything else as str."""
+    return f"{value:g}" if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
+
+
 def sweep_figure(summary: pd.DataFrame, panels: Sequence[tuple[str, str, Sequence[tuple[str, Any]]]],
                  title: str = "") -> Figure:
     """Paper Fig. 3: one panel per swept hyper-parameter (mtmixg.core.experiments.sweep_panels), its
@@ -144,7 +149,8 @@ def sweep_figure(summary: pd.DataFrame, panels: Sequence[tuple[str, str, Sequenc
         shown = rows.reindex(names)
         x = _draw_metric_bars(ax, shown)
         failed = shown["n_failed"].fillna(0).astype(int) if "n_failed" in shown else pd.Series(0, index=shown.index)
-        ticks = [f"{value:g}\n{name}" + (f"\n({failed[name]} failed)" if failed[name] else "") for name, value in points]
+        ticks = [_value_label(value) + f"\n{name}" + (f"\n({failed[name]} failed)" if failed[name] else "")
+                 for name, value in points]
         ax.set_xticks(x, ticks, fontsize=7)
         ax.set(ylim=(0, 1), title=f"{SWEEP_KEY_LABELS.get(key, key)} ({variant})", ylabel="Held-out score (± sd)")
     if axes:

@@ -70,7 +70,7 @@ def sweep_panels(config: dict) -> list[tuple[str, str, list[tuple[str, Any]]]]:
     """The panels of the sweep figure (paper Fig. 3): one per (variant, swept key), in config order,
     each (variant, key, [(experiment, value), ...]) sorted by value, the variant's own setting among
     them where the variant is trained. An entry's swept key is its first model override, else its
-    first training override (pools follow cnn_blocks).
+    first training override (pools follow cnn_blocks); an entry without overrides has no panel.
 
     ValueError naming the config key on an invalid setting (as resolve_experiment).
     """
