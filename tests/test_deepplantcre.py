@@ -1,5 +1,6 @@
-"""The DeepPlantCRE baseline (issue 22 item 1): its layers and parameter count as described, its
-shapes on the demo and the real window, that it learns on CPU, and that the configs can name it."""
+"""The DeepPlantCRE baseline (issue 22 item 1): its layers and parameter count (the sizes listed in
+README "How this differs from the paper"), its shapes on the demo and the real window, that it learns
+on CPU, and that the configs can name it."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ def _dense(n_in: int, n_out: int) -> int:
     return n_in * n_out + n_out
 
 
-def test_parameter_count_is_the_published_layer_sizes_by_hand() -> None:
+def test_parameter_count_follows_from_the_layer_sizes_by_hand() -> None:
     # Transformer encoder layer on the one-hot input: d = 4, 1 head, feed-forward 16
     d, ffn = 4, 16
     encoder = (_dense(d, 3 * d)  # Q, K, V projections: 4*12 + 12 = 60

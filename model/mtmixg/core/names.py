@@ -14,7 +14,7 @@ VARIANTS: tuple[str, ...] = ("cnn", "cnn_mamba", "cnn_attention", "cnn_mixenc", 
 deepcre and deepplantcre = the published baselines. Also the order of tables and figures (the paper's
 ablation order, then the baselines)."""
 BASELINES: tuple[str, ...] = ("deepcre", "deepplantcre")
-"""The published baselines (DeepCRE, DeepPlantCRE): fixed layers, built as their authors describe them;
+"""The published baselines (DeepCRE, DeepPlantCRE): fixed layers (mtmixg.models.deepcre, .deepplantcre);
 of the model keys they use only kernel_size, dropout, mask_codons and the window's."""
 PAPER_NAMES: dict[str, str] = dict(
     zip(VARIANTS, ("M1", "M1+M21", "M1+M22", "M1+M2", "MTMixG-Net", "DeepCRE", "DeepPlantCRE"))

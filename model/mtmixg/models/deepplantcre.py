@@ -1,6 +1,6 @@
 """The DeepPlantCRE baseline (Wu et al. 2025, arXiv 2505.09883): a Transformer encoder on the one-hot
-input, then cascaded residual CNN blocks and a dense head. Written from the published description;
-the sizes the sources leave open are listed in README "How this differs from the paper"."""
+input, then cascaded residual CNN blocks and a dense head, the authors' outline. The layer sizes are
+ours (DeepCRE's where it has them), listed in README "How this differs from the paper"."""
 
 from __future__ import annotations
 
