@@ -89,10 +89,10 @@ rule plot_sweep:
     conda:
         "../envs/python.yaml"
     params:
-        order=sweep_order(),
+        panels=SWEEP_PANELS,
         title="Hyper-parameter sweep ({species})",
     script:
-        "../workflow_scripts/plot_bars.py"
+        "../workflow_scripts/plot_sweep.py"
 
 
 rule plot_fold_accuracy:

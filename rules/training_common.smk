@@ -22,6 +22,8 @@ try:
     EXPERIMENT_PARAMS = {
         name: experiments.experiment_param(name, config) for name in EXPERIMENTS
     }
+    # the sweep figure's panels (paper Fig. 3): one per swept key, its values in order
+    SWEEP_PANELS = experiments.sweep_panels(config)
 except ValueError as err:
     raise WorkflowError(str(err))
 SWEEP = experiments.sweep_names(config)
@@ -158,12 +160,6 @@ def plot_targets(species):
         for name in plot_names(species)
         for ext in PLOT_FORMATS
     ]
-
-
-def sweep_order():
-    """Sweep entries in config order, after the trained architectures they modify."""
-    bases = {experiments.experiment_arch(name, config) for name in SWEEP}
-    return [a for a in ablation_order(config["architectures"]) if a in bases] + SWEEP
 
 
 def figure(path, caption, category="Figures", **labels):

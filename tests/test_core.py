@@ -55,7 +55,7 @@ def test_importing_every_core_and_data_module_does_not_import_torch(tmp_path: Pa
 @pytest.mark.workflow  # runs Snakemake
 @pytest.mark.parametrize(
     ("config", "training_jobs"),
-    [("config/demo/config.yaml", r"^train\s+12$"), ("config/config.yaml", r"^train\s+975$")],
+    [("config/demo/config.yaml", r"^train\s+12$"), ("config/config.yaml", r"^train\s+1110$")],
 )
 def test_snakemake_plans_without_torch(tmp_path: Path, config: str, training_jobs: str) -> None:
     code = f"""

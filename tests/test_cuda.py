@@ -25,7 +25,7 @@ def _one_hot(n: int, length: int) -> torch.Tensor:
     return torch.nn.functional.one_hot(codes, 4).permute(0, 2, 1).float()
 
 
-@pytest.mark.parametrize("arch", ["cnn", "cnn_mamba", "cnn_attention", "mtmixg", "deepcre"])
+@pytest.mark.parametrize("arch", ["cnn", "cnn_mamba", "cnn_attention", "mtmixg", "deepcre", "deepplantcre"])
 def test_cuda_forward_equals_cpu(arch: str) -> None:
     model = build_model(ModelConfig(arch=arch, **TINY)).eval()
     x = _one_hot(4, 600)

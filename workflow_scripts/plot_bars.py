@@ -1,4 +1,4 @@
-"""Accuracy / AUC-ROC / F1 bars with sd error bars (rules plot_ablation, plot_sweep)."""
+"""Accuracy / AUC-ROC / F1 bars with sd error bars (rule plot_ablation)."""
 
 import sys
 

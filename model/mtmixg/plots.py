@@ -1,5 +1,6 @@
 """Figures of trained models (matplotlib, Agg backend): ROC curves, confusion matrices, the ablation
-bar chart (paper Fig. 2), sweep bars (Fig. 3), per-fold accuracy and cross-species heatmaps (Fig. 4).
+bar chart (paper Fig. 2), the sweep (Fig. 3, one panel per hyper-parameter), per-fold accuracy and
+cross-species heatmaps (Fig. 4).
 
 Inputs are the tables of mtmixg.summary: pooled predictions (columns experiment, seed, fold, target,
 prob | prob_low prob_medium prob_high), summary (experiment, <metric>_mean, <metric>_sd) and per-run
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import Any
 from pathlib import Path
 
 import matplotlib
@@ -94,6 +96,20 @@ def confusion_figure(preds: pd.DataFrame, order: list[str], task: str, title: st
     return fig
 
 
+def _draw_metric_bars(ax, rows: pd.DataFrame, suffix: str = "") -> np.ndarray:
+    """Accuracy / AUC-ROC / F1 bars (mean, error bar = sd) of rows (summary rows in x order) on ax,
+    and the dashed 0.5 line; returns the x positions."""
+    x = np.arange(len(rows))
+    width = 0.8 / len(METRICS)
+    for k, metric in enumerate(METRICS):
+        mean = rows[f"{metric}_mean{suffix}"].to_numpy(float)
+        sd = np.nan_to_num(rows[f"{metric}_sd{suffix}"].to_numpy(float))
+        ax.bar(x + (k - 1) * width, mean, width, yerr=sd, capsize=3, label=METRIC_LABELS[metric],
+               color=METRIC_COLORS[metric])
+    ax.axhline(0.5, ls="--", c="grey", lw=0.8)
+    return x
+
+
 def metric_bars_figure(summary: pd.DataFrame, order: list[str], title: str = "", which: str = "trained") -> Figure:
     """Grouped bars: accuracy, AUC-ROC and F1 (mean, error bar = sd over folds x seeds) per experiment.
 
@@ -102,20 +118,45 @@ def metric_bars_figure(summary: pd.DataFrame, order: list[str], title: str = "",
     suffix = {"trained": "", "all": "_all"}[which]
     rows = summary.set_index("experiment").reindex(order)
     fig, ax = plt.subplots(figsize=(max(4.0, 1.3 * len(order) + 1.5), 3.8))
-    x = np.arange(len(order))
-    width = 0.8 / len(METRICS)
-    for k, metric in enumerate(METRICS):
-        mean = rows[f"{metric}_mean{suffix}"].to_numpy(float)
-        sd = np.nan_to_num(rows[f"{metric}_sd{suffix}"].to_numpy(float))
-        ax.bar(x + (k - 1) * width, mean, width, yerr=sd, capsize=3, label=METRIC_LABELS[metric],
-               color=METRIC_COLORS[metric])
-    ax.axhline(0.5, ls="--", c="grey", lw=0.8)
+    x = _draw_metric_bars(ax, rows, suffix)
     failed = rows["n_failed"].fillna(0).astype(int) if "n_failed" in rows else pd.Series(0, index=rows.index)
     ticks = [_label(n) + (f"\n({failed[n]} of {int(rows.loc[n, 'n_runs'])} failed)" if failed[n] else "") for n in order]
     ax.set_xticks(x, ticks, fontsize=8)
     ax.set(ylim=(0, 1), ylabel=f"Held-out score, {MEAN_LABELS[which].split(' (')[0]} (± sd)", title=title)
     ax.text(0.0, 1.01, MEAN_LABELS[which], transform=ax.transAxes, fontsize=7, va="bottom")
     ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+SWEEP_KEY_LABELS: dict[str, str] = {"cnn_blocks": "Residual CNN blocks", "kernel_size": "Kernel size", "lr": "Learning rate"}
+
+
+def _value_label(value: Any) -> str:
+    """A swept value as a tick label: numbers in %g (1e-05, 0.0001, 8), anything else as str."""
+    return f"{value:g}" if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
+
+
+def sweep_figure(summary: pd.DataFrame, panels: Sequence[tuple[str, str, Sequence[tuple[str, Any]]]],
+                 title: str = "") -> Figure:
+    """Paper Fig. 3: one panel per swept hyper-parameter (mtmixg.core.experiments.sweep_panels), its
+    values in ascending order, each with accuracy / AUC-ROC / F1 bars (mean over the runs that trained,
+    error bar = sd); a tick names the value and the experiment (the architecture's own value among them)."""
+    fig, axes = _grid(len(panels), size=3.8)
+    rows = summary.set_index("experiment")
+    for ax, (arch, key, points) in zip(axes, panels):
+        names = [str(name) for name, _ in points]
+        shown = rows.reindex(names)
+        x = _draw_metric_bars(ax, shown)
+        failed = shown["n_failed"].fillna(0).astype(int) if "n_failed" in shown else pd.Series(0, index=shown.index)
+        ticks = [_value_label(value) + f"\n{name}" + (f"\n({failed[name]} failed)" if failed[name] else "")
+                 for name, value in points]
+        ax.set_xticks(x, ticks, fontsize=7)
+        ax.set(ylim=(0, 1), title=f"{SWEEP_KEY_LABELS.get(key, key)} ({arch})", ylabel="Held-out score (± sd)")
+    if axes:
+        axes[0].legend(fontsize=7, loc="lower right")
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     return fig
 
@@ -210,8 +251,14 @@ def confusion_plot(predictions: str | Path, order: list[str], task: str, species
 
 def bars_plot(summary: str | Path, order: list[str], title: str, png: str | Path,
               svg: Sequence[str | Path] = ()) -> None:
-    """Accuracy / AUC-ROC / F1 bars with sd error bars of summary.tsv (rules plot_ablation, plot_sweep)."""
+    """Accuracy / AUC-ROC / F1 bars with sd error bars of summary.tsv (rule plot_ablation)."""
     save_figure(metric_bars_figure(read_summary(summary), order, title=title), png, *svg)
+
+
+def sweep_plot(summary: str | Path, panels: Sequence[tuple[str, str, Sequence[tuple[str, Any]]]], title: str,
+               png: str | Path, svg: Sequence[str | Path] = ()) -> None:
+    """The sweep figure (paper Fig. 3) of summary.tsv (rule plot_sweep)."""
+    save_figure(sweep_figure(read_summary(summary), panels, title=title), png, *svg)
 
 
 def fold_accuracy_plot(folds: str | Path, order: list[str], species: str, png: str | Path,

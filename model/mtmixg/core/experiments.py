@@ -69,6 +69,31 @@ def experiment_names(config: dict) -> list[str]:
     return list(dict.fromkeys(archs)) + names
 
 
+def sweep_panels(config: dict) -> list[tuple[str, str, list[tuple[str, Any]]]]:
+    """The panels of the sweep figure (paper Fig. 3): one per (architecture, swept key), in config order,
+    each (arch, key, [(experiment, value), ...]) sorted by value, the architecture's own setting among
+    them where it is trained. An entry's swept key is its first model override, else its
+    first training override (pools follow cnn_blocks); an entry without overrides has no panel.
+
+    ValueError naming the config key on an invalid setting (as resolve_experiment).
+    """
+    panels: dict[tuple[str, str], list[tuple[str, Any]]] = {}
+    for entry in config.get("sweep") or []:
+        name = str(entry["name"])
+        key, value = next(iter((entry.get("model") or entry.get("training") or {}).items()), (None, None))
+        if key is None:
+            continue
+        arch = experiment_arch(name, config)
+        panels.setdefault((arch, key), []).append((name, value))
+    trained = config.get("architectures") or []
+    for (arch, key), points in panels.items():
+        if arch in trained:
+            model_cfg, train_cfg = resolve_experiment(arch, config)
+            points.append((arch, getattr(model_cfg if hasattr(model_cfg, key) else train_cfg, key)))
+        points.sort(key=lambda point: point[1])
+    return [(arch, key, points) for (arch, key), points in panels.items()]
+
+
 def experiment_arch(name: str, config: dict) -> str:
     """The architecture an experiment trains (its own name, or a sweep entry's `arch`)."""
     if name in ARCHITECTURES:
@@ -250,7 +275,7 @@ def attempt_runtime(resources: dict, attempt: int) -> int:
 
 def sweep_species(config: dict, species: list[str]) -> list[str]:
     """The species the sweep runs for: config sweep_species (default: the first of species, the
-    enabled ones, as the paper's A. thaliana), less the disabled ones.
+    enabled ones; the paper names no species for its sweep), less the disabled ones.
 
     ValueError naming the key for a name that is not a configured species.
     """

@@ -9,10 +9,16 @@ from __future__ import annotations
 
 import re
 
-ARCHITECTURES: tuple[str, ...] = ("cnn", "cnn_mamba", "cnn_attention", "cnn_mixenc", "mtmixg", "deepcre")
+ARCHITECTURES: tuple[str, ...] = ("cnn", "cnn_mamba", "cnn_attention", "cnn_mixenc", "mtmixg", "deepcre", "deepplantcre")
 """cnn = M1, cnn_mamba = M1+M21, cnn_attention = M1+M22, cnn_mixenc = M1+M2, mtmixg = M1+M2+M3;
-deepcre = the DeepCRE baseline. Also the order of tables and figures (the paper's ablation order)."""
-PAPER_NAMES: dict[str, str] = dict(zip(ARCHITECTURES, ("M1", "M1+M21", "M1+M22", "M1+M2", "MTMixG-Net", "DeepCRE")))
+deepcre and deepplantcre = the published baselines. Also the order of tables and figures (the paper's
+ablation order, then the baselines)."""
+BASELINES: tuple[str, ...] = ("deepcre", "deepplantcre")
+"""The published baselines (DeepCRE, DeepPlantCRE): fixed layers (mtmixg.models.deepcre, .deepplantcre);
+of the model keys they use only kernel_size, dropout, mask_codons and the window's."""
+PAPER_NAMES: dict[str, str] = dict(
+    zip(ARCHITECTURES, ("M1", "M1+M21", "M1+M22", "M1+M2", "MTMixG-Net", "DeepCRE", "DeepPlantCRE"))
+)
 """The paper's name of each architecture (Table 2), for figure labels."""
 
 

@@ -9,6 +9,7 @@ from .cnn import ResidualCNN, flat_size
 from ..core.model_config import ModelConfig
 from ..core.names import ARCHITECTURES
 from .deepcre import DeepCRE
+from .deepplantcre import DeepPlantCRE
 from .gate import DualPathGate
 from .head import MLPHead
 from .mamba import Mamba
@@ -42,6 +43,8 @@ def build_model(cfg: ModelConfig, *, mamba_backend: str = "auto") -> nn.Module:
     cfg.check_shapes()  # the same check the workflow makes when it plans the run
     if cfg.arch == "deepcre":
         return DeepCRE(cfg.seq_len, cfg.n_outputs, cfg.kernel_size, cfg.dropout, codon_mask(cfg))
+    if cfg.arch == "deepplantcre":
+        return DeepPlantCRE(cfg.seq_len, cfg.n_outputs, cfg.kernel_size, cfg.dropout, codon_mask(cfg))
     if cfg.arch not in ARCHITECTURES:
         raise ValueError(f"unknown architecture '{cfg.arch}'")
     mixer, width = _mixer(cfg, mamba_backend)
