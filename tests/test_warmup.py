@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 import torch
 import yaml
-
 from mtmixg.checkpoint import load_state, save_state
 from mtmixg.cli import main
 from mtmixg.tasks import loss
@@ -20,8 +19,8 @@ from training_data import make_windows, tiny_model
 
 # lr 3e-3 learns the planted motif (4 copies) after 2-3 epochs on the plateau; warmup_steps 10**5:
 # the most warm-up epochs (thousands) is never reached, so only the loss rule can end the warm-up.
-LEARN = dict(batch_size=32, lr=3e-3, threads=1, warmup_epochs=1, warmup_steps=10**5,
-             patience=2, lr_patience=1, max_restarts=0)
+LEARN = {"batch_size": 32, "lr": 3e-3, "threads": 1, "warmup_epochs": 1, "warmup_steps": 10**5,
+         "patience": 2, "lr_patience": 1, "max_restarts": 0}
 
 
 @pytest.fixture(scope="module")

@@ -18,9 +18,10 @@ or unlucky epoch no longer picks the checkpoint or stops the run. The weights of
 Chance verdict (chance_verdict): a run has failed when its best validation loss is within
 chance_margin of the loss of a constant prediction (chance_loss: ln 2 binary with balanced classes;
 0.637 ternary with balanced classes, the mean of the three per-class BCEs), when its validation
-predictions are all one class, or when its validation AUC is at most chance_auc. fit_with_restarts then re-initialises the model and trains
-again with seed + attempt * ATTEMPT_SEED_STEP, up to max_restarts times; configured seeds are below
-ATTEMPT_SEED_STEP, so a restart never reuses another configured run's seed.
+predictions are all one class, or when its validation AUC is at most chance_auc. fit_with_restarts
+then re-initialises the model and trains again with seed + attempt * ATTEMPT_SEED_STEP, up to
+max_restarts times; configured seeds are below ATTEMPT_SEED_STEP, so a restart never reuses another
+configured run's seed.
 
 Reproducible: model init, dropout and batch order derive from the seed; the batch order of an epoch
 depends only on (seed, epoch). On CPU a run is bit-repeatable for a fixed thread count.
@@ -192,8 +193,8 @@ def _read_resume(path: Path | None, fingerprint: dict) -> dict | None:
     saved = load_state(path)
     version = saved.get("version") if isinstance(saved, dict) and saved.get("format") == STATE_FORMAT else None
     if version in STATE_CHANGES:
-        raise ValueError(f"{path}: resume state of version {version}, {STATE_CHANGES[version]}; it cannot be "
-                         "continued under the new rules: delete it to start the run afresh")
+        raise ValueError(f"{path}: resume state of version {version}, {STATE_CHANGES[version]}; it cannot "
+                         "be continued under the new rules: delete it to start the run afresh")
     if version != STATE_VERSION:
         raise ValueError(f"{path}: not an mtmixg resume state of version {STATE_VERSION}; delete it to start the run afresh")
     if saved["fingerprint"] != fingerprint:
@@ -259,15 +260,14 @@ def selection_loss(val_losses: list[float], window: int) -> float:
 class EarlyStopping:
     """Early stopping and LR decay on the selection loss, counted only after the warm-up.
 
-    Each epoch's score is selection_loss (median) over its last `window` validation losses. An epoch improves
-    when its score is below best_loss - min_delta; the best score and epoch are tracked from epoch
-    1, warm-up included. The warm-up ends (warmup_end is set to the epoch) at the first epoch
-    >= min_warmup whose own validation loss is below leave_below, or at epoch `warmup` (the most;
-    0: no warm-up).
-    After it, each epoch without improvement counts towards lr_patience (then lr is multiplied by
-    lr_factor and that count restarts) and towards patience (then stopped is set); an improvement
-    resets both counts. leave_below -inf and window 1: a fixed warm-up of `warmup` epochs on the raw
-    validation loss.
+    Each epoch's score is selection_loss (median) over its last `window` validation losses. An
+    epoch improves when its score is below best_loss - min_delta; the best score and epoch are
+    tracked from epoch 1, warm-up included. The warm-up ends (warmup_end is set to the epoch) at
+    the first epoch >= min_warmup whose own validation loss is below leave_below, or at epoch
+    `warmup` (the most; 0: no warm-up). After it, each epoch without improvement counts towards
+    lr_patience (then lr is multiplied by lr_factor and that count restarts) and towards patience
+    (then stopped is set); an improvement resets both counts. leave_below -inf and window 1: a fixed
+    warm-up of `warmup` epochs on the raw validation loss.
     """
 
     patience: int
@@ -515,7 +515,8 @@ def _fit_attempt(model, codes, y, train_idx, val_idx, task, cfg, device, resume_
         progress["train_seconds"] += train_seconds
         log(_epoch_line(record, cfg.epochs, improved))
         if was_warmup and stopping.warmup_end == epoch:
-            why = "validation loss below chance - warmup_margin" if val_loss < chance - cfg.warmup_margin else "its most epochs"
+            below = val_loss < chance - cfg.warmup_margin
+            why = "validation loss below chance - warmup_margin" if below else "its most epochs"
             log(f"warm-up ended after epoch {epoch} ({why}); early stopping and LR decay count from epoch {epoch + 1}")
         if stopping.stopped:
             log(f"early stop: no gain of the median validation loss over {cfg.select_window} epoch(s) for {cfg.patience} "
@@ -537,7 +538,7 @@ def _fit_attempt(model, codes, y, train_idx, val_idx, task, cfg, device, resume_
         history=progress["history"], best_epoch=stopping.best_epoch, best_val_loss=best_val_loss,
         epochs_run=progress["epoch"], stopped_early=stopping.stopped, device=str(device), train_seconds=total_train,
         seq_per_s=n_train * len(progress["history"]) / total_train if total_train > 0 else 0.0,
-        resumed_from_epoch=resumed_from,
-        warmup_epochs=progress["epoch"] if stopping.warmup_end is None else stopping.warmup_end, seed=seed, attempt=attempt["index"],
+        resumed_from_epoch=resumed_from, seed=seed, attempt=attempt["index"],
+        warmup_epochs=progress["epoch"] if stopping.warmup_end is None else stopping.warmup_end,
         failure_reason=chance_verdict(best_val_loss, y_val, val_prob, task, cfg),
     )
