@@ -9,10 +9,11 @@ warmup_margin, and at the latest after max(warmup_epochs, ceil(warmup_steps / st
 epochs (warmup_length); the counters start with the next epoch. Each history record says whether
 its epoch was warm-up; FitResult.warmup_epochs is the epoch the warm-up ended.
 
-The best epoch and early stopping use one criterion: the median validation loss of the last
+After each epoch the batch-norm statistics are recomputed on the training genes (bn_recompute,
+recompute_batchnorm) before validation. The best epoch and early stopping use one criterion: the median validation loss of the last
 select_window epochs (selection_loss). The validation set is small (~120-280 genes) and its loss
-swings by up to 3x from one epoch to the next while the ranking (AUC) barely moves; a single lucky
-or unlucky epoch no longer picks the checkpoint or stops the run. The weights of the best epoch
+swings from one epoch to the next; a single lucky or unlucky epoch no longer picks the checkpoint or
+stops the run. The weights of the best epoch
 (warm-up included) are restored at the end.
 
 Chance verdict (chance_verdict): a run has failed when its best validation loss is within
@@ -429,6 +430,33 @@ def _train_epoch(model, codes, y_t, train_idx, seed, epoch, cfg, device, optimiz
     return total / max(seen, 1)
 
 
+@torch.no_grad()
+def recompute_batchnorm(model: nn.Module, codes: np.ndarray, train_idx: np.ndarray, cfg: TrainConfig,
+                        device: torch.device, use_amp: bool, amp_dtype) -> None:
+    """Set every batch-norm layer's running statistics to those of the training genes at the current
+    weights: one pass in eval mode (no dropout, no RNG used) with the batch-norm layers averaging
+    every batch equally (momentum None). The momentum-0.1 statistics left by an epoch lag the weights
+    and weigh its short last batch as much as the nine before it; on a 15-step epoch they shift the
+    validation logits (all genes predicted one class) and so the validation loss by up to 2x."""
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        return
+    model.eval()
+    momenta = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None
+        m.train()
+    try:
+        for _, x in batches(codes, np.sort(train_idx), _val_batch_size(cfg), device=device):
+            with torch.autocast(device_type=device.type, dtype=amp_dtype, enabled=use_amp):
+                model(x)
+    finally:
+        for m, momentum in zip(norms, momenta):
+            m.momentum = momentum
+        model.eval()
+
+
 def _mixed_precision(cfg: TrainConfig, device: torch.device):
     """(use_amp, autocast dtype, grad scaler): bf16 where supported, fp16 with loss scaling otherwise."""
     use_amp = cfg.amp and device.type == "cuda"
@@ -496,6 +524,8 @@ def _fit_attempt(model, codes, y, train_idx, val_idx, task, cfg, device, resume_
         t0 = time.perf_counter()
         train_loss = _train_epoch(model, codes, y_t, train_idx, seed, epoch, cfg, device, optimizer, scaler,
                                   task, use_amp, amp_dtype, log)
+        if cfg.bn_recompute:
+            recompute_batchnorm(model, codes, train_idx, cfg, device, use_amp, amp_dtype)
         train_seconds = time.perf_counter() - t0
         val_loss, val_m = _validate(model, codes, val_idx, y_val, task, cfg, use_amp, epoch, lr_used, run_info, log)
         seconds = time.perf_counter() - t0

@@ -42,6 +42,9 @@ class TrainConfig:
     select_window: int = 3
     """Best epoch and early stopping use the median validation loss of the last this-many epochs (1:
     that epoch's own loss)."""
+    bn_recompute: bool = True
+    """After each epoch, set the batch-norm running statistics to the training genes' (one extra
+    forward pass; mtmixg.training.recompute_batchnorm); False: the momentum statistics of the epoch."""
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "patience", "lr_patience", "select_window"):
@@ -65,6 +68,8 @@ class TrainConfig:
             raise ValueError(f"train key 'device' must be auto, cpu or cuda, got {self.device!r}")
         if self.require_gpu and self.device == "cpu":
             raise ValueError("train keys 'require_gpu' and 'device': a GPU is required but device is 'cpu'")
+        if not isinstance(self.bn_recompute, bool):
+            raise ValueError(f"train key 'bn_recompute' must be true or false, got {self.bn_recompute!r}")
         if not isinstance(self.allow_pure_kernels, bool):
             raise ValueError(f"train key 'allow_pure_kernels' must be true or false, got {self.allow_pure_kernels!r}")
         if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
