@@ -68,7 +68,7 @@ def test_from_config_and_state_round_trip() -> None:
     for epoch, val_loss in enumerate([0.7, 0.6, 0.65, 0.66, 0.7, 0.69, 0.68, 0.7, 0.8, 0.9], 1):
         s.update(epoch, val_loss)
     state = s.state()
-    assert list(state) == ["best_loss", "best_epoch", "bad", "lr_bad", "lr", "stopped"]  # resume-state order
+    assert list(state) == ["best_loss", "best_epoch", "bad", "lr_bad", "lr", "stopped", "warmup_end", "recent"]  # resume-state order
     back = EarlyStopping.from_config(cfg, warmup=7)
     back.load_state(state)
     assert back == s

@@ -2,17 +2,27 @@
 and restarts of runs that stayed at chance level.
 
 Early stopping (patience) and LR decay (lr_patience, lr_factor; EarlyStopping) count epochs without a validation-
-loss gain only after the warm-up: models first sit on the 0.693 BCE plateau (about 1000 Adam steps
-on real data) and would otherwise be stopped there. The warm-up lasts
-max(warmup_epochs, ceil(warmup_steps / steps per epoch)) epochs. The weights of the best
-validation-loss epoch (any epoch, warm-up included) are restored at the end.
+loss gain only after the warm-up: models first sit on the chance plateau (the loss of a constant
+prediction, chance_loss) and would otherwise be stopped there. The warm-up ends when learning
+starts: at the first epoch from warmup_epochs on whose validation loss is below chance_loss -
+warmup_margin, and at the latest after max(warmup_epochs, ceil(warmup_steps / steps per epoch))
+epochs (warmup_length); the counters start with the next epoch. Each history record says whether
+its epoch was warm-up; FitResult.warmup_epochs is the epoch the warm-up ended.
+
+After each epoch the batch-norm statistics are recomputed on the training genes (bn_recompute,
+recompute_batchnorm) before validation. The best epoch and early stopping use one criterion: the median validation loss of the last
+select_window epochs (selection_loss). The validation set is small (~120-280 genes) and its loss
+swings from one epoch to the next; a single lucky or unlucky epoch no longer picks the checkpoint or
+stops the run. The weights of the best epoch
+(warm-up included) are restored at the end.
 
 Chance verdict (chance_verdict): a run has failed when its best validation loss is within
-chance_margin of the loss of a constant prediction (the entropy of the validation classes: ln 2
-binary, ln 3 ternary when balanced), when its validation predictions are all one class, or when
-its validation AUC is at most chance_auc. fit_with_restarts then re-initialises the model and trains
-again with seed + attempt * ATTEMPT_SEED_STEP, up to max_restarts times; configured seeds are below
-ATTEMPT_SEED_STEP, so a restart never reuses another configured run's seed.
+chance_margin of the loss of a constant prediction (chance_loss: ln 2 binary with balanced classes;
+0.637 ternary with balanced classes, the mean of the three per-class BCEs), when its validation
+predictions are all one class, or when its validation AUC is at most chance_auc. fit_with_restarts
+then re-initialises the model and trains again with seed + attempt * ATTEMPT_SEED_STEP, up to
+max_restarts times; configured seeds are below ATTEMPT_SEED_STEP, so a restart never reuses another
+configured run's seed.
 
 Reproducible: model init, dropout and batch order derive from the seed; the batch order of an epoch
 depends only on (seed, epoch). On CPU a run is bit-repeatable for a fixed thread count.
@@ -32,6 +42,7 @@ import hashlib
 import json
 import math
 import os
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -52,7 +63,8 @@ from .progress import Progress
 from .tasks import CLASS_NAMES, check_task, loss, n_classes, n_outputs, predicted_class, probabilities
 
 STATE_FORMAT = "mtmixg-resume"
-STATE_VERSION = 2
+STATE_VERSION = 3  # 3: the warm-up end and the recent validation losses (select_window) are saved
+STATE_CHANGES = {2: "written before the warm-up ended by learning and the smoothed best-epoch choice (version 3)"}
 ATTEMPT_SEED_STEP = 10**9  # restart k of seed s trains with seed s + k * ATTEMPT_SEED_STEP; seeds < this
 
 
@@ -85,7 +97,7 @@ def resolve_device(cfg: TrainConfig) -> torch.device:
 
 
 def warmup_length(cfg: TrainConfig, n_train: int) -> int:
-    """Warm-up epochs: max(warmup_epochs, ceil(warmup_steps / optimizer steps per epoch))."""
+    """The most warm-up epochs: max(warmup_epochs, ceil(warmup_steps / optimizer steps per epoch))."""
     steps_per_epoch = max(1, math.ceil(n_train / cfg.batch_size))
     return max(cfg.warmup_epochs, math.ceil(cfg.warmup_steps / steps_per_epoch))
 
@@ -98,9 +110,13 @@ def attempt_seed(seed: int, attempt: int) -> int:
 
 
 def chance_loss(y_val: np.ndarray, task: str) -> float:
-    """Loss of the best constant prediction on y_val: the entropy of its class frequencies (nats)."""
+    """Loss (tasks.loss, nats) of the best constant prediction on y_val: the mean over the task's
+    outputs of the binary entropy of the frequency each output is 1. Binary: the entropy of the two
+    classes (ln 2 balanced). Ternary (one BCE per class): mean of H(f_k), 0.637 balanced, not ln 3."""
     freq = np.bincount(np.asarray(y_val, np.int64), minlength=n_classes(task)) / max(len(y_val), 1)
-    return float(-(freq[freq > 0] * np.log(freq[freq > 0])).sum())
+    per_output = freq[1:] if task == "binary" else freq
+    p = per_output[(per_output > 0) & (per_output < 1)]
+    return float(-(p * np.log(p) + (1 - p) * np.log(1 - p)).sum() / len(per_output))
 
 
 def chance_verdict(best_val_loss: float, y_val: np.ndarray, val_prob: np.ndarray, task: str, cfg: TrainConfig) -> str | None:
@@ -129,7 +145,7 @@ class FitResult:
     train_seconds: float
     seq_per_s: float
     resumed_from_epoch: int = 0
-    warmup_epochs: int = 0
+    warmup_epochs: int = 0  # the epoch the warm-up ended (epochs_run when training ended inside it)
     seed: int = 0
     attempt: int = 0
     failure_reason: str | None = None
@@ -176,7 +192,11 @@ def _read_resume(path: Path | None, fingerprint: dict) -> dict | None:
     if path is None or not path.is_file():
         return None
     saved = load_state(path)
-    if not isinstance(saved, dict) or saved.get("format") != STATE_FORMAT or saved.get("version") != STATE_VERSION:
+    version = saved.get("version") if isinstance(saved, dict) and saved.get("format") == STATE_FORMAT else None
+    if version in STATE_CHANGES:
+        raise ValueError(f"{path}: resume state of version {version}, {STATE_CHANGES[version]}; it cannot "
+                         "be continued under the new rules: delete it to start the run afresh")
+    if version != STATE_VERSION:
         raise ValueError(f"{path}: not an mtmixg resume state of version {STATE_VERSION}; delete it to start the run afresh")
     if saved["fingerprint"] != fingerprint:
         keys = _diff_keys(saved["fingerprint"], fingerprint)
@@ -230,14 +250,25 @@ def _restore_resume(saved: dict, model: nn.Module, optimizer, scaler, stopping: 
 
 
 # ------------------------------------------------------------------ early stopping
+def selection_loss(val_losses: list[float], window: int) -> float:
+    """The criterion of the best epoch and of early stopping: the median of the last `window`
+    validation losses (fewer in the first epochs). With window 3 one outlier epoch, lucky or not,
+    neither becomes the best epoch nor resets or spends the patience."""
+    return float(statistics.median(val_losses[-window:]))
+
+
 @dataclass
 class EarlyStopping:
-    """Early stopping and LR decay on the validation loss, counted only after the warm-up.
+    """Early stopping and LR decay on the selection loss, counted only after the warm-up.
 
-    An epoch improves when its validation loss is below best_loss - min_delta; the best loss and
-    epoch are tracked from epoch 1, warm-up included. After the warm-up, each epoch without
-    improvement counts towards lr_patience (then lr is multiplied by lr_factor and that count
-    restarts) and towards patience (then stopped is set); an improvement resets both counts.
+    Each epoch's score is selection_loss (median) over its last `window` validation losses. An
+    epoch improves when its score is below best_loss - min_delta; the best score and epoch are
+    tracked from epoch 1, warm-up included. The warm-up ends (warmup_end is set to the epoch) at
+    the first epoch >= min_warmup whose own validation loss is below leave_below, or at epoch
+    `warmup` (the most; 0: no warm-up). After it, each epoch without improvement counts towards
+    lr_patience (then lr is multiplied by lr_factor and that count restarts) and towards patience
+    (then stopped is set); an improvement resets both counts. leave_below -inf and window 1: a fixed
+    warm-up of `warmup` epochs on the raw validation loss.
     """
 
     patience: int
@@ -246,26 +277,45 @@ class EarlyStopping:
     warmup: int
     lr: float
     min_delta: float = 0.0
+    min_warmup: int = 0
+    leave_below: float = -math.inf
+    window: int = 1
     best_loss: float = math.inf
     best_epoch: int = 0
     bad: int = 0
     lr_bad: int = 0
     stopped: bool = False
+    warmup_end: int | None = None  # the last warm-up epoch; None: the warm-up has not ended
+    recent: list[float] = field(default_factory=list)  # the last `window` validation losses
 
-    STATE_KEYS: ClassVar[tuple[str, ...]] = ("best_loss", "best_epoch", "bad", "lr_bad", "lr", "stopped")
+    STATE_KEYS: ClassVar[tuple[str, ...]] = ("best_loss", "best_epoch", "bad", "lr_bad", "lr", "stopped",
+                                             "warmup_end", "recent")
 
     @classmethod
-    def from_config(cls, cfg: TrainConfig, warmup: int) -> "EarlyStopping":
+    def from_config(cls, cfg: TrainConfig, warmup: int, min_warmup: int = 0,
+                    leave_below: float = -math.inf) -> "EarlyStopping":
         return cls(patience=cfg.patience, lr_patience=cfg.lr_patience, lr_factor=cfg.lr_factor, warmup=warmup,
-                   lr=float(cfg.lr), min_delta=cfg.min_delta)
+                   lr=float(cfg.lr), min_delta=cfg.min_delta, min_warmup=min_warmup, leave_below=leave_below,
+                   window=cfg.select_window)
+
+    def in_warmup(self, epoch: int) -> bool:
+        """Whether epoch (already counted by update) belongs to the warm-up."""
+        return self.warmup_end is None or epoch <= self.warmup_end
 
     def update(self, epoch: int, val_loss: float) -> bool:
-        """Count epoch's validation loss; True when it is a new best (by more than min_delta)."""
-        improved = val_loss < self.best_loss - self.min_delta
+        """Count epoch's validation loss; True when its selection loss is a new best (by more than min_delta)."""
+        self.recent = [*self.recent, float(val_loss)][-self.window:]
+        score = selection_loss(self.recent, self.window)
+        improved = score < self.best_loss - self.min_delta
         if improved:
-            self.best_loss, self.best_epoch = val_loss, epoch
-        if epoch <= self.warmup:
-            return improved
+            self.best_loss, self.best_epoch = score, epoch
+        if self.warmup_end is None:
+            if epoch > self.warmup:  # no warm-up at all (warmup 0)
+                self.warmup_end = self.warmup
+            else:
+                if epoch == self.warmup or (epoch >= self.min_warmup and val_loss < self.leave_below):
+                    self.warmup_end = epoch
+                return improved
         if improved:
             self.bad = self.lr_bad = 0
             return improved
@@ -280,11 +330,11 @@ class EarlyStopping:
 
     def state(self) -> dict:
         """The counters saved in a resume state."""
-        return {k: getattr(self, k) for k in self.STATE_KEYS}
+        return {k: copy.copy(getattr(self, k)) for k in self.STATE_KEYS}
 
     def load_state(self, state: dict) -> None:
         for k in self.STATE_KEYS:
-            setattr(self, k, state[k])
+            setattr(self, k, copy.copy(state[k]))
 
 
 def _set_lr(optimizer, lr: float) -> None:
@@ -310,7 +360,8 @@ def fit(
     build: Callable[[], nn.Module] | None = None,
 ) -> FitResult:
     """Train model in place on codes uint8 (N, L) with class targets y int64 (N,) at train_idx,
-    selecting on val_idx; the best-validation-loss weights are loaded into model at the end.
+    selecting on val_idx; the weights of the best epoch (EarlyStopping, selection_loss) are loaded into
+    model at the end.
 
     A run at chance level (chance_verdict) is restarted up to cfg.max_restarts times: build() makes
     the fresh model (under torch.manual_seed(attempt seed)); its weights are then copied into model.
@@ -379,6 +430,33 @@ def _train_epoch(model, codes, y_t, train_idx, seed, epoch, cfg, device, optimiz
     return total / max(seen, 1)
 
 
+@torch.no_grad()
+def recompute_batchnorm(model: nn.Module, codes: np.ndarray, train_idx: np.ndarray, cfg: TrainConfig,
+                        device: torch.device, use_amp: bool, amp_dtype) -> None:
+    """Set every batch-norm layer's running statistics to those of the training genes at the current
+    weights: one pass in eval mode (no dropout, no RNG used) with the batch-norm layers averaging
+    every batch equally (momentum None). The momentum-0.1 statistics left by an epoch lag the weights
+    and weigh its short last batch as much as the nine before it; on a 15-step epoch they shift the
+    validation logits (all genes predicted one class) and so the validation loss by up to 2x."""
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        return
+    model.eval()
+    momenta = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None
+        m.train()
+    try:
+        for _, x in batches(codes, np.sort(train_idx), _val_batch_size(cfg), device=device):
+            with torch.autocast(device_type=device.type, dtype=amp_dtype, enabled=use_amp):
+                model(x)
+    finally:
+        for m, momentum in zip(norms, momenta):
+            m.momentum = momentum
+        model.eval()
+
+
 def _mixed_precision(cfg: TrainConfig, device: torch.device):
     """(use_amp, autocast dtype, grad scaler): bf16 where supported, fp16 with loss scaling otherwise."""
     use_amp = cfg.amp and device.type == "cuda"
@@ -412,9 +490,9 @@ def _validate(model, codes, val_idx, y_val, task, cfg, use_amp, epoch: int, lr: 
     return val_loss, compute_metrics(y_val, probabilities(val_logits, task).double().numpy(), task)
 
 
-def _epoch_line(record: dict, epochs: int, warmup: int, improved: bool) -> str:
+def _epoch_line(record: dict, epochs: int, improved: bool) -> str:
     auc = "nan" if record["val_auc"] is None else f"{record['val_auc']:.3f}"
-    mark = (" (warm-up)" if record["epoch"] <= warmup else "") + (" *" if improved else "")
+    mark = (" (warm-up)" if record["warmup"] else "") + (" *" if improved else "")
     return (f"epoch {record['epoch']}/{epochs} loss {record['loss']:.4f} val_loss {record['val_loss']:.4f} "
             f"val_auc {auc} lr {record['lr']:.1e} {record['seconds']:.1f}s {record['seq_per_s']:.0f} seq/s{mark}")
 
@@ -427,40 +505,52 @@ def _fit_attempt(model, codes, y, train_idx, val_idx, task, cfg, device, resume_
     use_amp, amp_dtype, scaler = _mixed_precision(cfg, device)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     torch.manual_seed(seed + 1)  # dropout stream; independent of how the model was initialised
-    warmup = warmup_length(cfg, len(train_idx))
-    stopping = EarlyStopping.from_config(cfg, warmup)
+    y_t, y_val, n_train = torch.from_numpy(y), y[val_idx], len(train_idx)
+    fewest, most = cfg.warmup_epochs, warmup_length(cfg, n_train)
+    chance = chance_loss(y_val, task)
+    stopping = EarlyStopping.from_config(cfg, most, fewest, chance - cfg.warmup_margin)
     progress, best_state, resumed_from = _new_progress(), _cpu_state(model), 0
     if saved is not None:
         best_state, progress = _restore_resume(saved, model, optimizer, scaler, stopping, device)
         resumed_from = progress["epoch"]
         log(f"resuming from {resume_path} after epoch {resumed_from} (attempt {attempt['index'] + 1})")
     if resumed_from == 0:
-        log(f"warm-up: {warmup} epochs (warmup_epochs {cfg.warmup_epochs}, warmup_steps {cfg.warmup_steps}, "
-            f"{max(1, math.ceil(len(train_idx) / cfg.batch_size))} steps per epoch)")
-    y_t, y_val, n_train = torch.from_numpy(y), y[val_idx], len(train_idx)
+        log(f"warm-up: until the validation loss is below {chance - cfg.warmup_margin:.4f} (chance {chance:.4f} - "
+            f"warmup_margin {cfg.warmup_margin:g}), {fewest} to {most} epochs (warmup_epochs {cfg.warmup_epochs}, "
+            f"warmup_steps {cfg.warmup_steps}, {max(1, math.ceil(n_train / cfg.batch_size))} steps per epoch)")
     earlier = sum(a["epochs_run"] for a in attempt["failed"])
     while not stopping.stopped and progress["epoch"] < cfg.epochs:
         epoch, lr_used = progress["epoch"] + 1, stopping.lr
         t0 = time.perf_counter()
         train_loss = _train_epoch(model, codes, y_t, train_idx, seed, epoch, cfg, device, optimizer, scaler,
                                   task, use_amp, amp_dtype, log)
+        if cfg.bn_recompute:
+            recompute_batchnorm(model, codes, train_idx, cfg, device, use_amp, amp_dtype)
         train_seconds = time.perf_counter() - t0
         val_loss, val_m = _validate(model, codes, val_idx, y_val, task, cfg, use_amp, epoch, lr_used, run_info, log)
         seconds = time.perf_counter() - t0
+        was_warmup = stopping.warmup_end is None
         improved = stopping.update(epoch, val_loss)
         if improved:
             best_state = _cpu_state(model)
         if stopping.lr != lr_used:
             _set_lr(optimizer, stopping.lr)
         record = {"epoch": epoch, "attempt": attempt["index"], "loss": train_loss, "val_loss": val_loss,
-                  "val_auc": val_m["auc"], "val_accuracy": val_m["accuracy"], "lr": lr_used, "seconds": seconds,
+                  "val_auc": val_m["auc"], "val_accuracy": val_m["accuracy"],
+                  "selection_loss": selection_loss(stopping.recent, stopping.window), "lr": lr_used,
+                  "warmup": stopping.in_warmup(epoch), "seconds": seconds,
                   "seq_per_s": n_train / train_seconds if train_seconds > 0 else 0.0}
         progress["history"].append(record)
         progress["epoch"] = epoch
         progress["train_seconds"] += train_seconds
-        log(_epoch_line(record, cfg.epochs, warmup, improved))
+        log(_epoch_line(record, cfg.epochs, improved))
+        if was_warmup and stopping.warmup_end == epoch:
+            below = val_loss < chance - cfg.warmup_margin
+            why = "validation loss below chance - warmup_margin" if below else "its most epochs"
+            log(f"warm-up ended after epoch {epoch} ({why}); early stopping and LR decay count from epoch {epoch + 1}")
         if stopping.stopped:
-            log(f"early stop: no validation-loss gain for {cfg.patience} epochs after warm-up; best epoch {stopping.best_epoch}")
+            log(f"early stop: no gain of the median validation loss over {cfg.select_window} epoch(s) for {cfg.patience} "
+                f"epochs after warm-up; best epoch {stopping.best_epoch}")
         if resume_path is not None:
             _write_resume(resume_path, fingerprint, attempt, model, optimizer, scaler, best_state,
                           _counters(progress, stopping), device)
@@ -473,10 +563,12 @@ def _fit_attempt(model, codes, y, train_idx, val_idx, task, cfg, device, resume_
     model.load_state_dict(best_state)
     val_prob = probabilities(_val_logits(model, codes, val_idx, task, cfg, use_amp), task).double().numpy()
     total_train = progress["train_seconds"]
+    best_val_loss = progress["history"][stopping.best_epoch - 1]["val_loss"] if stopping.best_epoch else math.inf
     return FitResult(
-        history=progress["history"], best_epoch=stopping.best_epoch, best_val_loss=stopping.best_loss,
+        history=progress["history"], best_epoch=stopping.best_epoch, best_val_loss=best_val_loss,
         epochs_run=progress["epoch"], stopped_early=stopping.stopped, device=str(device), train_seconds=total_train,
         seq_per_s=n_train * len(progress["history"]) / total_train if total_train > 0 else 0.0,
-        resumed_from_epoch=resumed_from, warmup_epochs=warmup, seed=seed, attempt=attempt["index"],
-        failure_reason=chance_verdict(stopping.best_loss, y_val, val_prob, task, cfg),
+        resumed_from_epoch=resumed_from, seed=seed, attempt=attempt["index"],
+        warmup_epochs=progress["epoch"] if stopping.warmup_end is None else stopping.warmup_end,
+        failure_reason=chance_verdict(best_val_loss, y_val, val_prob, task, cfg),
     )
