@@ -13,8 +13,9 @@ import yaml
 from mtmixg.checkpoint import load_state, save_state
 from mtmixg.cli import main
 from mtmixg.tasks import loss
-from mtmixg.train import train_fold
-from mtmixg.training import EarlyStopping, TrainConfig, TrainingInterrupted, chance_loss
+from mtmixg.core.train_config import TrainConfig
+from mtmixg.fold_job import train_fold
+from mtmixg.training import EarlyStopping, TrainingInterrupted, chance_loss
 from training_data import make_windows, tiny_model
 
 # lr 5e-4 learns the planted motif (4 copies) after 2-3 epochs near the plateau; warmup_steps 10**5:
