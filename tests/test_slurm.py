@@ -272,7 +272,8 @@ def test_demo_slurm_outputs_equal_local(demo_runs: dict) -> None:
 
 
 def test_rerun_one_fold_by_target(slurm_cluster: SlurmCluster, demo_runs: dict) -> None:
-    """docs/cluster.md: `-f results/<species>/models/<experiment>/seed<seed>/<fold>/model.pt` reruns that job only."""
+    """README, "Rerun one fold on the cluster": `-f results/<species>/models/<experiment>/seed<seed>/<fold>/model.pt`
+    reruns that job only."""
     run = demo_runs["slurm"]
     target = run["dir"] / DEMO_TARGETS[2]
     before = target.stat().st_mtime_ns
