@@ -7,7 +7,7 @@ Rows: the fused kernels' import (OK, or the import's traceback); the CUDA tests 
 tests/test_kernel_path.py); fused vs pure scan when mamba_ssm imports: values and parameter
 gradients of the Mamba block and of full-size mtmixg, in fp32 and under bf16 autocast; seq/s of one training step
 (forward + BCE + backward + Adam) per arch at L = 3,020, batch 64, AMP on and off; one training
-epoch of full-size mtmixg on synthetic 3,020-bp windows (mtmixg.fold_job.train_fold, as the workflow).
+epoch of full-size mtmixg on synthetic 3,020-bp windows (mtmixg.train.train_fold, as the workflow).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import pandas as pd
 import torch
 
 from mtmixg.data.dataset import GeneWindows, save_windows
-from mtmixg.fold_job import train_fold
+from mtmixg.train import train_fold
 from mtmixg.core.model_config import ModelConfig
 from mtmixg.core.names import ARCHITECTURES
 from mtmixg.models.architectures import build_model

@@ -221,9 +221,9 @@ def test_bad_input(ctx, tmp_path, capsys, name):
 def test_resume_of_changed_windows_is_refused(ctx, tmp_path, capsys):
     """A resume state of the same split and labels but other window contents (the genome changed and
     the windows rule reran) is refused, naming the dataset digest."""
-    from mtmixg.fold_job import train_fold
+    from mtmixg.train import train_fold
     from mtmixg.core.train_config import TrainConfig
-    from mtmixg.training import TrainingInterrupted
+    from mtmixg.fit import TrainingInterrupted
 
     w = _copy(ctx["windows"], tmp_path / "w")
     cfg = {"epochs": 3, "threads": 1, "lr": 1e-3, "warmup_steps": 0, "max_restarts": 0}

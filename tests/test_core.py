@@ -39,7 +39,7 @@ def run_without_torch(code: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 def test_the_blocker_does_block_torch(tmp_path: Path) -> None:
-    done = run_without_torch("import mtmixg.training", tmp_path)
+    done = run_without_torch("import mtmixg.fit", tmp_path)
     assert done.returncode != 0 and "torch imported where torch must not be" in done.stderr
 
 

@@ -6,7 +6,7 @@ import pytest
 from training_data import make_windows, tiny_model
 
 from mtmixg.cross_species import predict_species
-from mtmixg.fold_job import train_fold
+from mtmixg.train import train_fold
 from mtmixg.core.window_spec import WindowSpec
 from mtmixg.core.train_config import TrainConfig
 

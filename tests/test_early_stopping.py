@@ -1,4 +1,4 @@
-"""mtmixg.training.EarlyStopping on its own: warm-up, patience, LR decay, min_delta (no model is trained)."""
+"""mtmixg.fit.EarlyStopping on its own: warm-up, patience, LR decay, min_delta (no model is trained)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import pytest
 
 from mtmixg.core.train_config import TrainConfig
-from mtmixg.training import EarlyStopping
+from mtmixg.fit import EarlyStopping
 
 
 def _run(stopping: EarlyStopping, losses: list[float]) -> list[bool]:

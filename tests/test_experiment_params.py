@@ -93,7 +93,7 @@ def test_window_mask_codons_reruns_exactly_the_folds_whose_experiment_it_changes
 def test_the_job_writes_the_declared_outputs_and_refuses_others(tmp_path: Path) -> None:
     """train_job gets every path of rule train; one it would not write (or a stale window) is refused
     before training, naming it."""
-    from mtmixg.fold_job import train_job
+    from mtmixg.train import train_job
     from training_data import SPEC, make_windows
 
     make_windows(tmp_path / "w", n_per_chrom=30)

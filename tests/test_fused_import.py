@@ -110,7 +110,7 @@ def test_fused_kernels_are_imported_on_first_use_only(tmp_path: Path) -> None:
     """Importing the training code imports no stand-in; fused_kernels() does, once."""
     code = textwrap.dedent(
         """
-        import os, mtmixg.fold_job, mtmixg.cli
+        import os, mtmixg.train, mtmixg.cli
         from mtmixg.ops import fused_kernels
         print(open(os.environ["STAND_IN_EVENTS"]).read() if os.path.exists(os.environ["STAND_IN_EVENTS"]) else "", end="|")
         print(fused_kernels().available, fused_kernels().available)

@@ -207,7 +207,7 @@ rule fold:
         "{PYTHON} {PROBE} {output} {LOCKS}"
 """
 
-# A stand-in training job: claims a GPU like workflow_scripts/train.py (mtmixg.fold_job.train_job), holds it 1.5 s.
+# A stand-in training job: claims a GPU like workflow_scripts/train.py (mtmixg.train.train_job), holds it 1.5 s.
 GPU_PROBE = """\
 import sys, time
 from pathlib import Path

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from mtmixg.fold_job import train_fold
+from mtmixg.train import train_fold
 from mtmixg.models.architectures import build_model
 from mtmixg.ops import chunked_selective_scan, kernel_path, selective_scan, selective_scan_ref
 from mtmixg.ops.chunked_scan import BLOCK_ELEMENTS, _blocks, cuda_block_elements

@@ -1,4 +1,4 @@
-"""mtmixg.fold_job.train_job: the workflow's training job (experiment from the config, device, outputs)."""
+"""mtmixg.train.train_job: the workflow's training job (experiment from the config, device, outputs)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from mtmixg.core.experiments import experiment_param
-from mtmixg.fold_job import train_job
+from mtmixg.train import train_job
 from training_data import SPEC, make_windows
 
 

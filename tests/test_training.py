@@ -15,10 +15,10 @@ import pytest
 import torch
 
 from mtmixg.checkpoint import load_model, load_state
-from mtmixg.fold_job import train_fold
+from mtmixg.train import train_fold
 from mtmixg.predict import predict
 from mtmixg.core.train_config import TrainConfig
-from mtmixg.training import GPUUnavailableError, TrainingInterrupted, resolve_device
+from mtmixg.fit import GPUUnavailableError, TrainingInterrupted, resolve_device
 from training_data import make_windows, tiny_model
 
 FAST = dict(batch_size=32, lr=1e-3, threads=1, warmup_epochs=2, warmup_steps=0, patience=2, lr_patience=1, max_restarts=0)
@@ -102,7 +102,7 @@ def _same_run(a_dir, b_dir):
 KILL_SCRIPT = textwrap.dedent("""
     import json, sys, time
     from pathlib import Path
-    from mtmixg.fold_job import train_fold
+    from mtmixg.train import train_fold
     windows, out, state, model, train, kill_at = sys.argv[1:7]
     def hold(record):
         if record["epoch"] == int(kill_at):
@@ -181,7 +181,7 @@ def test_fold_stuck_at_chance_restarts_then_is_flagged_failed(tmp_path):
     restarts with seeds that no configured seed can reach, records every attempt, and is reported
     failed; a run interrupted in its second attempt resumes there and ends as the straight run."""
     from mtmixg.data.dataset import save_windows
-    from mtmixg.training import ATTEMPT_SEED_STEP
+    from mtmixg.fit import ATTEMPT_SEED_STEP
 
     gw = make_windows(tmp_path / "w0", n_per_chrom=60)
     gw.codes[:] = 4
@@ -211,7 +211,7 @@ def test_fold_stuck_at_chance_restarts_then_is_flagged_failed(tmp_path):
 
 def test_warmup_covers_warmup_steps(windows, tmp_path):
     """The warm-up lasts max(warmup_epochs, ceil(warmup_steps / steps per epoch)) epochs."""
-    from mtmixg.training import warmup_length
+    from mtmixg.fit import warmup_length
 
     assert warmup_length(TrainConfig(batch_size=64, warmup_epochs=6, warmup_steps=1200), 1000) == 75
     assert warmup_length(TrainConfig(batch_size=64, warmup_epochs=6, warmup_steps=1200), 14000 * 64) == 6

@@ -216,7 +216,7 @@ def test_killed_train_leaves_the_old_whole_model_then_a_new_one(ctx, tmp_path, c
     (out / "train.log").write_text("my log\n")
     before = _digest(out)
     argv = ["train", ctx["root"] / "windows", "--fold", "chr2", "--out", out, "--model-config", ctx["root"] / "model.yaml", *QUICK]
-    _killed("mtmixg.fold_job", "save_model", "if True:", argv)
+    _killed("mtmixg.train", "save_model", "if True:", argv)
     assert _digest(out) == before
     assert main(["explain", "--model", str(out), "--windows", str(ctx["root"] / "windows"), "--out", str(tmp_path / "maps"),
                  "--max-genes", "2", *EXPLAIN]) == 0

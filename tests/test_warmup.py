@@ -1,6 +1,6 @@
 """The warm-up ends when learning starts (validation loss below the chance loss minus warmup_margin,
 at the latest after its most epochs), and the best epoch and early stopping use the median validation
-loss of the last select_window epochs (mtmixg.training). Real training loop on synthetic windows."""
+loss of the last select_window epochs (mtmixg.fit). Real training loop on synthetic windows."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from mtmixg.checkpoint import load_state, save_state
 from mtmixg.cli import main
 from mtmixg.tasks import loss
 from mtmixg.core.train_config import TrainConfig
-from mtmixg.fold_job import train_fold
-from mtmixg.training import EarlyStopping, TrainingInterrupted, chance_loss
+from mtmixg.train import train_fold
+from mtmixg.fit import EarlyStopping, TrainingInterrupted, chance_loss
 from training_data import make_windows, tiny_model
 
 # lr 5e-4 learns the planted motif (4 copies) after 2-3 epochs near the plateau; warmup_steps 10**5:
@@ -155,7 +155,7 @@ def test_batchnorm_statistics_are_those_of_the_training_genes(windows, tmp_path)
     changes nothing), not the momentum statistics of its epoch's last batches (bn_recompute false)."""
     from mtmixg.checkpoint import load_model
     from mtmixg.splits import make_split
-    from mtmixg.training import recompute_batchnorm
+    from mtmixg.fit import recompute_batchnorm
 
     def stats(model) -> list[torch.Tensor]:
         return [m.running_mean.clone() for m in model.modules() if isinstance(m, torch.nn.BatchNorm1d)]

@@ -56,8 +56,8 @@ def make_windows(folder: str | Path, n_per_chrom: int = 120, chroms: tuple[str, 
 
 def trained_fold(root: Path) -> Path:
     """root/windows (make_windows, 60 genes per chromosome) and root/model: a cnn trained 2 epochs
-    with chr1 held out (mtmixg.fold_job.train_fold). Returns root."""
-    from mtmixg.fold_job import train_fold  # torch: only where a model is trained
+    with chr1 held out (mtmixg.train.train_fold). Returns root."""
+    from mtmixg.train import train_fold  # torch: only where a model is trained
 
     make_windows(root / "windows", n_per_chrom=60)
     train = {"epochs": 2, "batch_size": 32, "lr": 1e-3, "warmup_epochs": 0, "threads": 1}

@@ -1,10 +1,10 @@
-"""Train one fold (rule train): mtmixg.fold_job.train_job with the experiment resolved at plan time."""
+"""Train one fold (rule train): mtmixg.train.train_job with the experiment resolved at plan time."""
 
 import sys
 
 sys.stderr = open(snakemake.log[0], "w", buffering=1)
 
-from mtmixg.fold_job import train_job
+from mtmixg.train import train_job
 
 train_job(
     experiment=snakemake.params.experiment,

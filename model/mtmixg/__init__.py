@@ -9,8 +9,8 @@ Modules, in the order data flows:
     models, ops    MTMixG-Net, its ablations, DeepCRE (input (N, 4, L)); the selective scan
     tasks, splits  binary/ternary targets (all_targets) and losses; train/validation/test of a fold
     loader         one-hot mini-batches from uint8 codes
-    training       the loop: early stopping after a warm-up, LR schedule, exact resume
-    fold_job       one fold job: a leave-one-chromosome-out fold end to end (train_fold; train_job:
+    fit            the training loop: early stopping after a warm-up, LR schedule, exact resume
+    train          the train stage: a leave-one-chromosome-out fold end to end (train_fold; train_job:
                    the workflow's job, rule train)
     metrics        accuracy, AUC-ROC, F1; predict: probabilities; checkpoint: weights + JSON
     summary, plots, cross_species   the evaluation tables and figures

@@ -7,7 +7,7 @@ model.json  beside it: {"format": "mtmixg-model", "format_version", "mtmixg_vers
             (ModelConfig dict), "task", "window" (WindowSpec dict), "train" (TrainConfig dict),
             "fold" (held-out chromosome, null: none), "seed", "dataset_digest" (of the windows
             trained on, mtmixg.data.dataset.dataset_digest)}.
-Resume state: one torch.save'd dict of tensors and plain containers (see mtmixg.training).
+Resume state: one torch.save'd dict of tensors and plain containers (see mtmixg.fit).
 """
 
 from __future__ import annotations

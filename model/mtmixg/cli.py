@@ -144,7 +144,7 @@ def _run_train(args: argparse.Namespace) -> int:
     from .core.model_config import ModelConfig
     from .core.clobber import refuse_overwrite
     from .core.train_config import TrainConfig
-    from .fold_job import train_fold
+    from .train import train_fold
 
     refuse_overwrite({"--model-config": args.model_config, "--train-config": args.train_config},
                      folders={"--out": args.out})
@@ -372,7 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `mtmixg`; returns the exit code (0 ok, 1 fused GPU kernels broken, 2 bad input)."""
     from .ops.fused import FusedKernelsError
-    from .training import GPUUnavailableError
+    from .fit import GPUUnavailableError
 
     argv = sys.argv[1:] if argv is None else list(argv)
     try:

@@ -11,7 +11,7 @@ Two tables per species:
                                                            they are
                        Fractions (0..1), not %.
 A run is failed when its metrics.json says so (it stayed at chance level after its restarts,
-mtmixg.training); it is never dropped silently: n_failed counts it and the _all means include it.
+mtmixg.fit); it is never dropped silently: n_failed counts it and the _all means include it.
 A metric a run could not compute (an AUC on a one-class test set) is left out of both means.
 """
 

@@ -1,4 +1,4 @@
-"""TrainConfig: every setting of a training run (the loop itself is mtmixg.training)."""
+"""TrainConfig: every setting of a training run (the loop itself is mtmixg.fit)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from .configio import from_dict_strict
 
 EXECUTION_KEYS: tuple[str, ...] = ("device", "require_gpu", "threads")
 """TrainConfig keys that say where a run executes, not what it trains: left out of the resume
-state's fingerprint (mtmixg.training) and of the workflow's experiment param (a change reruns nothing)."""
+state's fingerprint (mtmixg.fit) and of the workflow's experiment param (a change reruns nothing)."""
 
 
 @dataclass
@@ -44,7 +44,7 @@ class TrainConfig:
     that epoch's own loss)."""
     bn_recompute: bool = True
     """After each epoch, set the batch-norm running statistics to the training genes' (one extra
-    forward pass; mtmixg.training.recompute_batchnorm); False: the momentum statistics of the epoch."""
+    forward pass; mtmixg.fit.recompute_batchnorm); False: the momentum statistics of the epoch."""
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "patience", "lr_patience", "select_window"):

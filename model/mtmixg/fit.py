@@ -436,8 +436,8 @@ def recompute_batchnorm(model: nn.Module, codes: np.ndarray, train_idx: np.ndarr
     """Set every batch-norm layer's running statistics to those of the training genes at the current
     weights: one pass in eval mode (no dropout, no RNG used) with the batch-norm layers averaging
     every batch equally (momentum None). The momentum-0.1 statistics left by an epoch lag the weights
-    and weigh its short last batch as much as the nine before it; on a 15-step epoch they shift the
-    validation logits (all genes predicted one class) and so the validation loss by up to 2x."""
+    (they mix batches seen before the last updates); on a 15-step epoch they shift the validation
+    logits (all genes predicted one class) and so the validation loss by up to 2x."""
     norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     if not norms:
         return

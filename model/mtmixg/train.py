@@ -1,5 +1,5 @@
 """One fold job: train one leave-one-chromosome-out fold end to end (split, train with the loop of
-mtmixg.training, evaluate, write the outputs).
+mtmixg.fit, evaluate, write the outputs).
 
 train_fold trains with given configs; train_job is the workflow's job (rule train): it reads the
 experiment resolved at plan time (mtmixg.core.experiments.experiment_param), checks the declared paths
@@ -10,7 +10,7 @@ earlier result as it was; other files in it, such as a resume state or a log, ar
     predictions.tsv  test genes (set=test) and validation genes (set=val): gene_id, chrom, label,
                      target, prob | prob_low prob_medium prob_high, predicted, predicted_label, set
     metrics.json     test and validation metrics, failed/chance_level flags, every attempt (a run at
-                     chance level restarts, mtmixg.training), timings, sizes, history
+                     chance level restarts, mtmixg.fit), timings, sizes, history
     model.json       model config, task, window spec, train config, fold, seed, dataset digest, genes
                      and windows digests (mtmixg.data.dataset.same_windows), versions
     model.pt         the state_dict (best validation-loss weights)
@@ -46,7 +46,7 @@ from .predict import predict
 from .splits import make_split
 from .tasks import CLASS_NAMES, all_targets, check_task, n_classes, n_outputs
 from .core.train_config import TrainConfig
-from .training import GPUUnavailableError, attempt_seed, fit, resolve_device
+from .fit import GPUUnavailableError, attempt_seed, fit, resolve_device
 
 
 FOLD_FILES: dict[str, str] = {
