@@ -1,7 +1,7 @@
 # Figures per species (PNG, and SVG when plots.svg): ROC curves per experiment (one per seed,
 # held-out predictions pooled over folds), confusion matrices, the ablation bar chart (paper
-# Fig. 2, architectures in the paper's order), the sweep bar chart (Fig. 3, when a sweep is
-# configured) and test accuracy per fold. The plotting code is mtmixg.plots.
+# Fig. 2, architectures in the paper's order), the sweep (Fig. 3, one panel per swept
+# hyper-parameter, when a sweep is configured) and test accuracy per fold. The plotting code is mtmixg.plots.
 
 
 rule plot_roc:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
