@@ -11,6 +11,10 @@ are given here, by the fixtures a test uses: every fixture that needs those tool
 @pytest.mark.workflow. Tests of the session's demo run (`demo_workflow`) are also marked `demo`.
 `pytest -m "not workflow and not slurm"` runs the rest, with none of the tools installed; there
 run_snakemake refuses to start Snakemake (workflow_helpers.SNAKEMAKE_ALLOWED).
+
+Workers: pyproject's addopts run the suite in two pytest-xdist workers (`-n 0`: one process).
+Each module is one group, so its module fixtures run once; the tests of the demo run and of the
+Slurm cluster are one group each and go first (SHARED_RUNS).
 """
 
 from pathlib import Path
@@ -27,12 +31,28 @@ TIER_FIXTURES = {"slurm_cluster": "slurm", "workflow_tools": "workflow", "demo_w
 """fixture -> the mark of every test that uses it, directly or through other fixtures."""
 
 
+SHARED_RUNS = ("demo_workflow", "slurm_cluster")
+"""Session fixtures that must exist once: under pytest-xdist their tests form one group each
+(one worker), scheduled first, as they are the longest."""
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each test by the fixtures it uses (see TIER_FIXTURES)."""
+    """Mark each test by the fixtures it uses (see TIER_FIXTURES) and give it its xdist group:
+    the shared run it uses (SHARED_RUNS), else its module (so module fixtures run once)."""
+    groups: dict[str, str] = {}
     for item in items:
+        fixtures = getattr(item, "fixturenames", ())
         for fixture, mark in TIER_FIXTURES.items():
-            if fixture in getattr(item, "fixturenames", ()):
+            if fixture in fixtures:
                 item.add_marker(mark)
+        shared = [f for f in SHARED_RUNS if f in fixtures]
+        if len(shared) > 1:
+            raise pytest.UsageError(f"{item.nodeid} uses {shared}: one shared run per test")
+        groups[item.nodeid] = shared[0] if shared else item.module.__name__
+        item.add_marker(pytest.mark.xdist_group(groups[item.nodeid]))
+    first = {name: rank for rank, name in enumerate(SHARED_RUNS)}
+    items.sort(key=lambda item: first.get(groups[item.nodeid], len(first)))
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -16,9 +16,11 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
+from typing import IO
 
 import pandas as pd
 import pytest
@@ -60,14 +62,32 @@ def test_profile(cluster: SlurmCluster, dest: Path, node_mem_mb: int = 2000) -> 
 test_profile.__test__ = False  # a helper, not a test
 
 
-def snakemake(args: list[str], workdir: Path, timeout: int) -> tuple[subprocess.CompletedProcess[str], float]:
-    """Run snakemake under `timeout -k 10`; (result, seconds). stdout and stderr are merged."""
+Started = tuple[subprocess.Popen[str], IO[str], float]
+
+
+def start_snakemake(args: list[str], workdir: Path, timeout: int) -> Started:
+    """Start snakemake under `timeout -k 10`, stdout and stderr merged into a temporary file (a
+    pipe could fill while another run is waited for); finish it with finish_snakemake."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_") and k != "SNAKEMAKE_PROFILE"}
     cmd = ["timeout", "-k", "10", str(timeout), sys.executable, "-m", "snakemake", *args]
-    t0 = time.monotonic()
-    out = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, check=False)
-    out = subprocess.CompletedProcess(out.args, out.returncode, out.stdout + out.stderr, "")
-    return out, time.monotonic() - t0
+    output = tempfile.TemporaryFile("w+")
+    proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=output, stderr=subprocess.STDOUT, text=True)
+    return proc, output, time.monotonic()
+
+
+def finish_snakemake(started: Started) -> tuple[subprocess.CompletedProcess[str], float]:
+    """Wait for a start_snakemake run; (result, seconds)."""
+    proc, output, t0 = started
+    proc.wait()
+    seconds = time.monotonic() - t0
+    with output:
+        output.seek(0)
+        return subprocess.CompletedProcess(proc.args, proc.returncode, output.read(), ""), seconds
+
+
+def snakemake(args: list[str], workdir: Path, timeout: int) -> tuple[subprocess.CompletedProcess[str], float]:
+    """Run snakemake under `timeout -k 10`; (result, seconds). stdout and stderr are merged."""
+    return finish_snakemake(start_snakemake(args, workdir, timeout))
 
 
 TINY = textwrap.dedent(
@@ -195,13 +215,14 @@ def _demo_missing() -> str | None:
 @pytest.fixture(scope="module")
 def demo_runs(slurm_cluster: SlurmCluster, tmp_path_factory: pytest.TempPathFactory) -> dict:
     """The demo's data half + two training folds through the Slurm profile given as a site
-    profile (`--profile`); the data half alone locally, to compare with (test_demo_slurm_outputs_equal_local)."""
+    profile (`--profile`); the data half alone locally, to compare with (test_demo_slurm_outputs_equal_local).
+    Both run at once: the Slurm run mostly waits for its jobs' states."""
     reason = _demo_missing()
     if reason:
         pytest.skip(reason)
     config = yaml.safe_load((REPO / "config/demo/config.yaml").read_text())
     config["demo"].update(DEMO_SIZE)
-    runs = {}
+    runs, started = {}, {}
     for name in ("local", "slurm"):
         work = tmp_path_factory.mktemp(f"demo_{name}")
         (work / "demo.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
@@ -210,10 +231,13 @@ def demo_runs(slurm_cluster: SlurmCluster, tmp_path_factory: pytest.TempPathFact
             profile = test_profile(slurm_cluster, tmp_path_factory.mktemp("demo_profile"))
             args += ["--profile", str(profile), "--max-threads", str(slurm_cluster.cpus)]
         else:
-            args += ["--cores", "2"]
-        out, seconds = snakemake([*args, "--configfile", str(work / "demo.yaml")], work, timeout=420)
+            args += ["--cores", "1"]
+        runs[name] = {"dir": work, "args": args}
+        started[name] = start_snakemake([*args, "--configfile", str(work / "demo.yaml")], work, timeout=420)
+    for name, run in runs.items():
+        out, seconds = finish_snakemake(started[name])
         assert out.returncode == 0, f"{name} run exited {out.returncode} after {seconds:.0f} s:\n{out.stdout[-6000:]}"
-        runs[name] = {"dir": work, "out": out.stdout, "seconds": seconds, "args": args}
+        run.update(out=out.stdout, seconds=seconds)
         print(f"demo {name} run: {seconds:.1f} s")
     return runs
 
