@@ -16,7 +16,7 @@ import pytest
 from mtmixg.models.architectures import build_model
 from mtmixg.ops import check_kernel_path, fused_kernels
 from mtmixg.ops.fused import FusedKernelsError
-from mtmixg.ops.numba_scan import HAS_NUMBA
+from mtmixg.ops.numba_pool import HAS_NUMBA
 from mtmixg.core.experiments import experiment_param
 from training_data import SPEC, make_windows, tiny_model
 

@@ -14,7 +14,7 @@ from mtmixg.models.architectures import build_model
 from mtmixg.ops import chunked_selective_scan, kernel_path, selective_scan, selective_scan_ref
 from mtmixg.ops.chunked_scan import BLOCK_ELEMENTS, _blocks, cuda_block_elements
 from mtmixg.ops import fused_kernels
-from mtmixg.ops.numba_scan import HAS_NUMBA
+from mtmixg.ops.numba_pool import HAS_NUMBA
 from mtmixg.core.train_config import TrainConfig
 from training_data import make_windows, tiny_model
 

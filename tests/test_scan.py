@@ -1,6 +1,10 @@
 """The chunked and the numba-compiled selective scans against the sequential reference: values,
 gradients, stability; the dispatch between them."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 import torch
 
@@ -12,10 +16,10 @@ from mtmixg.ops import (
     HAS_NUMBA,
     chunked_linear_scan,
     chunked_selective_scan,
-    compiled_selective_scan,
     fused_kernels,
     selective_scan_ref,
 )
+from mtmixg.ops.numba_scan import compiled_selective_scan
 
 selective_scan = chunked_selective_scan  # the tests below written for the chunked scan
 needs_numba = pytest.mark.skipif(not HAS_NUMBA, reason="numba not installed")
@@ -189,3 +193,29 @@ def test_compiled_causal_conv_matches_shifted_sums(width: int) -> None:
         results.append([out.detach(), base.grad.clone(), weight.grad.clone(), bias.grad.clone()])
     for a, b in zip(*results):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+
+
+POOL_PROBE = """
+import sys, torch
+torch.set_num_threads(1)  # what a threads-1 job does before its first batch
+import mtmixg.train
+from mtmixg.ops import causal_conv1d, selective_scan
+assert "numba" not in sys.modules, "numba imported with the package"
+x = torch.randn(2, 4, 16)
+causal_conv1d(x, torch.randn(4, 1, 3), torch.randn(4))
+selective_scan(x, torch.rand(2, 4, 16), -torch.rand(4, 2), torch.randn(2, 2, 16), torch.randn(2, 2, 16))
+import numba
+print(numba.config.NUMBA_NUM_THREADS)
+"""
+
+
+@needs_numba
+@pytest.mark.parametrize(("user_setting", "pool"), [(None, "1"), ("2", "2")])
+def test_numba_pool_is_sized_by_the_job_threads_unless_the_user_set_it(user_setting: str | None, pool: str) -> None:
+    """numba's pool is fixed when numba is imported, and its idle threads keep cores busy: the kernels
+    load on first use, so a 1-thread job gets a 1-thread pool; a NUMBA_NUM_THREADS of the user's wins."""
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_NUM_THREADS"}
+    if user_setting is not None:
+        env["NUMBA_NUM_THREADS"] = user_setting
+    out = subprocess.run([sys.executable, "-c", POOL_PROBE], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == pool

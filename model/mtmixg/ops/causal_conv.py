@@ -6,15 +6,15 @@ import torch
 import torch.nn.functional as F
 
 from .fused import INSTALL_HINT, fused_kernels
-from .numba_conv import numba_causal_conv
-from .numba_scan import HAS_NUMBA
+from .numba_pool import HAS_NUMBA
 
 
 def causal_conv1d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, fused: bool = False) -> torch.Tensor:
     """SiLU(causal depthwise conv of x): x (N, D, L), weight (D, 1, W), bias (D,) -> (N, D, L).
 
     Output position t sees inputs t-W+1 .. t. fused=True uses causal_conv1d_fn (CUDA only). On CPU
-    with numba the compiled kernels of `numba_conv` (x read in place, any strides); otherwise
+    with numba the compiled kernels of `numba_conv` (x read in place, any strides; imported on
+    first call, see numba_pool); otherwise
     `shifted_sum_conv`. Not F.conv1d: its grouped backward (weight gradient) on CPU was 10-30x
     slower than all the rest of the block.
     """
@@ -24,6 +24,8 @@ def causal_conv1d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | No
             raise RuntimeError(f"fused causal conv requested but causal_conv1d does not import ({INSTALL_HINT})")
         return conv(x.contiguous(), weight.squeeze(1), bias, activation="silu")
     if HAS_NUMBA and x.device.type == "cpu" and x.dtype == torch.float32:
+        from .numba_conv import numba_causal_conv
+
         return F.silu(numba_causal_conv(x, weight, bias))
     return F.silu(shifted_sum_conv(x, weight, bias))
 

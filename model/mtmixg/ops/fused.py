@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import torch
 
+from .numba_pool import HAS_NUMBA
+
 INSTALL_HINT = "pip install 'mtmixg[gpu]', or the workflow's envs/pytorch-cuda.yaml"
 ALLOW_HINT = "set gpu.allow_pure_kernels: true (mtmixg train --allow-pure-kernels) to train with the slow PyTorch scan on purpose"
 
@@ -84,8 +86,6 @@ def kernel_path(model: torch.nn.Module, device: str | torch.device) -> str:
     """Which Mamba kernels `model` runs on `device`: 'fused' (mamba_ssm / causal_conv1d CUDA
     kernels), 'numba' (the compiled CPU kernels, ops.numba_scan / numba_conv), 'pure' (the chunked
     PyTorch scan and convolution) or 'none' (no Mamba block). Imports the fused kernels on CUDA only."""
-    from .numba_scan import HAS_NUMBA
-
     device_type = torch.device(device).type
     blocks = _mamba_blocks(model)
     if not blocks:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .numba_scan import HAS_NUMBA, _threads, like
+from .numba_pool import HAS_NUMBA
+from .numba_scan import _threads, like
 
 POSITIONS_PER_TASK = 256
 """Positions of one sequence per parallel task of the conv kernels."""

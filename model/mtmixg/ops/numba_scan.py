@@ -19,7 +19,8 @@ per-task (L, S) buffers, then runs the adjoint recurrence backwards through them
 O(N D L), never L x S x D for the batch. Products of decays <= 1 only, no division or logarithm:
 finite for any step size. Of fastmath only `reassoc` is on, in the kernels (it lets LLVM vectorise
 the sums over d_state); the exp is a separate function without it. Threads: numba's follow
-torch.get_num_threads().
+torch.get_num_threads(), and its pool is sized on first import (numba_pool): import this module
+only where a kernel is about to run.
 """
 
 from __future__ import annotations
@@ -27,15 +28,14 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-try:
+from .numba_pool import HAS_NUMBA, size_pool
+
+if HAS_NUMBA:
+    size_pool()
     import numba
     from llvmlite import ir
     from numba import njit, prange, types
     from numba.extending import intrinsic
-except ImportError:  # the chunked PyTorch scan is used instead
-    numba = None
-
-HAS_NUMBA: bool = numba is not None
 
 
 if HAS_NUMBA:
