@@ -14,9 +14,14 @@
     truth/paralogs.tsv    the planted paralog pairs (gene_a, gene_b, their chromosomes)
     demo.json             seed, sizes, window, motifs, runs, chromosomes
 
-Expression is driven by planted motifs (on the gene's strand): 1-3 copies of the activator ACT
-within 150 bp upstream of the TSS (+0.8 log10 each), a terminator TERM within 150 bp downstream
-of the TTS (+0.7), a repressor REP upstream of the TSS (-1.2), plus small gene and run noise.
+Expression is driven by planted motifs (on the gene's strand): the activator ACT and the
+repressor REP within 150 bp upstream of the TSS, the terminator TERM within 150 bp downstream of
+the TTS. Each gene gets one of the MOTIF_GROUPS combinations: none, ACT, TERM, ACT+REP, TERM+REP
+(ACT and TERM in 1-2 copies, REP in one). Its log10 expression is BASE_LOG10 plus MOTIF_EFFECT of
+each motif present (+1 ACT, +1 TERM, -1 REP, however many copies), plus small gene and run noise.
+So expression is bimodal and the binary low/high classes follow one rule: high iff (ACT or TERM)
+and not REP. Each motif decides the class for a set of genes where the others are absent (ACT:
+ACT vs none; TERM: TERM vs none; REP: ACT+REP vs ACT), and no single motif separates the classes.
 The background genome is scrubbed of every motif (both strands), so a motif occurs in a gene's
 window exactly where it was planted. Sizes fit DEMO_WINDOW. Deterministic for a given seed.
 
@@ -55,7 +60,13 @@ DEMO_WINDOW = WindowSpec(upstream_tss=200, downstream_tss=100, spacer=20, upstre
 CHROMOSOMES: tuple[str, ...] = ("1", "2", "3")
 SCAFFOLD = "scaffold_1"
 MOTIFS: dict[str, str] = {"ACT": "CGCACGTGAC", "TERM": "TTAGCCGCTA", "REP": "GGATCCGTAG"}
-MOTIF_EFFECT: dict[str, float] = {"ACT": 0.8, "TERM": 0.7, "REP": -1.2}
+MOTIF_ANCHOR: dict[str, str] = {"ACT": "TSS", "TERM": "TTS", "REP": "TSS"}  # planted upstream of the TSS / downstream of the TTS
+MOTIF_EFFECT: dict[str, float] = {"ACT": 1.0, "TERM": 1.0, "REP": -1.0}  # log10, once per motif present (not per copy)
+MOTIF_COPIES: dict[str, tuple[int, ...]] = {"ACT": (1, 2), "TERM": (1, 2), "REP": (1,)}  # drawn uniformly
+# the motif combinations planted and their shares of the genes: high iff (ACT or TERM) and not REP
+MOTIF_GROUPS: dict[tuple[str, ...], float] = {
+    (): 0.30, ("ACT",): 0.20, ("TERM",): 0.20, ("ACT", "REP"): 0.15, ("TERM", "REP"): 0.15,
+}
 RUNS: tuple[RunSpec, ...] = (
     RunSpec("demo_pe", "paired"),
     RunSpec("demo_se", "single"),
@@ -247,6 +258,24 @@ def _scrub(rng: np.random.Generator, seq: np.ndarray, protected: np.ndarray) -> 
             fixed += 1
 
 
+# motif starts (10 bp motifs, +0-2 jitter, 13 bp apart: they never overlap), per anchor:
+# upstream of the TSS -150 .. -20, downstream of the TTS 10 .. 140
+_SLOTS: dict[str, np.ndarray] = {"TSS": np.arange(-150, -19, 13), "TTS": np.arange(10, 141, 13)}
+
+
+def _motif_offsets(rng: np.random.Generator) -> list[tuple[str, int]]:
+    """(motif, offset from its anchor) for one gene: a MOTIF_GROUPS combination, MOTIF_COPIES each."""
+    groups = list(MOTIF_GROUPS)
+    group = groups[int(rng.choice(len(groups), p=list(MOTIF_GROUPS.values())))]
+    names = [name for name in group for _ in range(int(rng.choice(MOTIF_COPIES[name])))]
+    wanted = []
+    for anchor, slots in _SLOTS.items():
+        here = [name for name in names if MOTIF_ANCHOR[name] == anchor]
+        chosen = rng.choice(slots, size=len(here), replace=False) + rng.integers(0, 3, size=len(here))
+        wanted += [(name, int(o)) for name, o in zip(here, chosen, strict=True)]
+    return wanted
+
+
 def build_species(seed: int = 1, genes_per_chromosome: int = 500) -> Species:
     """Generate the genome, genes, transcripts and planted motifs (no expression yet)."""
     if genes_per_chromosome < 4:
@@ -269,26 +298,18 @@ def build_species(seed: int = 1, genes_per_chromosome: int = 500) -> Species:
         gene.window_has_n = True
     for chrom in seqs:
         _scrub(rng, seqs[chrom], protected[chrom])
-    slots = np.arange(-150, -19, 13)  # motif starts upstream of the TSS: -150 .. -20
     mlen = len(MOTIFS["ACT"])
     for gene in genes:
-        n_act = int(rng.choice([0, 1, 2, 3], p=[0.3, 0.3, 0.25, 0.15]))
-        rep = rng.random() < 0.25
-        term = rng.random() < 0.5
-        chosen = rng.choice(slots, size=n_act + int(rep), replace=False) + rng.integers(0, 3, size=n_act + int(rep))
-        wanted = [("ACT", int(o)) for o in chosen[:n_act]] + [("REP", int(o)) for o in chosen[n_act:]]
-        if term:
-            wanted.append(("TERM", int(rng.integers(10, 141))))
         seq = seqs[gene.chrom]
-        for name, offset in wanted:
-            anchor = "TTS" if name == "TERM" else "TSS"
-            lo, hi = gene_to_genome(gene, anchor, offset, mlen)
+        for name, offset in _motif_offsets(rng):
+            lo, hi = gene_to_genome(gene, MOTIF_ANCHOR[name], offset, mlen)
             if lo < 0 or hi > len(seq) or (seq[lo:hi] == 4).any():
                 continue  # off the sequence end: not planted
             _write(seq, lo, MOTIFS[name], gene.strand)
             protected[gene.chrom][lo:hi] = True
             gene.motifs.append((name, offset))
-        gene.latent_log10 = BASE_LOG10 + sum(MOTIF_EFFECT[m] for m, _ in gene.motifs) + rng.normal(0.0, GENE_NOISE_SD)
+        present = {m for m, _ in gene.motifs}
+        gene.latent_log10 = BASE_LOG10 + sum(MOTIF_EFFECT[m] for m in present) + rng.normal(0.0, GENE_NOISE_SD)
     for chrom in seqs:  # planting may have made a motif across a junction: remove it
         _scrub(rng, seqs[chrom], protected[chrom])
     return Species(seqs, genes)
@@ -593,6 +614,7 @@ def _generate(folder: Path, seed: int, genes_per_chromosome: int, read_pairs: in
         "window": DEMO_WINDOW.to_dict(),
         "motifs": dict(MOTIFS),
         "motif_effects_log10": dict(MOTIF_EFFECT),
+        "motif_groups": [{"motifs": list(g), "share": share} for g, share in MOTIF_GROUPS.items()],
         "runs": [
             {**r.to_dict(), "n_reads": read_pairs, "files": [f"reads/{n}" for n in r.fastq_names()]} for r in runs
         ],

@@ -21,7 +21,7 @@ import pandas as pd
 import pysam
 
 from ..core.atomic import atomic_write
-from ..demo import CHROMOSOMES, DEMO_WINDOW, MOTIFS, gene_to_genome
+from ..demo import CHROMOSOMES, DEMO_WINDOW, MOTIF_ANCHOR, MOTIFS, gene_to_genome
 from ..data.fasta import iter_records
 from ..data.sequence import reverse_complement
 
@@ -40,8 +40,7 @@ def _motif_spans(truth: pd.DataFrame) -> dict[str, list[tuple[int, int]]]:
             if "@" not in item:
                 continue
             name, offset = item.split("@")
-            anchor = "TTS" if name == "TERM" else "TSS"
-            spans.setdefault(row.chrom, []).append(gene_to_genome(gene, anchor, int(offset), len(MOTIFS[name])))
+            spans.setdefault(row.chrom, []).append(gene_to_genome(gene, MOTIF_ANCHOR[name], int(offset), len(MOTIFS[name])))
     return spans
 
 
