@@ -17,7 +17,7 @@
 Expression is driven by planted motifs (on the gene's strand): the activator ACT and the
 repressor REP within 150 bp upstream of the TSS, the terminator TERM within 150 bp downstream of
 the TTS. Each gene gets one of the MOTIF_GROUPS combinations: none, ACT, TERM, ACT+REP, TERM+REP
-(ACT and TERM in 2-3 copies, REP in 1-2). Its log10 expression is BASE_LOG10 plus MOTIF_EFFECT of
+(ACT in 1-3 copies, TERM in 2-3, REP in 1-2). Its log10 expression is BASE_LOG10 plus MOTIF_EFFECT of
 each motif present (+1 ACT, +1 TERM, -1 REP, however many copies), plus small gene and run noise.
 So expression is bimodal and the binary low/high classes follow one rule: high iff (ACT or TERM)
 and not REP. Each motif decides the class for a set of genes where the others are absent (ACT:
@@ -62,7 +62,7 @@ SCAFFOLD = "scaffold_1"
 MOTIFS: dict[str, str] = {"ACT": "CGCACGTGAC", "TERM": "TTAGCCGCTA", "REP": "GGATCCGTAG"}
 MOTIF_ANCHOR: dict[str, str] = {"ACT": "TSS", "TERM": "TTS", "REP": "TSS"}  # planted upstream of the TSS / downstream of the TTS
 MOTIF_EFFECT: dict[str, float] = {"ACT": 1.0, "TERM": 1.0, "REP": -1.0}  # log10, once per motif present (not per copy)
-MOTIF_COPIES: dict[str, tuple[int, ...]] = {"ACT": (2, 3), "TERM": (2, 3), "REP": (1, 2)}  # drawn uniformly
+MOTIF_COPIES: dict[str, tuple[int, ...]] = {"ACT": (1, 2, 3), "TERM": (2, 3), "REP": (1, 2)}  # drawn uniformly
 # the motif combinations planted and their shares of the genes: high iff (ACT or TERM) and not REP
 MOTIF_GROUPS: dict[tuple[str, ...], float] = {
     (): 0.30, ("ACT",): 0.20, ("TERM",): 0.20, ("ACT", "REP"): 0.15, ("TERM", "REP"): 0.15,
