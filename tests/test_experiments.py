@@ -15,6 +15,7 @@ from mtmixg.core.experiments import (
     RESOURCE_DEFAULTS,
     RESOURCE_KEY,
     attempt_runtime,
+    check_experiment_keys,
     config_window,
     experiment_names,
     experiment_param,
@@ -93,6 +94,16 @@ def test_sweep_name_clash_and_bad_architecture_rejected() -> None:
         experiment_names(base_config(sweep=[{"name": "a"}, {"name": "a"}]))
     with pytest.raises(ValueError, match=r"'architectures'.*unknown architecture 'resnet'"):
         experiment_names(base_config(architectures=["resnet"]))
+
+
+def test_explain_keys_name_only_configured_experiments_seeds_and_species() -> None:
+    check_experiment_keys(base_config(explain={"experiments": ["cnn"], "seeds": [0], "species": ["demo"]}), ["demo"])
+    with pytest.raises(ValueError, match=r"config key 'explain.seeds': 3 is not in 'seeds' \(0\)"):
+        check_experiment_keys(base_config(explain={"experiments": ["cnn"], "seeds": [0, 3]}), ["demo"])
+    with pytest.raises(ValueError, match=r"config key 'explain.experiments': 'resnet'"):
+        check_experiment_keys(base_config(explain={"experiments": ["resnet"]}), ["demo"])
+    with pytest.raises(ValueError, match=r"config key 'explain.species': 'rice'"):
+        check_experiment_keys(base_config(explain={"species": ["rice"]}), ["demo"])
 
 
 def test_invalid_values_name_the_config_key() -> None:

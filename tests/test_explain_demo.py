@@ -13,10 +13,12 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from mtmixg import demo
 from mtmixg.interpret.maps import load_maps
 from mtmixg.data.sequence import reverse_complement
+from workflow_helpers import DEMO_CONFIG
 
 SIGN = {"ACT": "+", "TERM": "+", "REP": "-"}
 EXPERIMENT = "cnn"
@@ -59,6 +61,8 @@ def _site_mask(ohe: np.ndarray) -> np.ndarray:
 def test_maps_cover_held_out_genes_with_converged_deeplift(results):
     folds = sorted(p.name for p in (results / "attributions" / EXPERIMENT / "seed0").iterdir())
     assert folds == ["1", "2", "3"]
+    explained = yaml.safe_load(DEMO_CONFIG.read_text())["explain"]["seeds"]  # a subset of the trained seeds
+    assert sorted(p.name for p in (results / "attributions" / EXPERIMENT).iterdir()) == [f"seed{s}" for s in explained]
     for seed_dir in sorted((results / "attributions" / EXPERIMENT).iterdir()):
         for fold in folds:
             info = json.loads((seed_dir / fold / "explain.json").read_text())

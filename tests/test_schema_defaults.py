@@ -89,7 +89,7 @@ CONFIG_FALLBACKS: dict[str, Callable[[], Any]] = {
 # and no package code has a fallback of its own for them
 WORKFLOW_ONLY: dict[str, set[str]] = {
     "training": {"architectures", "seeds", "sweep", "cross_species.species", "cross_species.experiments", "plots.svg",
-                 "explain.experiments", "explain.species", "explain.method", "explain.shuffles",
+                 "explain.experiments", "explain.seeds", "explain.species", "explain.method", "explain.shuffles",
                  "explain.ism_window", "explain.max_seqlets", "explain.motif_db", "explain.threads"},
     "config": {"sra_command_prefix", "downloads_as_jobs", "sra.threads", "sra.max_size", "trimming.quality_type",
                "trimming.quality", "trimming.min_length", "kallisto.threads", "kallisto.single_fragment_length",

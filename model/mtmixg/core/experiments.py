@@ -321,6 +321,11 @@ def check_experiment_keys(config: dict, species: list[str]) -> None:
             raise ValueError(
                 f"config key 'explain.experiments': {name!r} is not an experiment ({', '.join(experiments)})"
             )
+    for seed in explain.get("seeds") or []:
+        if seed not in config["seeds"]:
+            raise ValueError(
+                f"config key 'explain.seeds': {seed!r} is not in 'seeds' ({', '.join(map(str, config['seeds']))})"
+            )
     for name in explain.get("species") or []:
         if name not in species:
             raise ValueError(
