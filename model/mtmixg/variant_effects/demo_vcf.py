@@ -2,9 +2,11 @@
 
 From the demo's truth table (mtmixg.demo writes truth/genes.tsv) it picks n genes that are highly
 expressed (labelled high in the workflow's labels.tsv when given, else true logMaxTPM in the top
-quarter of protein-coding genes), carry >= 1 planted ACT
-(CGCACGTGAC, raises expression) and have a whole, N-free window on a configured chromosome. Per gene:
-- one SNP at the centre of one planted ACT (ID ACT_break:<gene>): the CACGTG core is broken;
+quarter of protein-coding genes), carry exactly one planted ACT (CGCACGTGAC, raises expression)
+and have a whole, N-free window on a configured chromosome. One copy, because the demo counts a
+motif once however many copies a gene has (mtmixg.demo): breaking one ACT of several changes
+nothing true, breaking the only one turns the gene low. Per gene:
+- one SNP at the centre of its ACT (ID ACT_break:<gene>): the CACGTG core is broken;
 - one SNP at a random window base at least MARGIN bases from every planted motif of every gene
   (ID background:<gene>).
 No SNP creates a motif (checked on both strands). Written bgzipped and tabix-indexed.
@@ -68,17 +70,17 @@ def proof_variants(genome: dict[str, str], truth: pd.DataFrame, n: int = 20, see
         high = coding.log_max_tpm_true >= coding.log_max_tpm_true.quantile(0.75)
     else:
         high = coding.gene_id.isin(high_genes)
-    ok = (coding.n_act >= 1) & (coding.window_off_end == 0) & (coding.window_has_n == 0) & coding.chrom.isin(CHROMOSOMES)
+    ok = (coding.n_act == 1) & (coding.window_off_end == 0) & (coding.window_has_n == 0) & coding.chrom.isin(CHROMOSOMES)
     candidates = coding[high & ok].sort_values("gene_id")
     if len(candidates) < n:
-        raise ValueError(f"only {len(candidates)} high genes with a planted ACT; the demo is too small for {n}")
+        raise ValueError(f"only {len(candidates)} high genes with one planted ACT; the demo is too small for {n}")
     chosen = candidates.iloc[np.sort(rng.choice(len(candidates), size=n, replace=False))]
     spans = _motif_spans(truth)
     rows = []
     for row in chosen.itertuples():
         seq, gene = genome[row.chrom], _gene(row)
-        acts = [int(item.split("@")[1]) for item in row.motifs.split(",") if item.startswith("ACT@")]
-        lo, hi = gene_to_genome(gene, "TSS", acts[int(rng.integers(len(acts)))], len(MOTIFS["ACT"]))
+        (act,) = [int(item.split("@")[1]) for item in row.motifs.split(",") if item.startswith("ACT@")]
+        lo, hi = gene_to_genome(gene, "TSS", act, len(MOTIFS["ACT"]))
         pos = lo + 5  # the motif's centre (CGCAC|GTGAC) on either strand
         rows.append((row.chrom, pos, f"{ACT_BREAK}:{row.gene_id}", seq[pos], _SWAP[seq[pos]]))
         near = spans[row.chrom]
