@@ -260,7 +260,8 @@ MAP_FILES = {
 
 def attribution_maps(wildcards):
     """Params function: one record per (seed, fold) map of a species' experiment (the seeds of
-    explain.seeds, all when empty): seed, fold and the path of each of its files (MAP_FILES keys)."""
+    explain.seeds, all when empty): seed, fold and the path of each of its files (MAP_FILES keys).
+    """
     records = []
     for seed in EXPLAIN["seeds"] or SEEDS:
         for fold in species_folds(wildcards.species):
