@@ -19,6 +19,7 @@ from mtmixg.ops import (
     fused_kernels,
     selective_scan_ref,
 )
+from mtmixg.ops.numba_pool import AUTO_MARK
 from mtmixg.ops.numba_scan import compiled_selective_scan
 
 selective_scan = chunked_selective_scan  # the tests below written for the chunked scan
@@ -210,12 +211,18 @@ print(numba.config.NUMBA_NUM_THREADS)
 
 
 @needs_numba
-@pytest.mark.parametrize(("user_setting", "pool"), [(None, "1"), ("2", "2")])
-def test_numba_pool_is_sized_by_the_job_threads_unless_the_user_set_it(user_setting: str | None, pool: str) -> None:
+@pytest.mark.parametrize(
+    ("inherited", "pool"),
+    [
+        ({}, "1"),
+        ({"NUMBA_NUM_THREADS": "2"}, "2"),  # the user's setting
+        ({"NUMBA_NUM_THREADS": "2", AUTO_MARK: "2"}, "1"),  # a parent process's automatic one
+    ],
+)
+def test_numba_pool_is_sized_by_the_job_threads_unless_the_user_set_it(inherited: dict, pool: str) -> None:
     """numba's pool is fixed when numba is imported, and its idle threads keep cores busy: the kernels
-    load on first use, so a 1-thread job gets a 1-thread pool; a NUMBA_NUM_THREADS of the user's wins."""
-    env = {k: v for k, v in os.environ.items() if k != "NUMBA_NUM_THREADS"}
-    if user_setting is not None:
-        env["NUMBA_NUM_THREADS"] = user_setting
+    load on first use, so a 1-thread job gets a 1-thread pool; a NUMBA_NUM_THREADS of the user's wins,
+    one that a parent process (a test session starting Snakemake) set for itself does not."""
+    env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_NUM_THREADS", AUTO_MARK)} | inherited
     out = subprocess.run([sys.executable, "-c", POOL_PROBE], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == pool

@@ -17,7 +17,15 @@ import torch
 
 HAS_NUMBA: bool = importlib.util.find_spec("numba") is not None
 
+AUTO_MARK = "MTMIXG_NUMBA_NUM_THREADS"
+"""Holds the NUMBA_NUM_THREADS that size_pool set. numba re-reads its variables at every compile,
+so the variable stays in os.environ, and child processes inherit it; where it still equals this
+mark it is this package's choice, not the user's, and a child sizes its own pool."""
+
 
 def size_pool() -> None:
-    """Set NUMBA_NUM_THREADS to torch.get_num_threads() if unset; call just before numba is imported."""
-    os.environ.setdefault("NUMBA_NUM_THREADS", str(torch.get_num_threads()))
+    """Set NUMBA_NUM_THREADS to torch.get_num_threads() unless the user set it; call just before
+    numba is imported."""
+    chosen = os.environ.get("NUMBA_NUM_THREADS")
+    if chosen is None or chosen == os.environ.get(AUTO_MARK):
+        os.environ["NUMBA_NUM_THREADS"] = os.environ[AUTO_MARK] = str(torch.get_num_threads())
