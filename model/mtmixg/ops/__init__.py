@@ -2,7 +2,8 @@
 
 `selective_scan` runs the numba-compiled scan (`numba_scan.compiled_selective_scan`, imported on
 first use: see numba_pool) on CPU when numba is installed, else `chunked_selective_scan`, a
-chunked pure-PyTorch scan (any device) with a memory-lean custom backward; `selective_scan_ref` is their sequential reference (tests only).
+chunked pure-PyTorch scan (any device) with a memory-lean custom backward; `selective_scan_ref`
+is their sequential reference (tests only).
 Functions only are gathered here (classes: import them from their module, e.g.
 mtmixg.ops.fused.FusedKernelsError). `fused` wraps mamba_ssm's `selective_scan_fn` and causal_conv1d's `causal_conv1d_fn`, imported
 on first use on CUDA (never on package import) and used only on CUDA tensors. All scans share mamba_ssm's signature: u, delta (N, D, L), A (D, S),
