@@ -37,8 +37,6 @@ if HAS_NUMBA:
     from numba import njit, prange, types
     from numba.extending import intrinsic
 
-
-if HAS_NUMBA:
     _LOG2E, _LN2_HI, _LN2_LO = np.float32(1.44269504088896341), np.float32(0.693359375), np.float32(-2.12194440e-4)
     _EXP_LO, _EXP_HI = np.float32(-87.33), np.float32(88.3)
     _P0, _P1, _P2 = np.float32(1.9875691500e-4), np.float32(1.3981999507e-3), np.float32(8.3334519073e-3)
