@@ -2,16 +2,19 @@
 
 Reads results/<species>/models/<experiment>/seed<N>/<fold>/metrics.json and prints one table per
 fold: experiment, seed, held-out accuracy / AUC-ROC / F1, epochs run, best epoch, restarts (when
-the metrics record them), seconds per epoch (mean over the epochs' history), device, and whether
-the run was flagged failed (never left chance level). No training happens here.
+the metrics record them), seconds per epoch (median over the epochs' history, so an epoch of a
+paused run does not count), torch threads, device, and whether the run was flagged failed (never
+left chance level). With --markdown: one markdown table instead, each experiment's folds and their
+mean ± sd (the README's development-set table). No training happens here.
 
-Usage: python3 bench/bench_realdata.py results/arabidopsis_chr1 [--experiments deepcre cnn]
+Usage: python3 bench/bench_realdata.py results/arabidopsis_chr1 [--experiments deepcre cnn] [--markdown]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 from pathlib import Path
 
@@ -23,7 +26,7 @@ def _restarts(metrics: dict) -> str:
 
 def _seconds_per_epoch(metrics: dict) -> float | None:
     seconds = [r["seconds"] for r in metrics.get("history") or [] if "seconds" in r]
-    return sum(seconds) / len(seconds) if seconds else None
+    return statistics.median(seconds) if seconds else None
 
 
 def _fmt(value: float | None, digits: int = 3) -> str:
@@ -43,6 +46,7 @@ def rows(results: Path, experiments: list[str] | None) -> list[dict]:
             "accuracy": _fmt(m.get("accuracy")), "auc": _fmt(m.get("auc")), "f1": _fmt(m.get("f1")),
             "epochs": str(m.get("epochs_run", "-")), "best_epoch": str(m.get("best_epoch", "-")),
             "restarts": _restarts(m), "s_per_epoch": _fmt(_seconds_per_epoch(m), 1),
+            "threads": str((m.get("train_config") or {}).get("threads", "-")),
             "n_test": str(m.get("n_test", "-")), "device": str(m.get("device", "-")),
             "failed": "FAILED" if m.get("failed") else "",
         })  # fmt: skip
@@ -51,7 +55,7 @@ def rows(results: Path, experiments: list[str] | None) -> list[dict]:
 
 def print_tables(table: list[dict]) -> None:
     columns = ["experiment", "seed", "accuracy", "auc", "f1", "epochs", "best_epoch", "restarts",
-               "s_per_epoch", "n_test", "device", "failed"]  # fmt: skip
+               "s_per_epoch", "threads", "n_test", "device", "failed"]  # fmt: skip
     for fold in sorted({r["fold"] for r in table}):
         part = [r for r in table if r["fold"] == fold]
         widths = {c: max(len(c), *(len(r[c]) for r in part)) for c in columns}
@@ -61,16 +65,45 @@ def print_tables(table: list[dict]) -> None:
             print("  ".join(r[c].ljust(widths[c]) for c in columns).rstrip())
 
 
+def _mean_sd(values: list[str]) -> str:
+    numbers = [float(v) for v in values if v != "-"]
+    if not numbers:
+        return "-"
+    sd = statistics.stdev(numbers) if len(numbers) > 1 else 0.0
+    return f"{statistics.mean(numbers):.3f} ± {sd:.3f}"
+
+
+def print_markdown(table: list[dict]) -> None:
+    """One markdown table: per experiment, a row per fold then the mean ± sd over its folds."""
+    print("| model | fold | accuracy | AUC | F1 | epochs (best) | restarts | s/epoch | threads |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for experiment in dict.fromkeys(r["experiment"] for r in table):
+        part = [r for r in table if r["experiment"] == experiment]
+        for r in part:
+            failed = " FAILED" if r["failed"] else ""
+            print(f"| `{experiment}` | {r['fold']}{failed} | {r['accuracy']} | {r['auc']} | {r['f1']} | "
+                  f"{r['epochs']} ({r['best_epoch']}) | {r['restarts']} | {r['s_per_epoch']} | {r['threads']} |")
+        if len(part) > 1:
+            means = [_mean_sd([r[c] for r in part]) for c in ("accuracy", "auc", "f1")]
+            print(f"| `{experiment}` | mean of {len(part)} | " + " | ".join(means) + " | | | | |")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", type=Path, help="results/<species> of a finished run")
     parser.add_argument("--experiments", nargs="*", help="only these experiments (default: all)")
+    parser.add_argument("--markdown", action="store_true", help="one markdown table with means over folds")
     args = parser.parse_args(argv)
     table = rows(args.results, args.experiments)
     if not table:
         print(f"{args.results}/models: no metrics.json found; run the workflow first", file=sys.stderr)
         return 1
-    print_tables(table)
+    if args.experiments:  # in the order given
+        table.sort(key=lambda r: args.experiments.index(r["experiment"]))
+    if args.markdown:
+        print_markdown(table)
+    else:
+        print_tables(table)
     return 0
 
 
