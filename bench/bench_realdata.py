@@ -18,6 +18,10 @@ import statistics
 import sys
 from pathlib import Path
 
+import pandas as pd
+
+from mtmixg.summary import mean_sd
+
 def _restarts(metrics: dict) -> str:
     """Restarts of a run: its attempts (metrics.json `attempts`, one per attempt) less the first."""
     attempts = metrics.get("attempts")
@@ -49,6 +53,7 @@ def rows(results: Path, experiments: list[str] | None) -> list[dict]:
             "threads": str((m.get("train_config") or {}).get("threads", "-")),
             "n_test": str(m.get("n_test", "-")), "device": str(m.get("device", "-")),
             "failed": "FAILED" if m.get("failed") else "",
+            "values": {k: m.get(k) for k in ("accuracy", "auc", "f1")},  # unrounded, for the means
         })  # fmt: skip
     return out
 
@@ -65,12 +70,10 @@ def print_tables(table: list[dict]) -> None:
             print("  ".join(r[c].ljust(widths[c]) for c in columns).rstrip())
 
 
-def _mean_sd(values: list[str]) -> str:
-    numbers = [float(v) for v in values if v != "-"]
-    if not numbers:
-        return "-"
-    sd = statistics.stdev(numbers) if len(numbers) > 1 else 0.0
-    return f"{statistics.mean(numbers):.3f} ± {sd:.3f}"
+def _mean_sd(values: list[float | None]) -> str:
+    """'mean ± sd' of one metric over folds, with the workflow summary's mean_sd."""
+    mean, sd = mean_sd(pd.Series(values, dtype=float))
+    return f"{mean:.3f} ± {sd:.3f}"
 
 
 def print_markdown(table: list[dict]) -> None:
@@ -84,7 +87,7 @@ def print_markdown(table: list[dict]) -> None:
             print(f"| `{experiment}` | {r['fold']}{failed} | {r['accuracy']} | {r['auc']} | {r['f1']} | "
                   f"{r['epochs']} ({r['best_epoch']}) | {r['restarts']} | {r['s_per_epoch']} | {r['threads']} |")
         if len(part) > 1:
-            means = [_mean_sd([r[c] for r in part]) for c in ("accuracy", "auc", "f1")]
+            means = [_mean_sd([r["values"][c] for r in part]) for c in ("accuracy", "auc", "f1")]
             print(f"| `{experiment}` | mean of {len(part)} | " + " | ".join(means) + " | | | | |")
 
 
